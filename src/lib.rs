@@ -1,0 +1,5 @@
+//! rawbpf: a pure-Rust eBPF userspace library.
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod sys;
