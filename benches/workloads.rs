@@ -1,3 +1,30 @@
-//! The workloads of the shared side-by-side benchmark (see its README): `workloads [FILTER...]`,
-//! `workloads rss btf_parse|btf_vmlinux|baseline`. Filled in by the issues that add each group.
-fn main() {}
+//! rawbpf's side of the shared benchmark (../shared/bench/README.md is the contract):
+//! `workloads [FILTER...]` runs workloads or groups (`btf|obj|ringbuf|maps|perfbuf`), printing
+//! one JSON line each; `workloads rss btf_parse|btf_vmlinux|baseline` is W1's peak-RSS mode.
+//! One module per workload group under `benches/workloads/`.
+
+#[path = "workloads/btf.rs"]
+mod btf;
+#[path = "workloads/harness.rs"]
+mod harness;
+#[path = "workloads/maps.rs"]
+mod maps;
+#[path = "workloads/obj.rs"]
+mod obj;
+#[path = "workloads/perfbuf.rs"]
+mod perfbuf;
+#[path = "workloads/ringbuf.rs"]
+mod ringbuf;
+
+fn main() {
+    let cli = harness::Cli::parse();
+    if let Some(mode) = &cli.rss {
+        btf::rss(mode);
+        return;
+    }
+    btf::run(&cli);
+    obj::run(&cli);
+    ringbuf::run(&cli);
+    maps::run(&cli);
+    perfbuf::run(&cli);
+}

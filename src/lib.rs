@@ -2,4 +2,11 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod btf;
+pub mod error;
+pub mod insn;
+pub mod link;
+pub mod map;
+pub mod obj;
+pub mod prog;
 pub mod sys;

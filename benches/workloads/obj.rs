@@ -1,0 +1,14 @@
+//! Workload group `obj` of ../shared/bench/README.md.
+
+use crate::harness::{Cli, emit_unsupported};
+
+/// Runs the wanted workloads of this group.
+pub fn run(cli: &Cli) {
+    for w in WORKLOADS {
+        if cli.wants("obj", w) {
+            emit_unsupported(w, "not implemented in rawbpf yet");
+        }
+    }
+}
+
+const WORKLOADS: &[&str] = &["obj_load_core", "obj_open_core"];

@@ -1,0 +1,1 @@
+//! BTF: zero-copy parsing, CO-RE, building, kernel BTF.

@@ -1,0 +1,1 @@
+//! Instructions: the 8-byte eBPF instruction, encode/decode, builder helpers, disassembly.

@@ -1,0 +1,1 @@
+//! `Link`: an attachment of a program to a hook.

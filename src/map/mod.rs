@@ -1,0 +1,1 @@
+//! `Map`: a BPF map and typed views over it.

@@ -1,0 +1,1 @@
+//! ELF objects: `ObjectSpec`, pure parsing of a clang-compiled BPF object.

@@ -1,0 +1,1 @@
+//! `Program`: a loaded BPF program.
