@@ -19,5 +19,7 @@
 #![allow(unsafe_code)]
 
 mod errno;
+mod insn;
 
 pub use errno::Errno;
+pub use insn::Insn;
