@@ -6,6 +6,7 @@ pub mod btf;
 pub mod error;
 pub mod insn;
 pub mod link;
+pub mod loader;
 pub mod map;
 pub mod obj;
 pub mod prog;
