@@ -92,3 +92,5 @@ unsafe fn bpf_fd<T>(cmd: BpfCmd, attr: &mut T) -> Result<OwnedFd, Errno> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_more;
