@@ -21,13 +21,15 @@
 mod build;
 mod disasm;
 mod helpers;
+mod kinds;
 mod op;
 pub mod opcode;
 
 pub use crate::sys::Insn;
 pub use disasm::{Disassembly, disassemble};
 pub use helpers::{HELPER_COUNT, helper_id, helper_name};
-pub use op::{AluOp, AtomicOp, CallKind, JmpOp, Op, Operand, Size};
+pub use kinds::{AluOp, AtomicOp, CallKind, JmpOp, Operand, Size};
+pub use op::Op;
 
 /// `BPF_PSEUDO_MAP_FD` (ld_imm64 `src_reg`): `imm` is a map fd.
 pub const PSEUDO_MAP_FD: u8 = 1;
