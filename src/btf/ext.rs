@@ -364,7 +364,7 @@ fn info<R: ExtRecord>(d: &[u8], hdr_len: usize, field: usize) -> Result<(&[u8], 
                 what: "BTF.ext subsection has no records",
             });
         }
-        let need = num.checked_mul(rec_size).unwrap_or(usize::MAX);
+        let need = num.saturating_mul(rec_size);
         if body.len() - at - 8 < need {
             return Err(BtfError::Truncated {
                 offset: here + 8,
