@@ -1,0 +1,109 @@
+//! The running kernel's BTF: vmlinux and module BTF from `/sys/kernel/btf`, mmapped.
+//!
+//! The sysfs files are immutable for the life of the kernel (module BTF for the life of the
+//! module), so mapping them read-only is sound; their pages are the kernel's own memory and
+//! do not count towards this process's RSS.
+#![allow(unsafe_code)]
+
+use super::{Btf, BtfError};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// Where the kernel exposes its BTF.
+pub const SYSFS_BTF: &str = "/sys/kernel/btf";
+
+static VMLINUX: Mutex<Option<Arc<Btf<'static>>>> = Mutex::new(None);
+
+/// Maps a `/sys/kernel/btf` file read-only.
+fn map_sysfs(path: &Path) -> Result<memmap2::Mmap, BtfError> {
+    let file = std::fs::File::open(path).map_err(|e| BtfError::io(path, &e))?;
+    // SAFETY: the file is a sysfs BTF blob, which the kernel never changes or truncates while
+    // it exists, so the mapping's contents stay valid and constant for its whole life.
+    unsafe { memmap2::Mmap::map(&file) }.map_err(|e| BtfError::io(path, &e))
+}
+
+fn open_sysfs(path: &Path, base: Option<Arc<Btf<'static>>>) -> Result<Btf<'static>, BtfError> {
+    match map_sysfs(path) {
+        Ok(map) => Btf::parse_mapped(map, base),
+        // Kernels before 6.10 cannot mmap the sysfs files: read them instead.
+        Err(BtfError::Io { errno: Some(e), .. })
+            if e == libc::EINVAL || e == libc::ENODEV || e == libc::EPERM =>
+        {
+            let bytes = std::fs::read(path).map_err(|e| BtfError::io(path, &e))?;
+            match base {
+                Some(b) => Btf::parse_split_owned(bytes, b),
+                None => Btf::parse_owned(bytes),
+            }
+        }
+        Err(e) => Err(e),
+    }
+}
+
+impl Btf<'static> {
+    /// The running kernel's BTF (`/sys/kernel/btf/vmlinux`), mmapped once per process and
+    /// shared.
+    ///
+    /// # Errors
+    /// [`BtfError::Io`] if the kernel has no BTF (`CONFIG_DEBUG_INFO_BTF=n`), or a parse error.
+    pub fn from_kernel() -> Result<Arc<Btf<'static>>, BtfError> {
+        let mut cached = VMLINUX.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(b) = cached.as_ref() {
+            return Ok(Arc::clone(b));
+        }
+        let b = Arc::new(Btf::from_kernel_uncached()?);
+        *cached = Some(Arc::clone(&b));
+        Ok(b)
+    }
+
+    /// The running kernel's BTF, mapped and parsed anew (not cached).
+    ///
+    /// # Errors
+    /// As [`Btf::from_kernel`].
+    pub fn from_kernel_uncached() -> Result<Btf<'static>, BtfError> {
+        open_sysfs(&Path::new(SYSFS_BTF).join("vmlinux"), None)
+    }
+
+    /// The BTF of kernel module `module` (`/sys/kernel/btf/<module>`), split over the cached
+    /// vmlinux BTF.
+    ///
+    /// # Errors
+    /// [`BtfError::Io`] if the module is not loaded or has no BTF; parse errors.
+    pub fn from_kernel_module(module: &str) -> Result<Btf<'static>, BtfError> {
+        if module.is_empty() || module.contains('/') || module == "vmlinux" {
+            return Err(BtfError::Io {
+                path: format!("{SYSFS_BTF}/{module}"),
+                error: "not a module name".into(),
+                errno: Some(libc::EINVAL),
+            });
+        }
+        open_sysfs(
+            &Path::new(SYSFS_BTF).join(module),
+            Some(Btf::from_kernel()?),
+        )
+    }
+
+    /// Reads and parses a raw BTF file (e.g. a saved vmlinux BTF), owning the bytes.
+    ///
+    /// # Errors
+    /// [`BtfError::Io`], parse errors.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Btf<'static>, BtfError> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|e| BtfError::io(path, &e))?;
+        Btf::parse_owned(bytes)
+    }
+}
+
+/// The names of the kernel modules that have BTF (`/sys/kernel/btf/*` except `vmlinux`).
+///
+/// # Errors
+/// [`BtfError::Io`] if `/sys/kernel/btf` cannot be read.
+pub fn kernel_modules_with_btf() -> Result<Vec<String>, BtfError> {
+    let dir = PathBuf::from(SYSFS_BTF);
+    let rd = std::fs::read_dir(&dir).map_err(|e| BtfError::io(&dir, &e))?;
+    let mut names: Vec<String> = rd
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n != "vmlinux")
+        .collect();
+    names.sort();
+    Ok(names)
+}
