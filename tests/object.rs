@@ -502,28 +502,166 @@ fn unlinked_calls_are_refused_by_apply() {
 }
 
 #[test]
-fn btf_defined_map_symbols() {
+fn btf_defined_maps() {
     let s = spec("maps", MAPS);
+    let m = |n: &str| s.map(n).unwrap_or_else(|| panic!("map {n}"));
+    let idx = |n: &str| s.maps.iter().position(|x| x.name == n).unwrap();
     for name in [
         "hash", "array", "percpu", "events", "bloom", "pinned", "inner_a", "inner_b", "outer",
         "jumps",
     ] {
-        let m = s.map(name).unwrap_or_else(|| panic!("map {name}"));
-        assert_eq!(m.kind, MapKind::Btf);
+        assert_eq!(m(name).kind, MapKind::Btf, "{name}");
     }
+    let shape = |n: &str| {
+        let x = m(n);
+        (x.map_type, x.key_size, x.value_size, x.max_entries, x.flags)
+    };
+    assert_eq!(
+        shape("hash"),
+        (BPF_MAP_TYPE_HASH, 4, 8, 16, 1 /* BPF_F_NO_PREALLOC */)
+    );
+    assert_eq!(shape("array"), (BPF_MAP_TYPE_ARRAY, 4, 16, 4, 0));
+    assert_eq!(shape("percpu"), (6 /* PERCPU_ARRAY */, 4, 8, 2, 0));
+    assert_eq!(shape("events"), (27 /* RINGBUF */, 0, 0, 4096, 0));
+    assert_eq!(shape("bloom"), (30 /* BLOOM_FILTER */, 0, 4, 16, 0));
+    assert_eq!(m("bloom").map_extra, 3);
+    assert_eq!(m("pinned").pinning, Pinning::ByName);
+    assert_eq!(m("hash").pinning, Pinning::None);
+
+    // Key/value given as types keep their BTF ids; sizes given as numbers have none.
+    let btf = rawbpf::btf::Btf::parse(s.btf.as_deref().unwrap()).unwrap();
+    let value_ty = btf.type_by_id(m("array").value_type_id.unwrap()).unwrap();
+    assert_eq!(value_ty.name().unwrap(), "value");
+    assert!(m("hash").key_type_id.is_some());
+    assert_eq!(
+        (m("percpu").key_type_id, m("percpu").value_type_id),
+        (None, None)
+    );
+
+    // Map-in-map: inner template and initial slots.
+    let outer = m("outer");
+    assert_eq!(
+        (
+            outer.map_type,
+            outer.key_size,
+            outer.value_size,
+            outer.max_entries
+        ),
+        (12, 4, 4, 4)
+    );
+    let inner = outer.inner.as_deref().expect("inner map template");
+    assert_eq!(
+        (
+            inner.map_type,
+            inner.key_size,
+            inner.value_size,
+            inner.max_entries
+        ),
+        (BPF_MAP_TYPE_ARRAY, 4, 4, 1)
+    );
+    assert_eq!(
+        outer.init_slots,
+        [
+            (0, InitSlot::Map(idx("inner_a"))),
+            (2, InitSlot::Map(idx("inner_b")))
+        ]
+    );
+
+    // Prog array with an initial slot naming a program of the object.
+    let jumps = m("jumps");
+    assert_eq!(
+        (
+            jumps.map_type,
+            jumps.key_size,
+            jumps.value_size,
+            jumps.max_entries
+        ),
+        (3, 4, 4, 4)
+    );
+    assert_eq!(
+        jumps.init_slots,
+        [(1, InitSlot::Program("tail_target".into()))]
+    );
+    assert!(s.program("tail_target").is_some());
+
     let p = s.program("use_maps").unwrap();
     let refs: Vec<_> = p
         .relocations
         .iter()
-        .filter(|r| matches!(r.kind, RelocKind::Map { .. }))
-        .map(|r| r.symbol.as_str())
+        .filter_map(|r| match r.kind {
+            RelocKind::Map { map } => Some((r.symbol.as_str(), map)),
+            _ => None,
+        })
         .collect();
     for name in [
         "hash", "array", "percpu", "events", "bloom", "pinned", "outer", "jumps",
     ] {
-        assert!(refs.contains(&name), "{name} not referenced: {refs:?}");
+        assert!(
+            refs.contains(&(name, idx(name))),
+            "{name} not referenced: {refs:?}"
+        );
     }
-    let _ = (Pinning::ByName, InitSlot::Map(0));
+}
+
+#[test]
+fn data_variables_carry_btf_types() {
+    let s = spec("globals", GLOBALS);
+    let btf = rawbpf::btf::Btf::parse(s.btf.as_deref().unwrap()).unwrap();
+    let ro = s.map("globals.rodata").unwrap();
+    let ds = btf
+        .type_by_id(ro.value_type_id.expect("DATASEC id"))
+        .unwrap();
+    assert_eq!(ds.name().unwrap(), ".rodata");
+    let magic = ro.variable("magic").unwrap();
+    let t = btf.skip_mods_and_typedefs(magic.type_id.unwrap()).unwrap();
+    assert_eq!(btf.size_of(t.id()).unwrap(), 4);
+    let bss = s.map("globals.bss").unwrap();
+    let names: Vec<_> = bss
+        .variables
+        .iter()
+        .map(|v| (v.name.as_str(), v.offset, v.size))
+        .collect();
+    assert_eq!(names, [("bss_seen_magic", 0, 4), ("bss_var", 8, 8)]);
+}
+
+#[test]
+fn kconfig_layout_follows_btf_sizes() {
+    let s = spec("externs", EXTERNS);
+    let get = |n: &str| s.externs.iter().find(|e| e.name == n).unwrap().kind;
+    let ExternKind::Kconfig {
+        map,
+        offset: o1,
+        size: s1,
+        type_id: Some(_),
+    } = get("LINUX_KERNEL_VERSION")
+    else {
+        panic!()
+    };
+    let ExternKind::Kconfig {
+        offset: o2,
+        size: s2,
+        ..
+    } = get("CONFIG_BPF_SYSCALL")
+    else {
+        panic!()
+    };
+    assert_eq!((o1, s1, o2, s2), (0, 4, 4, 1));
+    assert!(s.maps[map].value_size >= 5);
+    assert!(
+        matches!(
+            get("bpf_prog_active"),
+            ExternKind::Ksym { type_id: Some(_) }
+        ),
+        "typed ksym"
+    );
+    assert!(
+        matches!(get("schedule"), ExternKind::Ksym { type_id: None }),
+        "typeless ksym"
+    );
+    assert!(matches!(
+        get("bpf_task_acquire"),
+        ExternKind::Kfunc { type_id: Some(_) }
+    ));
 }
 
 // ---- malformed input ----

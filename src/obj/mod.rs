@@ -16,6 +16,8 @@
 //! # Ok(()) }
 //! ```
 
+mod btf_info;
+mod btf_maps;
 mod data;
 mod elf;
 mod error;

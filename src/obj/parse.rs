@@ -3,6 +3,11 @@
 
 use std::collections::HashMap;
 
+use crate::btf::Btf;
+
+use super::btf_info::{ExternBtf, extern_info, fill_data_variables};
+use super::btf_maps::fill_btf_maps;
+
 use super::data::{data_map, data_section_kind, internal_map_name};
 use super::elf::{
     Elf, STB_LOCAL, STB_WEAK, STT_FUNC, STT_NOTYPE, STT_OBJECT, STT_SECTION, Section, Symbol,
@@ -62,7 +67,14 @@ pub(crate) fn parse(name: &str, bytes: &[u8]) -> Result<ObjectSpec, ObjError> {
             .ok_or_else(|| section_err("version", "is shorter than 4 bytes"))?,
         None => 0,
     };
-    let btf = elf.section_by_name(".BTF").map(|s| s.data.to_vec());
+    let btf_bytes = elf.section_by_name(".BTF").map(|s| s.data);
+    let parsed_btf = match btf_bytes {
+        Some(b) => Some(Btf::parse(b).map_err(|e| ObjError::Btf {
+            what: e.to_string(),
+        })?),
+        None => None,
+    };
+    let btf = btf_bytes.map(<[u8]>::to_vec);
     let btf_ext = elf.section_by_name(".BTF.ext").map(|s| s.data.to_vec());
 
     // Maps: BTF-defined, legacy, then global data.
@@ -70,6 +82,13 @@ pub(crate) fn parse(name: &str, bytes: &[u8]) -> Result<ObjectSpec, ObjError> {
     let mut map_syms = Vec::new();
     if let Some(sec) = elf.section_by_name(".maps") {
         btf_map_placeholders(&elf, sec, &mut maps, &mut map_syms);
+        let btf = parsed_btf.as_ref().ok_or_else(|| {
+            section_err(
+                ".maps",
+                "BTF-defined maps need the object's BTF (compile with -g)",
+            )
+        })?;
+        fill_btf_maps(&elf, sec, btf, &mut maps, &map_syms)?;
     }
     if let Some(sec) = elf.section_by_name("maps") {
         legacy_maps(&elf, sec, &mut maps, &mut map_syms)?;
@@ -85,6 +104,14 @@ pub(crate) fn parse(name: &str, bytes: &[u8]) -> Result<ObjectSpec, ObjError> {
         }
     }
 
+    if let Some(btf) = &parsed_btf {
+        fill_data_variables(&elf, btf, &mut maps)?;
+    }
+    let extern_btf = match &parsed_btf {
+        Some(btf) => extern_info(btf)?,
+        None => HashMap::new(),
+    };
+
     let text = elf.section_by_name(".text").map(|s| s.index);
     let mut targets = Targets {
         map_syms,
@@ -92,7 +119,7 @@ pub(crate) fn parse(name: &str, bytes: &[u8]) -> Result<ObjectSpec, ObjError> {
         externs: HashMap::new(),
         text,
     };
-    let externs = collect_externs(&elf, name, &mut maps, &mut targets);
+    let externs = collect_externs(&elf, name, &mut maps, &mut targets, &extern_btf);
 
     let mut spec = ObjectSpec {
         name: name.to_owned(),
@@ -141,13 +168,15 @@ fn btf_map_placeholders(
     }
 }
 
-/// Undefined symbols are externs. Without BTF their kind is guessed from their use: called →
-/// kfunc; `CONFIG_*`/`LINUX_*` → Kconfig; else a ksym variable.
+/// Undefined symbols are externs, described by the `.kconfig`/`.ksyms` DATASECs of the BTF.
+/// Without BTF their kind is guessed from their use: called → kfunc; `CONFIG_*`/`LINUX_*` →
+/// Kconfig (8-byte slots); else a typeless ksym.
 fn collect_externs(
     elf: &Elf<'_>,
     obj_name: &str,
     maps: &mut Vec<MapSpec>,
     targets: &mut Targets,
+    btf: &HashMap<String, ExternBtf>,
 ) -> Vec<ExternSpec> {
     let called: std::collections::HashSet<usize> = elf
         .rels
@@ -163,27 +192,46 @@ fn collect_externs(
         if !sym.undefined || sym.name.is_empty() || sym.kind == STT_SECTION {
             continue;
         }
-        let kind = if called.contains(&sym.index) {
-            ExternKind::Kfunc { type_id: None }
-        } else if sym.name.starts_with("CONFIG_") || sym.name.starts_with("LINUX_") {
-            let map = *kconfig_map.get_or_insert_with(|| {
-                maps.push(MapSpec::new(
-                    &internal_map_name(obj_name, ".kconfig"),
-                    MapKind::Kconfig,
-                ));
-                maps.len() - 1
-            });
-            // Without BTF sizes, every value gets an 8-byte slot.
-            let offset = kconfig_size;
-            kconfig_size += 8;
-            ExternKind::Kconfig {
-                map,
-                offset,
-                size: 8,
-                type_id: None,
+        let info = btf.get(sym.name).copied().or_else(|| {
+            if called.contains(&sym.index) {
+                Some(ExternBtf::Kfunc { proto: 0 })
+            } else if sym.name.starts_with("CONFIG_") || sym.name.starts_with("LINUX_") {
+                Some(ExternBtf::Kconfig {
+                    size: 8,
+                    align: 8,
+                    type_id: 0,
+                })
+            } else {
+                None
             }
-        } else {
-            ExternKind::Ksym { type_id: None }
+        });
+        let kind = match info {
+            Some(ExternBtf::Kfunc { proto }) => ExternKind::Kfunc {
+                type_id: (proto != 0).then_some(proto),
+            },
+            Some(ExternBtf::Kconfig {
+                size,
+                align,
+                type_id,
+            }) => {
+                let map = *kconfig_map.get_or_insert_with(|| {
+                    maps.push(MapSpec::new(
+                        &internal_map_name(obj_name, ".kconfig"),
+                        MapKind::Kconfig,
+                    ));
+                    maps.len() - 1
+                });
+                let offset = kconfig_size.next_multiple_of(align.max(1));
+                kconfig_size = offset.saturating_add(size);
+                ExternKind::Kconfig {
+                    map,
+                    offset,
+                    size,
+                    type_id: (type_id != 0).then_some(type_id),
+                }
+            }
+            Some(ExternBtf::Ksym { type_id }) => ExternKind::Ksym { type_id },
+            None => ExternKind::Ksym { type_id: None },
         };
         targets.externs.insert(sym.index, externs.len());
         externs.push(ExternSpec {
@@ -196,7 +244,7 @@ fn collect_externs(
         let m = &mut maps[map];
         m.map_type = MAP_TYPE_ARRAY;
         m.key_size = 4;
-        m.value_size = kconfig_size.max(1);
+        m.value_size = kconfig_size.max(1).next_multiple_of(8);
         m.max_entries = 1;
         m.flags = BPF_F_MMAPABLE | BPF_F_RDONLY_PROG;
         m.freeze = true;
