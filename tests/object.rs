@@ -793,3 +793,38 @@ fn relocation_to_missing_symbol() {
     let e = parse_err(&b);
     assert!(e.to_string().contains("symbol #9999"), "{e}");
 }
+
+#[test]
+fn section_definitions() {
+    use rawbpf::obj::section::prog_type;
+    let ty = |bytes: &[u8], name: &str, prog: &str| {
+        let s = spec(name, bytes);
+        let p = s.program(prog).unwrap_or_else(|| panic!("{prog}"));
+        p.section_def().map(|d| d.prog_type)
+    };
+    assert_eq!(ty(XDP_HELLO, "xdp_hello", "hello"), Some(prog_type::XDP));
+    assert_eq!(ty(MULTI, "multi", "tp_second"), Some(prog_type::TRACEPOINT));
+    assert_eq!(
+        ty(GLOBALS, "globals", "read_globals"),
+        Some(prog_type::SYSCALL)
+    );
+    assert_eq!(
+        ty(GLOBALS, "globals", "sock_globals"),
+        Some(prog_type::SOCKET_FILTER)
+    );
+    assert_eq!(
+        ty(EXTERNS, "externs", "on_newtask"),
+        Some(prog_type::TRACING)
+    );
+    let s = spec("subprog", SUBPROG);
+    assert!(s.subprograms.iter().all(|p| p.section_def().is_none()));
+}
+
+#[test]
+fn huge_bss_is_refused_without_allocating() {
+    let mut b = XDP_HELLO.to_vec();
+    let h = shdr(&b, ".bss");
+    b[h + 32..h + 40].copy_from_slice(&(1u64 << 40).to_le_bytes());
+    let e = parse_err(&b);
+    assert!(e.to_string().contains(".bss"), "{e}");
+}

@@ -125,3 +125,32 @@ mod tests {
         assert_eq!(internal_map_name("a-b", ".bss"), "a_b.bss");
     }
 }
+
+#[cfg(test)]
+mod purity {
+    /// `obj` is pure: it never reaches the kernel layer (ARCHITECTURE.md).
+    #[test]
+    fn obj_never_uses_sys() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/obj");
+        let mut stack = vec![dir];
+        let mut files = 0;
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).expect("read src/obj") {
+                let p = e.expect("dir entry").path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    files += 1;
+                    let text = std::fs::read_to_string(&p).expect("read source");
+                    let needle = ["crate", "::sys"].concat();
+                    assert!(
+                        !text.contains(&needle),
+                        "{} uses the kernel layer",
+                        p.display()
+                    );
+                }
+            }
+        }
+        assert!(files > 5);
+    }
+}

@@ -25,7 +25,7 @@ mod link;
 mod maps;
 mod parse;
 mod reloc;
-mod section_standin;
+pub mod section;
 
 use std::path::Path;
 
@@ -36,7 +36,7 @@ pub use maps::{
     BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, DataVariable, InitSlot, MapKind, MapSpec, Pinning,
 };
 pub use reloc::{ExternValue, RelocKind, Relocation, apply_relocations};
-pub use section_standin::{SectionDef, parse_section};
+pub use section::{SectionDef, parse_section};
 
 /// The instruction type.
 pub(crate) use crate::insn::Insn;
@@ -131,6 +131,14 @@ pub fn object_name(path: &Path) -> String {
     }
 }
 
+impl ProgramSpec {
+    /// What the section name means (program type, expected attach type, flags, attach
+    /// target), from libbpf's `SEC()` table; `None` for unknown names and `.text`.
+    pub fn section_def(&self) -> Option<SectionDef<'_>> {
+        parse_section(&self.section)
+    }
+}
+
 /// One function of the object: an entry-point program, or a `.text` subprogram.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProgramSpec {
@@ -138,8 +146,6 @@ pub struct ProgramSpec {
     pub name: String,
     /// ELF section name: the `SEC("...")` of the program.
     pub section: String,
-    /// What the section name means (program type, attach type, …), if it is known.
-    pub section_def: Option<SectionDef>,
     /// Index of the function's first instruction in its section.
     pub section_offset: usize,
     /// The function's instructions, unrelocated.

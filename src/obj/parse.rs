@@ -18,7 +18,11 @@ use super::maps::{
     BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, MAP_TYPE_ARRAY, MapKind, MapSpec, MapSymbol, legacy_maps,
 };
 use super::reloc::{RelocKind, SymbolTargets, classify};
-use super::{ExternKind, ExternSpec, ObjectSpec, ProgramSpec, parse_section};
+use super::{ExternKind, ExternSpec, ObjectSpec, ProgramSpec};
+
+/// Upper bound on a global-data section (far above the kernel's limit on array values), so
+/// a corrupt `.bss` size cannot make the parser allocate gigabytes.
+const MAX_DATA_SECTION: u64 = 64 << 20;
 
 struct Targets {
     map_syms: Vec<MapSymbol>,
@@ -99,6 +103,15 @@ pub(crate) fn parse(name: &str, bytes: &[u8]) -> Result<ObjectSpec, ObjError> {
             continue;
         }
         if let Some(readonly) = data_section_kind(sec) {
+            if sec.size > MAX_DATA_SECTION {
+                return Err(section_err(
+                    sec.name,
+                    format!(
+                        "size {} is larger than any map value the kernel accepts",
+                        sec.size
+                    ),
+                ));
+            }
             data_maps.insert(sec.index, maps.len());
             maps.push(data_map(&elf, name, sec, readonly));
         }
@@ -343,7 +356,6 @@ fn functions(
         out.push(ProgramSpec {
             name: sym.name.to_owned(),
             section: sec.name.to_owned(),
-            section_def: parse_section(sec.name),
             section_offset: start,
             insns: insns[start..end].to_vec(),
             relocations,
