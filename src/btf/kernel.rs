@@ -17,9 +17,15 @@ static VMLINUX: Mutex<Option<Arc<Btf<'static>>>> = Mutex::new(None);
 /// Maps a `/sys/kernel/btf` file read-only.
 fn map_sysfs(path: &Path) -> Result<memmap2::Mmap, BtfError> {
     let file = std::fs::File::open(path).map_err(|e| BtfError::io(path, &e))?;
+    // The kernel refuses shared mappings of its BTF (EACCES): map private and read-only.
     // SAFETY: the file is a sysfs BTF blob, which the kernel never changes or truncates while
     // it exists, so the mapping's contents stay valid and constant for its whole life.
-    unsafe { memmap2::Mmap::map(&file) }.map_err(|e| BtfError::io(path, &e))
+    unsafe {
+        memmap2::MmapOptions::new()
+            .populate()
+            .map_copy_read_only(&file)
+    }
+    .map_err(|e| BtfError::io(path, &e))
 }
 
 fn open_sysfs(path: &Path, base: Option<Arc<Btf<'static>>>) -> Result<Btf<'static>, BtfError> {
@@ -27,7 +33,7 @@ fn open_sysfs(path: &Path, base: Option<Arc<Btf<'static>>>) -> Result<Btf<'stati
         Ok(map) => Btf::parse_mapped(map, base),
         // Kernels before 6.10 cannot mmap the sysfs files: read them instead.
         Err(BtfError::Io { errno: Some(e), .. })
-            if e == libc::EINVAL || e == libc::ENODEV || e == libc::EPERM =>
+            if e == libc::EINVAL || e == libc::ENODEV || e == libc::EPERM || e == libc::EACCES =>
         {
             let bytes = std::fs::read(path).map_err(|e| BtfError::io(path, &e))?;
             match base {

@@ -33,9 +33,13 @@ mod types;
 
 pub use build::{BtfBuilder, NewMember};
 pub use error::BtfError;
+pub use ext::{
+    BtfExt, CoreRelo, CoreReloKind, ExtRecord, ExtSection, ExtSections, FuncInfo, LineInfo,
+};
 pub use kernel::{SYSFS_BTF, kernel_modules_with_btf};
 pub use lookup::Matches;
 pub use parse::Types;
+pub use sanitize::{KernelBtfFeatures, sanitize};
 pub use types::{
     Array, Composite, Datasec, DeclTag, Enum, EnumValue, EnumValues, Float, Func, FuncLinkage,
     FuncProto, Fwd, Int, IntEncoding, Member, Members, Param, Params, Ref, Type, TypeTag, TypeView,
