@@ -1,0 +1,131 @@
+//! What the object's BTF adds to the ELF view: typed variables of data sections and the
+//! kinds, sizes and types of externs.
+
+use std::collections::HashMap;
+
+use crate::btf::{Btf, TypeId, TypeView};
+
+use super::elf::{Elf, STT_SECTION};
+use super::error::ObjError;
+use super::maps::{DataVariable, MapKind, MapSpec};
+
+fn btf_err(e: crate::btf::BtfError) -> ObjError {
+    ObjError::Btf {
+        what: e.to_string(),
+    }
+}
+
+/// Replaces the ELF-symbol variables of each data map with the variables of its BTF
+/// `DATASEC` (with type ids). clang leaves offsets in object files at 0, so offsets come from
+/// the ELF symbols of the same name (libbpf does the same fixup).
+pub(crate) fn fill_data_variables(
+    elf: &Elf<'_>,
+    btf: &Btf<'_>,
+    maps: &mut [MapSpec],
+) -> Result<(), ObjError> {
+    for m in maps.iter_mut() {
+        let MapKind::Data { section } = &m.kind else {
+            continue;
+        };
+        let Some(ds_ty) = btf
+            .types()
+            .find(|t| t.as_datasec().is_some() && t.name().ok() == Some(section.as_str()))
+        else {
+            continue;
+        };
+        let Some(ds) = ds_ty.as_datasec() else {
+            continue;
+        };
+        let sec_index = elf.sections.iter().position(|s| s.name == section.as_str());
+        let mut vars = Vec::new();
+        for vs in ds.vars() {
+            let v = btf.type_by_id(vs.type_id).map_err(btf_err)?;
+            let name = v.name().map_err(btf_err)?;
+            let Some(var) = v.as_var() else { continue };
+            let sym = elf.symbols.iter().find(|s| {
+                s.section.is_some()
+                    && s.section == sec_index
+                    && s.name == name
+                    && s.kind != STT_SECTION
+            });
+            let offset = match sym {
+                Some(s) => u32::try_from(s.value).map_err(|_| ObjError::Symbol {
+                    symbol: name.to_owned(),
+                    what: "offset does not fit 32 bits".into(),
+                })?,
+                None => vs.offset,
+            };
+            let size = if vs.size > 0 {
+                vs.size
+            } else {
+                btf.size_of(var.type_id()).map_err(btf_err)?
+            };
+            if u64::from(offset) + u64::from(size) > u64::from(m.value_size) {
+                return Err(ObjError::Symbol {
+                    symbol: name.to_owned(),
+                    what: format!("variable lies outside section `{section}`"),
+                });
+            }
+            vars.push(DataVariable {
+                name: name.to_owned(),
+                offset,
+                size,
+                type_id: Some(var.type_id()),
+            });
+        }
+        vars.sort_by_key(|v| v.offset);
+        m.variables = vars;
+        m.value_type_id = Some(ds_ty.id());
+    }
+    Ok(())
+}
+
+/// An extern as the BTF `.kconfig` / `.ksyms` DATASECs describe it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ExternBtf {
+    Kconfig {
+        size: u32,
+        align: u32,
+        type_id: TypeId,
+    },
+    Ksym {
+        type_id: Option<TypeId>,
+    },
+    Kfunc {
+        proto: TypeId,
+    },
+}
+
+/// The externs the BTF declares, by name.
+pub(crate) fn extern_info(btf: &Btf<'_>) -> Result<HashMap<String, ExternBtf>, ObjError> {
+    let mut out = HashMap::new();
+    for t in btf.types() {
+        let Some(ds) = t.as_datasec() else { continue };
+        let sec = t.name().map_err(btf_err)?;
+        if sec != ".kconfig" && sec != ".ksyms" {
+            continue;
+        }
+        for vs in ds.vars() {
+            let v = btf.type_by_id(vs.type_id).map_err(btf_err)?;
+            let name = v.name().map_err(btf_err)?.to_owned();
+            let info = match v.view() {
+                TypeView::Func(f) => ExternBtf::Kfunc { proto: f.proto() },
+                TypeView::Var(var) if sec == ".kconfig" => ExternBtf::Kconfig {
+                    size: btf.size_of(var.type_id()).map_err(btf_err)?,
+                    align: btf.align_of(var.type_id()).map_err(btf_err)?.max(1),
+                    type_id: var.type_id(),
+                },
+                TypeView::Var(var) => {
+                    let resolved = btf.skip_mods_and_typedefs(var.type_id()).map_err(btf_err)?;
+                    ExternBtf::Ksym {
+                        type_id: (!matches!(resolved.view(), TypeView::Void))
+                            .then(|| var.type_id()),
+                    }
+                }
+                _ => continue,
+            };
+            out.insert(name, info);
+        }
+    }
+    Ok(out)
+}

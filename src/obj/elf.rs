@@ -1,0 +1,279 @@
+//! A small, owned-free view of the ELF file: sections, symbols and relocations as plain
+//! values, read with the `object` crate's low-level ELF API. Everything after this module
+//! works on these values and never sees `object` types.
+
+use object::Endianness;
+use object::elf::{FileHeader64, SectionHeader64, Sym64};
+use object::read::elf::{FileHeader, SectionHeader, Sym};
+
+use super::Insn;
+use super::error::{ObjError, section_err};
+
+pub(crate) const EM_BPF: u16 = 247;
+pub(crate) const SHT_PROGBITS: u32 = 1;
+pub(crate) const SHT_NOBITS: u32 = 8;
+pub(crate) const SHT_REL: u32 = 9;
+pub(crate) const SHF_EXECINSTR: u64 = 4;
+pub(crate) const STB_LOCAL: u8 = 0;
+pub(crate) const STB_WEAK: u8 = 2;
+pub(crate) const STT_NOTYPE: u8 = 0;
+pub(crate) const STT_OBJECT: u8 = 1;
+pub(crate) const STT_FUNC: u8 = 2;
+pub(crate) const STT_SECTION: u8 = 3;
+/// `R_BPF_64_64`: a 64-bit immediate (`ld_imm64`) refers to the symbol.
+pub(crate) const R_BPF_64_64: u32 = 1;
+/// `R_BPF_64_32`: a call instruction's immediate refers to the symbol.
+pub(crate) const R_BPF_64_32: u32 = 10;
+
+/// One section header, with its contents (empty for `SHT_NOBITS`).
+#[derive(Debug, Clone)]
+pub(crate) struct Section<'a> {
+    pub index: usize,
+    pub name: &'a str,
+    pub kind: u32,
+    pub flags: u64,
+    pub size: u64,
+    pub data: &'a [u8],
+}
+
+impl Section<'_> {
+    pub fn is_exec(&self) -> bool {
+        self.kind == SHT_PROGBITS && self.flags & SHF_EXECINSTR != 0
+    }
+}
+
+/// One symbol table entry.
+#[derive(Debug, Clone)]
+pub(crate) struct Symbol<'a> {
+    pub index: usize,
+    pub name: &'a str,
+    pub value: u64,
+    pub size: u64,
+    pub kind: u8,
+    pub bind: u8,
+    /// The section the symbol is defined in; `None` for undefined (extern) and
+    /// absolute/common symbols.
+    pub section: Option<usize>,
+    /// `st_shndx == SHN_UNDEF`.
+    pub undefined: bool,
+}
+
+impl Symbol<'_> {
+    /// The symbol's name for messages: its name, or `#index`.
+    pub fn display(&self) -> String {
+        if self.name.is_empty() {
+            format!("#{}", self.index)
+        } else {
+            self.name.to_owned()
+        }
+    }
+}
+
+/// One `SHT_REL` entry.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Rel {
+    pub offset: u64,
+    pub symbol: usize,
+    pub kind: u32,
+}
+
+/// The parsed ELF file.
+#[derive(Debug)]
+pub(crate) struct Elf<'a> {
+    pub big_endian: bool,
+    pub sections: Vec<Section<'a>>,
+    pub symbols: Vec<Symbol<'a>>,
+    /// For each section index, the relocations that apply to it.
+    pub rels: Vec<Vec<Rel>>,
+}
+
+impl<'a> Elf<'a> {
+    pub fn parse(data: &'a [u8]) -> Result<Self, ObjError> {
+        let header = FileHeader64::<Endianness>::parse(data)?;
+        let endian = header.endian()?;
+        let machine = header.e_machine(endian).0;
+        if machine != EM_BPF {
+            return Err(ObjError::NotBpf { machine });
+        }
+        let table = header.sections(endian, data)?;
+        let mut sections = Vec::with_capacity(table.len());
+        for (i, sh) in table.iter().enumerate() {
+            let name = table.section_name(endian, sh)?;
+            let name = std::str::from_utf8(name).map_err(|_| ObjError::Elf {
+                what: format!("section #{i} has a name that is not UTF-8"),
+            })?;
+            sections.push(section(i, name, sh, endian, data)?);
+        }
+
+        let mut symbols = Vec::new();
+        let symtab = table.symbols(endian, data, object::elf::SHT_SYMTAB)?;
+        for (i, sym) in symtab.iter().enumerate() {
+            symbols.push(symbol(i, sym, &symtab, endian, sections.len())?);
+        }
+
+        let mut rels = vec![Vec::new(); sections.len()];
+        for (i, sh) in table.iter().enumerate() {
+            if sh.sh_type(endian).0 != SHT_REL {
+                continue;
+            }
+            let target = sh.sh_info(endian) as usize;
+            let name = sections[i].name;
+            if target >= sections.len() {
+                return Err(section_err(
+                    name,
+                    format!("relocates section #{target}, which does not exist"),
+                ));
+            }
+            let Some((entries, _)) = sh.rel(endian, data)? else {
+                continue;
+            };
+            for r in entries {
+                let symbol = r.r_sym(endian) as usize;
+                if symbol >= symbols.len() {
+                    return Err(section_err(
+                        name,
+                        format!("relocation refers to symbol #{symbol}, which does not exist"),
+                    ));
+                }
+                rels[target].push(Rel {
+                    offset: r.r_offset.get(endian),
+                    symbol,
+                    kind: r.r_type(endian).0,
+                });
+            }
+        }
+
+        Ok(Elf {
+            big_endian: endian == Endianness::Big,
+            sections,
+            symbols,
+            rels,
+        })
+    }
+
+    pub fn section_by_name(&self, name: &str) -> Option<&Section<'a>> {
+        self.sections.iter().find(|s| s.name == name)
+    }
+
+    /// Decodes a section's bytes as instructions.
+    pub fn insns(&self, sec: &Section<'_>) -> Result<Vec<Insn>, ObjError> {
+        decode_insns(sec.data, self.big_endian).ok_or_else(|| {
+            section_err(
+                sec.name,
+                format!(
+                    "size {} is not a multiple of 8 (the instruction size)",
+                    sec.data.len()
+                ),
+            )
+        })
+    }
+}
+
+fn section<'a>(
+    index: usize,
+    name: &'a str,
+    sh: &SectionHeader64<Endianness>,
+    endian: Endianness,
+    data: &'a [u8],
+) -> Result<Section<'a>, ObjError> {
+    let kind = sh.sh_type(endian).0;
+    let bytes: &[u8] = if kind == SHT_NOBITS || kind == 0 {
+        &[]
+    } else {
+        sh.data(endian, data).map_err(|_| {
+            section_err(
+                name,
+                "contents lie outside the file (bad sh_offset/sh_size)",
+            )
+        })?
+    };
+    Ok(Section {
+        index,
+        name,
+        kind,
+        flags: sh.sh_flags(endian).0,
+        size: sh.sh_size(endian),
+        data: bytes,
+    })
+}
+
+fn symbol<'a>(
+    index: usize,
+    sym: &Sym64<Endianness>,
+    symtab: &object::read::elf::SymbolTable<'a, FileHeader64<Endianness>>,
+    endian: Endianness,
+    nsections: usize,
+) -> Result<Symbol<'a>, ObjError> {
+    let name = symtab.symbol_name(endian, sym)?;
+    let name = std::str::from_utf8(name).map_err(|_| ObjError::Elf {
+        what: format!("symbol #{index} has a name that is not UTF-8"),
+    })?;
+    let shndx = sym.st_shndx(endian);
+    let section = shndx.index().map(usize::from);
+    if let Some(s) = section {
+        if s >= nsections {
+            return Err(ObjError::Symbol {
+                symbol: if name.is_empty() {
+                    format!("#{index}")
+                } else {
+                    name.to_owned()
+                },
+                what: format!("defined in section #{s}, which does not exist"),
+            });
+        }
+    }
+    Ok(Symbol {
+        index,
+        name,
+        value: sym.st_value(endian),
+        size: sym.st_size(endian),
+        kind: sym.st_type().0,
+        bind: sym.st_bind().0,
+        section,
+        undefined: shndx == object::elf::SHN_UNDEF,
+    })
+}
+
+/// Decodes instructions from bytes in the object's byte order into host form, or `None` if
+/// the length is not a multiple of 8.
+pub(crate) fn decode_insns(bytes: &[u8], big_endian: bool) -> Option<Vec<Insn>> {
+    if bytes.len() % 8 != 0 {
+        return None;
+    }
+    let insns = bytes
+        .chunks_exact(8)
+        .map(|c| {
+            let (regs, off, imm) = if big_endian {
+                // Big-endian bitfield order: dst in the high nibble.
+                (
+                    c[1].rotate_left(4),
+                    i16::from_be_bytes([c[2], c[3]]),
+                    i32::from_be_bytes([c[4], c[5], c[6], c[7]]),
+                )
+            } else {
+                (
+                    c[1],
+                    i16::from_le_bytes([c[2], c[3]]),
+                    i32::from_le_bytes([c[4], c[5], c[6], c[7]]),
+                )
+            };
+            Insn {
+                code: c[0],
+                regs,
+                off,
+                imm,
+            }
+        })
+        .collect();
+    Some(insns)
+}
+
+/// Reads a `u32` at `off` in the object's byte order.
+pub(crate) fn read_u32(bytes: &[u8], off: usize, big_endian: bool) -> Option<u32> {
+    let b: [u8; 4] = bytes.get(off..off.checked_add(4)?)?.try_into().ok()?;
+    Some(if big_endian {
+        u32::from_be_bytes(b)
+    } else {
+        u32::from_le_bytes(b)
+    })
+}

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (MIT OR Apache-2.0)
+#
+# Rebuilds every committed BPF object of the repository, reproducibly:
+#   tests/bpf/*.bpf.c      -> tests/bpf/*.bpf.o
+#   examples/*/*.bpf.c     -> examples/*/*.bpf.o (next to the source)
+#
+# Usage:
+#   tests/bpf/build.sh           rebuild the objects in place
+#   tests/bpf/build.sh --check   rebuild into a temporary directory and fail, listing them,
+#                                if any committed object differs from a fresh build
+#
+# Needs Debian's clang-19, llvm-19 (llvm-strip-19) and libbpf-dev headers. `cargo test` does
+# not: the objects are committed. The output does not depend on the checkout's path: sources
+# are compiled by their repository-relative path from the repository root, with
+# -fdebug-prefix-map/-ffile-prefix-map, and DWARF is stripped (.BTF and .BTF.ext are kept:
+# llvm-strip --strip-debug only removes .debug_* sections).
+set -euo pipefail
+
+CLANG=${CLANG:-clang-19}
+STRIP=${STRIP:-llvm-strip-19}
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
+ARCH_INC=/usr/include/$(uname -m)-linux-gnu
+
+check=0
+case "${1:-}" in
+"") ;;
+--check) check=1 ;;
+*)
+	echo "usage: $0 [--check]" >&2
+	exit 2
+	;;
+esac
+
+for tool in "$CLANG" "$STRIP"; do
+	command -v "$tool" >/dev/null || {
+		echo "error: $tool not found (apt-get install clang-19 llvm-19 libbpf-dev)" >&2
+		exit 1
+	}
+done
+
+cd "$REPO"
+shopt -s nullglob
+sources=(tests/bpf/*.bpf.c examples/*/*.bpf.c)
+
+outdir=""
+if [ "$check" = 1 ]; then
+	outdir=$(mktemp -d)
+	trap 'rm -rf "$outdir"' EXIT
+fi
+
+stale=()
+for src in "${sources[@]}"; do
+	obj=${src%.c}.o
+	out=$obj
+	if [ "$check" = 1 ]; then
+		out=$outdir/$obj
+		mkdir -p "$(dirname "$out")"
+	fi
+	"$CLANG" -target bpf -O2 -g -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror \
+		-fdebug-prefix-map="$REPO"=. -ffile-prefix-map="$REPO"=. \
+		-I"$ARCH_INC" -I"$(dirname "$src")" \
+		-c "$src" -o "$out"
+	"$STRIP" --strip-debug "$out"
+	if [ "$check" = 1 ]; then
+		if ! cmp -s "$out" "$obj"; then
+			stale+=("$obj")
+		fi
+	else
+		echo "built $obj"
+	fi
+done
+
+if [ "$check" = 1 ]; then
+	if [ "${#stale[@]}" -ne 0 ]; then
+		echo "stale BPF objects (run tests/bpf/build.sh and commit them):" >&2
+		printf '  %s\n' "${stale[@]}" >&2
+		exit 1
+	fi
+	echo "all ${#sources[@]} BPF objects are up to date"
+fi
