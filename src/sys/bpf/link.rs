@@ -10,7 +10,8 @@ use super::super::attr::{
     LinkUprobeMulti, RawTracepointOpenAttr, ptr,
 };
 use super::super::fd::{raw, raw_opt};
-use super::super::types::{AttachFlags, AttachType, BpfCmd};
+use super::super::flags::AttachFlags;
+use super::super::types::{AttachType, BpfCmd};
 use super::super::{Errno, bpf, bpf_fd};
 use super::prog::{AttachTarget, Relative};
 
