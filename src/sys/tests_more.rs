@@ -433,3 +433,98 @@ fn uprobes_single_and_multi() {
         String::from_utf8_lossy(&name)
     );
 }
+
+/// The id of the `FUNC` type named `name` in the running kernel's BTF (a minimal walk of the
+/// type section; enough for a test).
+fn vmlinux_func_id(name: &str) -> Option<u32> {
+    let b = std::fs::read("/sys/kernel/btf/vmlinux").ok()?;
+    let u32_at =
+        |o: usize| -> Option<u32> { Some(u32::from_le_bytes(b.get(o..o + 4)?.try_into().ok()?)) };
+    let hdr_len = u32_at(4)? as usize;
+    let (type_off, type_len, str_off) = (
+        u32_at(8)? as usize,
+        u32_at(12)? as usize,
+        u32_at(16)? as usize,
+    );
+    let types = hdr_len + type_off;
+    let strs = hdr_len + str_off;
+    let (mut o, mut id) = (types, 1u32);
+    while o < types + type_len {
+        let (name_off, info) = (u32_at(o)? as usize, u32_at(o + 4)?);
+        let (kind, vlen) = ((info >> 24) & 0x1f, (info & 0xffff) as usize);
+        if kind == 12 {
+            let s = &b[strs + name_off..];
+            let end = s.iter().position(|&c| c == 0)?;
+            if &s[..end] == name.as_bytes() {
+                return Some(id);
+            }
+        }
+        o += 12
+            + match kind {
+                1 | 14 | 17 => 4,
+                3 => 12,
+                4 | 5 | 15 | 19 => 12 * vlen,
+                6 | 13 => 8 * vlen,
+                _ => 0,
+            };
+        id += 1;
+    }
+    None
+}
+
+#[test]
+fn iterator_link() {
+    if !root() {
+        return;
+    }
+    let Some(btf_id) = vmlinux_func_id("bpf_iter_bpf_map") else {
+        return;
+    };
+    let insns = [
+        Insn {
+            code: 0xb7,
+            regs: 0,
+            off: 0,
+            imm: 0,
+        },
+        Insn {
+            code: 0x95,
+            regs: 0,
+            off: 0,
+            imm: 0,
+        },
+    ];
+    let mut log = vec![0u8; 8192];
+    let mut args = ProgLoadArgs {
+        prog_type: ProgType::TRACING,
+        expected_attach_type: AttachType::TRACE_ITER,
+        attach_btf_id: btf_id,
+        insns: &insns,
+        license: c"GPL",
+        log: Some(&mut log),
+        log_level: 1,
+        ..Default::default()
+    };
+    let prog =
+        prog_load(&mut args).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&log)));
+    let link = link_create_iter(prog.as_fd(), None).unwrap();
+    let mut name = [0u8; 32];
+    let info = link_info_with(
+        link.as_fd(),
+        LinkInfoBufs {
+            name: Some(&mut name),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(info.type_, LinkType::ITER);
+    assert!(
+        name.starts_with(b"bpf_map\0"),
+        "{:?}",
+        String::from_utf8_lossy(&name)
+    );
+    let it = iter_create(link.as_fd()).unwrap();
+    let mut out = Vec::new();
+    std::io::Read::read_to_end(&mut std::fs::File::from(it), &mut out).unwrap();
+    assert!(out.is_empty());
+}
