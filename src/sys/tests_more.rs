@@ -166,6 +166,7 @@ fn btf_load_and_info() {
         ..Default::default()
     };
     let btf = btf_load(&mut args).unwrap();
+    assert_eq!(fd_kind(btf.as_fd()).unwrap(), FdKind::Btf);
     let mut data = vec![0u8; blob.len()];
     let info = btf_info(btf.as_fd(), Some(&mut data), None).unwrap();
     assert_eq!(info.btf_size as usize, blob.len());
@@ -225,6 +226,17 @@ fn bind_map_and_raw_info() {
         u32::from_ne_bytes(raw[0..4].try_into().unwrap()),
         MapType::ARRAY.0
     );
+    // Nothing was written to the program's stderr stream.
+    let mut buf = [0u8; 64];
+    assert_eq!(
+        prog_stream_read_by_fd(prog.as_fd(), StreamId::STDERR, &mut buf),
+        Ok(0)
+    );
+    // Tokens cannot be created in the initial user namespace.
+    if let Ok(root) = mount::bpffs_root() {
+        let dir = std::fs::File::open(root).unwrap();
+        assert!(token_create(dir.as_fd()).is_err());
+    }
     // Not a map: MapFd refuses it.
     assert_eq!(MapFd::from_fd(prog).unwrap_err(), Errno::EINVAL);
 }
@@ -524,7 +536,94 @@ fn iterator_link() {
         String::from_utf8_lossy(&name)
     );
     let it = iter_create(link.as_fd()).unwrap();
+    assert_eq!(fd_kind(it.as_fd()).unwrap(), FdKind::Iter);
     let mut out = Vec::new();
     std::io::Read::read_to_end(&mut std::fs::File::from(it), &mut out).unwrap();
     assert!(out.is_empty());
+}
+
+#[test]
+fn cgroup_attach_query_detach() {
+    if !root() {
+        return;
+    }
+    let Some(cg2) = mount::find_mounts("cgroup2")
+        .ok()
+        .and_then(|m| m.into_iter().next())
+    else {
+        return;
+    };
+    let dir = cg2.join(format!("rawbpf_sys_{}", std::process::id()));
+    std::fs::create_dir(&dir).unwrap();
+    struct Rmdir(std::path::PathBuf);
+    impl Drop for Rmdir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir(&self.0);
+        }
+    }
+    let _g = Rmdir(dir.clone());
+    {
+        let cg = std::fs::File::open(&dir).unwrap();
+        let target = AttachTarget::Fd(cg.as_fd());
+        let p1 = load_as(ProgType::CGROUP_SKB, AttachType::CGROUP_INET_INGRESS, 1);
+        let p2 = load_as(ProgType::CGROUP_SKB, AttachType::CGROUP_INET_INGRESS, 1);
+        let opts = ProgAttachOpts {
+            flags: AttachFlags::ALLOW_MULTI,
+            ..Default::default()
+        };
+        prog_attach(target, p1.as_fd(), AttachType::CGROUP_INET_INGRESS, &opts).unwrap();
+        let link = link_create(p2.as_fd(), target, AttachType::CGROUP_INET_INGRESS, 0).unwrap();
+        let li = link_info(link.as_fd()).unwrap();
+        assert_eq!(
+            (li.type_, li.cgroup().attach_type),
+            (LinkType::CGROUP, AttachType::CGROUP_INET_INGRESS)
+        );
+
+        let mut ids = [0u32; 4];
+        let mut flags = [0u32; 4];
+        let bufs = ProgQueryBufs {
+            prog_ids: Some(&mut ids),
+            prog_attach_flags: Some(&mut flags),
+            ..Default::default()
+        };
+        let q = prog_query(target, AttachType::CGROUP_INET_INGRESS, 0, bufs).unwrap();
+        assert_eq!(q.prog_cnt, 2);
+        let mut got = ids[..2].to_vec();
+        got.sort();
+        let mut want = vec![
+            prog_info(p1.as_fd()).unwrap().id,
+            prog_info(p2.as_fd()).unwrap().id,
+        ];
+        want.sort();
+        assert_eq!(got, want);
+        // Too small a buffer: ENOSPC, and only one id written.
+        let mut one = [0u32; 1];
+        let e = prog_query(
+            target,
+            AttachType::CGROUP_INET_INGRESS,
+            0,
+            ProgQueryBufs {
+                prog_ids: Some(&mut one),
+                ..Default::default()
+            },
+        );
+        assert_eq!(e, Err(Errno::ENOSPC));
+
+        prog_detach(
+            target,
+            Some(p1.as_fd()),
+            AttachType::CGROUP_INET_INGRESS,
+            &ProgAttachOpts::default(),
+        )
+        .unwrap();
+        link_detach(link.as_fd()).unwrap();
+        let q = prog_query(
+            target,
+            AttachType::CGROUP_INET_INGRESS,
+            0,
+            ProgQueryBufs::default(),
+        )
+        .unwrap();
+        assert_eq!(q.prog_cnt, 0);
+    }
 }

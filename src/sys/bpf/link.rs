@@ -274,6 +274,16 @@ pub fn link_update(
     unsafe { bpf(BpfCmd::LINK_UPDATE, &mut attr) }.map(drop)
 }
 
+/// `BPF_LINK_UPDATE` for struct_ops links: replaces the link's struct_ops map with
+/// `new_map`; with `old_map` only if that is the current one (`BPF_F_REPLACE`).
+pub fn link_update_map(
+    link: BorrowedFd<'_>,
+    new_map: BorrowedFd<'_>,
+    old_map: Option<BorrowedFd<'_>>,
+) -> Result<(), Errno> {
+    link_update(link, new_map, old_map)
+}
+
 /// `BPF_LINK_DETACH`: detaches the link; the fd stays valid but inert.
 pub fn link_detach(link: BorrowedFd<'_>) -> Result<(), Errno> {
     let mut attr = LinkDetachAttr { link_fd: raw(link) };
