@@ -107,6 +107,8 @@ fn lookup_scan_then_index() {
         assert_eq!(btf.id_by_name_kind("s42", Kind::Union), None);
         assert_eq!(btf.id_by_name_kind("nope", Kind::Struct), None);
         assert_eq!(btf.find_all_any_kind("s7").count(), 3);
+        assert_eq!(btf.find_all("", Kind::Struct).count(), 0);
+        assert_eq!(btf.find_all("", Kind::Int).count(), 0);
         let ess: Vec<_> = btf
             .find_by_essential_name("s7___other", Some(Kind::Struct))
             .map(|t| t.id())
