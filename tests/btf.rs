@@ -320,3 +320,68 @@ mod kernel_load {
         assert_eq!(from_kernel.raw_bytes(), sysfs.raw_bytes());
     }
 }
+
+/// `tests/data/btf_sample.bpf.o`, built by `clang-19 -O2 -g -target bpf -c btf_sample.bpf.c`.
+mod clang_object {
+    use rawbpf::btf::{Btf, BtfExt, CoreReloKind, Kind, TypeView, VarLinkage, format_value};
+
+    const OBJ: &[u8] = include_bytes!("data/btf_sample.bpf.o");
+
+    #[test]
+    fn btf_and_ext_of_a_clang_object() {
+        let btf = Btf::from_elf(OBJ).unwrap();
+        // The BTF-defined map: __uint(max_entries, 16) is `int (*max_entries)[16]`.
+        let maps = btf
+            .find_by_name_kind(".maps", Kind::Datasec)
+            .expect(".maps");
+        let var = maps.as_datasec().unwrap().vars().next().unwrap();
+        let v = btf.type_by_id(var.type_id).unwrap();
+        assert_eq!(v.name().unwrap(), "m");
+        assert_eq!(v.as_var().unwrap().linkage(), VarLinkage::GlobalAllocated);
+        let def = btf
+            .skip_mods_and_typedefs(v.as_var().unwrap().type_id())
+            .unwrap();
+        let me = def.as_composite().unwrap().member("max_entries").unwrap();
+        let ptr = btf.type_by_id(me.type_id()).unwrap();
+        let arr = btf
+            .type_by_id(ptr.ref_type().unwrap())
+            .unwrap()
+            .as_array()
+            .unwrap();
+        assert_eq!(arr.nelems(), 16);
+        // Bitfields with kind_flag, as clang emits them.
+        let task = btf.find_by_name_kind("task", Kind::Struct).unwrap();
+        let TypeView::Struct(c) = task.view() else {
+            panic!()
+        };
+        assert!(task.kind_flag());
+        let mode = c.member("mode").unwrap();
+        assert_eq!((mode.bit_offset(), mode.bitfield_size()), (35, 5));
+        let mut value = [0u8; 24];
+        value[0] = 7;
+        value[4] = 0b1010_1101;
+        assert_eq!(c.member("comm").unwrap().bit_offset(), 40); // right after the 8 bitfield bits
+        value[5..8].copy_from_slice(b"sh\0");
+        assert_eq!(
+            format_value(&btf, task.id(), &value).unwrap(),
+            r#"{"pid":7,"flags":"0x5","mode":"0x15","comm":"sh"}"#
+        );
+
+        let ext = BtfExt::from_elf(OBJ).unwrap().expect(".BTF.ext");
+        let fi = ext.func_info().next().unwrap();
+        assert_eq!(fi.sec_name(&btf).unwrap(), "tracepoint/x");
+        let f = btf
+            .type_by_id(fi.records().next().unwrap().type_id)
+            .unwrap();
+        assert_eq!((f.kind(), f.name().unwrap()), (Kind::Func, "prog"));
+        assert!(ext.line_info().next().unwrap().len() > 0);
+        let relos: Vec<_> = ext.core_relos().flat_map(|s| s.records()).collect();
+        assert!(
+            relos
+                .iter()
+                .any(|r| r.kind == CoreReloKind::FieldByteOffset)
+        );
+        let access = btf.string(relos[0].access_str_off).unwrap();
+        assert!(access.starts_with("0:"), "{access}");
+    }
+}

@@ -21,6 +21,7 @@
 //! ```
 
 mod build;
+mod elf;
 mod error;
 mod ext;
 mod format;
