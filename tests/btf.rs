@@ -374,7 +374,7 @@ mod clang_object {
             .type_by_id(fi.records().next().unwrap().type_id)
             .unwrap();
         assert_eq!((f.kind(), f.name().unwrap()), (Kind::Func, "prog"));
-        assert!(ext.line_info().next().unwrap().len() > 0);
+        assert!(!ext.line_info().next().unwrap().is_empty());
         let relos: Vec<_> = ext.core_relos().flat_map(|s| s.records()).collect();
         assert!(
             relos
