@@ -27,6 +27,7 @@ mod ext;
 mod format;
 mod handle;
 mod kernel;
+mod kinds;
 mod lookup;
 mod parse;
 mod resolve;
@@ -41,13 +42,16 @@ pub use ext::{
 pub use format::{format_percpu_value, format_value, format_value_into};
 pub use handle::{BtfHandle, BtfHandleError, BtfHandleInfo};
 pub use kernel::{SYSFS_BTF, kernel_modules_with_btf};
+pub use kinds::{
+    EnumValue, EnumValues, FuncLinkage, IntEncoding, Member, Members, Param, Params, VarLinkage,
+    VarSecinfo, VarSecinfos,
+};
 pub use lookup::Matches;
 pub use parse::Types;
 pub use sanitize::{KernelBtfFeatures, sanitize};
 pub use types::{
-    Array, Composite, Datasec, DeclTag, Enum, EnumValue, EnumValues, Float, Func, FuncLinkage,
-    FuncProto, Fwd, Int, IntEncoding, Member, Members, Param, Params, Ref, Type, TypeTag, TypeView,
-    Var, VarLinkage, VarSecinfo, VarSecinfos,
+    Array, Composite, Datasec, DeclTag, Enum, Float, Func, FuncProto, Fwd, Int, Ref, Type, TypeTag,
+    TypeView, Var,
 };
 
 use std::sync::Arc;
