@@ -97,6 +97,10 @@ impl<'b> Composite<'b> {
             n: self.vlen(),
         }
     }
+    /// The member at `index` (CO-RE access specs index members), `None` past the end.
+    pub fn member_at(&self, index: u16) -> Option<Member<'b>> {
+        (index < self.vlen()).then_some(Member { t: self.0, index })
+    }
     /// The member named `name`, if any (direct members only).
     pub fn member(&self, name: &str) -> Option<Member<'b>> {
         self.members().find(|m| m.name_bytes() == name.as_bytes())
@@ -210,6 +214,10 @@ impl<'b> Enum<'b> {
     /// Size in bytes.
     pub fn byte_size(&self) -> u32 {
         self.size_or_type()
+    }
+    /// The enumerator at `index`, `None` past the end.
+    pub fn value_at(&self, index: u16) -> Option<EnumValue<'b>> {
+        (index < self.vlen()).then_some(EnumValue { t: self.0, index })
     }
     /// The enumerators in order.
     pub fn values(&self) -> EnumValues<'b> {
@@ -337,6 +345,10 @@ impl<'b> FuncProto<'b> {
             i: 0,
             n: self.vlen(),
         }
+    }
+    /// The parameter at `index`, `None` past the end.
+    pub fn param_at(&self, index: u16) -> Option<Param<'b>> {
+        (index < self.vlen()).then_some(Param { t: self.0, index })
     }
     /// Whether the function is variadic.
     pub fn is_variadic(&self) -> bool {

@@ -63,6 +63,8 @@ fn parse_and_view() {
         ]
     );
     assert_eq!(c.member("p").unwrap().type_id(), ptr);
+    assert_eq!(c.member_at(4).unwrap().name().unwrap(), "arr");
+    assert!(c.member_at(5).is_none());
     let e = btf.type_by_id(en).unwrap().as_enum().unwrap();
     assert!(e.is_signed());
     let vs: Vec<_> = e
@@ -70,6 +72,8 @@ fn parse_and_view() {
         .map(|v| (v.name().unwrap(), v.value_i64()))
         .collect();
     assert_eq!(vs, [("RED", -1), ("GREEN", 2)]);
+    assert_eq!(e.value_at(1).unwrap().value_i64(), 2);
+    assert!(e.value_at(2).is_none());
     assert_eq!(btf.skip_mods(cst).unwrap().id(), st);
     assert_eq!(btf.skip_mods_and_typedefs(td).unwrap().id(), st);
     assert_eq!(btf.size_of(td).unwrap(), 24);
