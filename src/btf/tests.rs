@@ -63,6 +63,8 @@ fn parse_and_view() {
         ]
     );
     assert_eq!(c.member("p").unwrap().type_id(), ptr);
+    assert_eq!(c.member_at(4).unwrap().name().unwrap(), "arr");
+    assert!(c.member_at(5).is_none());
     let e = btf.type_by_id(en).unwrap().as_enum().unwrap();
     assert!(e.is_signed());
     let vs: Vec<_> = e
@@ -70,6 +72,8 @@ fn parse_and_view() {
         .map(|v| (v.name().unwrap(), v.value_i64()))
         .collect();
     assert_eq!(vs, [("RED", -1), ("GREEN", 2)]);
+    assert_eq!(e.value_at(1).unwrap().value_i64(), 2);
+    assert!(e.value_at(2).is_none());
     assert_eq!(btf.skip_mods(cst).unwrap().id(), st);
     assert_eq!(btf.skip_mods_and_typedefs(td).unwrap().id(), st);
     assert_eq!(btf.size_of(td).unwrap(), 24);
@@ -103,10 +107,13 @@ fn lookup_scan_then_index() {
     for _ in 0..3 {
         let all: Vec<_> = btf.find_all("s7", Kind::Struct).map(|t| t.id()).collect();
         assert_eq!(all, [structs[7], dup]);
+        assert_eq!(btf.id_by_name_kind("s7___flavor", Kind::Struct), Some(fl));
         assert_eq!(btf.id_by_name_kind("s42", Kind::Struct), Some(structs[42]));
         assert_eq!(btf.id_by_name_kind("s42", Kind::Union), None);
         assert_eq!(btf.id_by_name_kind("nope", Kind::Struct), None);
         assert_eq!(btf.find_all_any_kind("s7").count(), 3);
+        assert_eq!(btf.find_all("", Kind::Struct).count(), 0);
+        assert_eq!(btf.find_all("", Kind::Int).count(), 0);
         let ess: Vec<_> = btf
             .find_by_essential_name("s7___other", Some(Kind::Struct))
             .map(|t| t.id())
@@ -460,4 +467,86 @@ fn impossible_size() {
     let bytes = b.encode();
     let btf = Btf::parse(&bytes).unwrap();
     assert!(matches!(btf.size_of(a), Err(BtfError::BadSize { id, .. }) if id == a));
+}
+
+#[test]
+fn only_handle_rs_talks_to_the_kernel() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/btf");
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        if name == "handle.rs" || name == "tests.rs" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert!(
+            !text.contains("crate::sys"),
+            "{name} uses crate::sys: only handle.rs may"
+        );
+    }
+}
+
+#[test]
+fn builder_fixups() {
+    let mut b = BtfBuilder::new();
+    let int = b.add_int("int", 4, IntEncoding::SIGNED);
+    let v = b.add_var("x", int, VarLinkage::GlobalAllocated);
+    let ds = b
+        .add_datasec(
+            ".data",
+            0,
+            &[VarSecinfo {
+                type_id: v,
+                offset: 0,
+                size: 4,
+            }],
+        )
+        .unwrap();
+    let proto = b.add_func_proto(int, &[]).unwrap();
+    let f = b.add_func("f", proto, FuncLinkage::Global);
+    let btf = Btf::parse_owned(b.encode()).unwrap();
+    let mut b = BtfBuilder::extend(&btf);
+    b.set_datasec(
+        ds,
+        16,
+        &[VarSecinfo {
+            type_id: v,
+            offset: 8,
+            size: 4,
+        }],
+    )
+    .unwrap();
+    b.set_func_linkage(f, FuncLinkage::Static).unwrap();
+    b.set_var_linkage(v, VarLinkage::Static).unwrap();
+    assert!(matches!(
+        b.set_datasec(f, 1, &[]),
+        Err(BtfError::WrongKind { .. })
+    ));
+    assert!(matches!(
+        b.set_datasec(ds, 1, &[]),
+        Err(BtfError::Encode { .. })
+    ));
+    assert!(matches!(
+        b.set_var_linkage(99, VarLinkage::Static),
+        Err(BtfError::TypeIdOutOfRange { .. })
+    ));
+    let out = Btf::parse_owned(b.encode()).unwrap();
+    let d = out.type_by_id(ds).unwrap().as_datasec().unwrap();
+    assert_eq!(d.byte_size(), 16);
+    assert_eq!(d.vars().next().unwrap().offset, 8);
+    assert_eq!(
+        out.type_by_id(f).unwrap().as_func().unwrap().linkage(),
+        FuncLinkage::Static
+    );
+    assert_eq!(
+        out.type_by_id(v).unwrap().as_var().unwrap().linkage(),
+        VarLinkage::Static
+    );
+}
+
+#[test]
+fn btf_is_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<Btf<'static>>();
+    check::<Btf<'_>>();
 }
