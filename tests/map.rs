@@ -560,3 +560,80 @@ fn user_struct_values() {
         "wrong key type is refused"
     );
 }
+
+/// A minimal BTF blob with one type, `[1] INT 'int' size=4 bits=32 signed`, for the key and
+/// value of local-storage maps.
+fn int_btf() -> OwnedFd {
+    let strings = b"\0int\0";
+    let mut types = Vec::new();
+    for w in [1u32, (1 << 24), 4, (1 << 24) | 32] {
+        // name_off=1 "int", info: kind INT, size 4, encoding SIGNED, bits 32
+        types.extend_from_slice(&w.to_ne_bytes());
+    }
+    let mut blob = Vec::new();
+    blob.extend_from_slice(&0xeb9fu16.to_ne_bytes());
+    blob.extend_from_slice(&[1, 0]); // version, flags
+    for w in [
+        24u32,
+        0,
+        types.len() as u32,
+        types.len() as u32,
+        strings.len() as u32,
+    ] {
+        blob.extend_from_slice(&w.to_ne_bytes());
+    }
+    blob.extend_from_slice(&types);
+    blob.extend_from_slice(strings);
+    let mut args = rawbpf::sys::BtfLoadArgs {
+        data: &blob,
+        ..Default::default()
+    };
+    rawbpf::sys::btf_load(&mut args).expect("BTF_LOAD")
+}
+
+fn pidfd_self() -> OwnedFd {
+    use std::os::fd::FromRawFd;
+    // SAFETY: pidfd_open has no pointer arguments; a non-negative result is a new fd we own.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) };
+    assert!(fd >= 0, "pidfd_open: {}", std::io::Error::last_os_error());
+    // SAFETY: `fd` was just created and nothing else owns it.
+    unsafe { OwnedFd::from_raw_fd(fd as i32) }
+}
+
+/// task/cgrp/inode/sk storage: BTF-described maps keyed by a pidfd, a cgroup dir fd, a file
+/// fd and a socket fd.
+#[test]
+fn local_storage_maps() {
+    if !common::privileged() {
+        return;
+    }
+    let btf = int_btf();
+    let pidfd = pidfd_self();
+    let cgroup = std::fs::File::open("/sys/fs/cgroup/unified").expect("cgroup2 dir");
+    let file = std::fs::File::open("/proc/self/exe").expect("a file");
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").expect("socket");
+    for (t, owner) in [
+        (MapType::TASK_STORAGE, pidfd.as_raw_fd()),
+        (MapType::CGRP_STORAGE, cgroup.as_raw_fd()),
+        (MapType::INODE_STORAGE, file.as_raw_fd()),
+        (MapType::SK_STORAGE, sock.as_raw_fd()),
+    ] {
+        let m = create_with(
+            MapOptions::new(t, 4, 4, 0)
+                .name("storage")
+                .flags(MapFlags::NO_PREALLOC)
+                .btf(btf.as_fd(), 1, 1),
+        );
+        let key = (owner as u32).to_ne_bytes();
+        assert_eq!(m.get(&key).expect("lookup"), None, "{t:?}: no storage yet");
+        m.update(&key, &77u32.to_ne_bytes(), ANY)
+            .unwrap_or_else(|e| panic!("{t:?}: {e}"));
+        assert_eq!(
+            m.get(&key).expect("lookup"),
+            Some(77u32.to_ne_bytes().to_vec()),
+            "{t:?}"
+        );
+        assert!(m.delete(&key).expect("delete"), "{t:?}");
+        assert_eq!(m.info().expect("info").btf_value_type_id, 1);
+    }
+}
