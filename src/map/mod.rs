@@ -218,6 +218,20 @@ impl Map {
         self.fd.flags()
     }
 
+    /// Duplicates the fd (the map lives while either is open).
+    pub fn try_clone(&self) -> Result<Map> {
+        let fd = self
+            .fd
+            .try_clone()
+            .map_err(|e| Error::io("dup of a map fd", e))?;
+        Ok(Map {
+            fd,
+            name: self.name.clone(),
+            frozen: AtomicBool::new(self.frozen.load(Ordering::Relaxed)),
+            fd_flags: self.fd_flags,
+        })
+    }
+
     /// A description for error messages.
     pub(crate) fn ctx(&self) -> Option<String> {
         Some(format!("map \"{}\"", self.name))
