@@ -637,3 +637,39 @@ fn local_storage_maps() {
         assert_eq!(m.info().expect("info").btf_value_type_id, 1);
     }
 }
+
+/// A batch smaller than a hash bucket gets ENOSPC with a hint, and a larger one resumes.
+#[test]
+fn batch_smaller_than_a_bucket() {
+    if !common::privileged() {
+        return;
+    }
+    let m = create(MapType::HASH, 4, 4, 64);
+    let keys: Vec<u8> = (0..64u32).flat_map(|k| k.to_ne_bytes()).collect();
+    m.update_batch(&keys, &keys, ANY).expect("fill");
+    let mut cur = BatchCursor::new(&m);
+    let (mut k1, mut v1) = ([0u8; 4], [0u8; 4]);
+    let mut seen = 0;
+    // 64 keys in 64 buckets: some bucket holds two or more, so one-element batches fail there.
+    let err = loop {
+        match m.lookup_batch(&mut cur, &mut k1, &mut v1) {
+            Ok(n) => seen += n,
+            Err(e) => break Some(e),
+        }
+        if cur.done() {
+            break None;
+        }
+    };
+    // (64 random hashes into 64 buckets all distinct has probability 64!/64^64, about 1e-27.)
+    let e = err.expect("a one-element batch meets a bigger bucket");
+    {
+        assert_eq!(e.errno(), Some(rawbpf::sys::Errno::ENOSPC), "{e}");
+        assert!(e.to_string().contains("larger buffers"), "{e}");
+        // The cursor did not move: a bigger buffer continues from the same bucket.
+        let (mut kb, mut vb) = (vec![0u8; 64 * 4], vec![0u8; 64 * 4]);
+        while !cur.done() {
+            seen += m.lookup_batch(&mut cur, &mut kb, &mut vb).expect("resume");
+        }
+    }
+    assert_eq!(seen, 64);
+}
