@@ -7,6 +7,17 @@
 //!
 //! Per-CPU maps take and give one value per *possible* CPU (see [`possible_cpus`]), each slot
 //! rounded up to 8 bytes: [`Map::value_buf_size`] is the byte size user space deals in.
+//!
+//! ```no_run
+//! use rawbpf::map::{ANY, HashMap, Map, MapOptions, MapType};
+//!
+//! let map = Map::create(&MapOptions::new(MapType::HASH, 4, 8, 1024).name("counts"))?;
+//! let counts = HashMap::<u32, u64, _>::new(&map)?;
+//! counts.insert(&7, &1, ANY)?;
+//! assert_eq!(counts.get(&7)?, Some(1));
+//! assert_eq!(counts.get(&8)?, None); // absent is not an error
+//! # Ok::<(), rawbpf::Error>(())
+//! ```
 
 mod batch;
 mod glue;
