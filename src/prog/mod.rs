@@ -2,7 +2,7 @@
 //!
 //! [`Program::load`] runs instructions through the verifier (see [`ProgramOptions`] for every
 //! load attribute, [`LogLevel`] for the log); a rejection is
-//! [`Error::Verifier`](crate::Error::Verifier) with the whole log, a success keeps the
+//! [`Error::Verifier`] with the whole log, a success keeps the
 //! verifier's [`VerifierStats`]. [`Program::test_run`] runs it on given input
 //! (`BPF_PROG_TEST_RUN`). Programs can be pinned, opened from a pin or an id, and inspected
 //! ([`ProgramInfo`]).
