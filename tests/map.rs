@@ -673,3 +673,52 @@ fn batch_smaller_than_a_bucket() {
     }
     assert_eq!(seen, 64);
 }
+
+/// `[id] STRUCT 'name' size=N …` of vmlinux BTF, from `bpftool btf dump`.
+fn vmlinux_struct(name: &str) -> Option<(u32, u32)> {
+    let out = std::process::Command::new("bpftool")
+        .args(["btf", "dump", "file", "/sys/kernel/btf/vmlinux"])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let needle = format!("STRUCT '{name}' ");
+    let line = text.lines().find(|l| l.contains(&needle))?;
+    let id = line.strip_prefix('[')?.split(']').next()?.parse().ok()?;
+    let size = line
+        .split("size=")
+        .nth(1)?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    Some((id, size))
+}
+
+/// A struct_ops map for `tcp_congestion_ops` (created empty: filling it needs programs).
+#[test]
+fn struct_ops_map_create() {
+    if !common::privileged() {
+        return;
+    }
+    let Some((id, size)) = vmlinux_struct("bpf_struct_ops_tcp_congestion_ops") else {
+        eprintln!("bpftool or the struct_ops type is missing: skipped");
+        return;
+    };
+    // The kernel wants some BTF fd with the vmlinux value type id (libbpf passes the
+    // object's); no key/value type ids.
+    let btf = int_btf();
+    let mut o = MapOptions::new(MapType::STRUCT_OPS, 4, size, 1)
+        .name("cc")
+        .btf_vmlinux_value_type_id(id);
+    o.btf = Some(btf.as_fd());
+    let m = create_with(o);
+    let info = m.info().expect("info");
+    assert_eq!(
+        (
+            info.map_type,
+            info.value_size,
+            info.btf_vmlinux_value_type_id
+        ),
+        (MapType::STRUCT_OPS, size, id)
+    );
+}
