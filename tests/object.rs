@@ -883,3 +883,29 @@ fn btf_ext_records_follow_functions() {
     );
     assert!((r.insn as usize) < t.insns.len());
 }
+
+#[test]
+fn rodata_variables_can_be_set_before_load() {
+    let mut s = spec("globals", GLOBALS);
+    let ro = s
+        .maps
+        .iter_mut()
+        .find(|m| m.name == "globals.rodata")
+        .unwrap();
+    assert_eq!(ro.variable_data("magic"), Some(&[0u8; 4][..]));
+    ro.set_variable("magic", &0xdead_beefu32.to_le_bytes())
+        .expect("set magic");
+    assert_eq!(
+        ro.variable_data("magic"),
+        Some(&0xdead_beefu32.to_le_bytes()[..])
+    );
+    // rodata_pair is untouched.
+    assert_eq!(
+        ro.variable_data("rodata_pair").unwrap()[..8],
+        11u64.to_le_bytes()
+    );
+    let e = ro.set_variable("magic", &[1, 2]).unwrap_err();
+    assert!(e.to_string().contains("4 bytes"), "{e}");
+    let e = ro.set_variable("nope", &[0; 4]).unwrap_err();
+    assert!(e.to_string().contains("nope"), "{e}");
+}

@@ -32,11 +32,10 @@ struct Targets {
 }
 
 impl SymbolTargets for Targets {
-    fn map_of(&self, sym: &Symbol<'_>) -> Option<usize> {
-        let sec = sym.section?;
+    fn map_of(&self, section: usize, offset: i64) -> Option<usize> {
         self.map_syms
             .iter()
-            .find(|m| m.section == sec && m.offset == sym.value)
+            .find(|m| m.section == section && i64::try_from(m.offset).ok() == Some(offset))
             .map(|m| m.map)
     }
     fn data_map_of(&self, section: usize) -> Option<usize> {
