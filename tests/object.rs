@@ -14,6 +14,7 @@ const MAPS: &[u8] = include_bytes!("bpf/maps.bpf.o");
 const LEGACY: &[u8] = include_bytes!("bpf/legacy_maps.bpf.o");
 const MULTI: &[u8] = include_bytes!("bpf/multi.bpf.o");
 const EXTERNS: &[u8] = include_bytes!("bpf/externs.bpf.o");
+const KSYM_TYPED: &[u8] = include_bytes!("bpf/ksym_typed.bpf.o");
 
 const ALL: &[(&str, &[u8])] = &[
     ("xdp_hello", XDP_HELLO),
@@ -23,6 +24,7 @@ const ALL: &[(&str, &[u8])] = &[
     ("legacy_maps", LEGACY),
     ("multi", MULTI),
     ("externs", EXTERNS),
+    ("ksym_typed", KSYM_TYPED),
 ];
 
 fn spec(name: &str, bytes: &[u8]) -> ObjectSpec {
@@ -373,10 +375,6 @@ fn externs_are_classified() {
     assert!(cfg.weak);
     assert!(matches!(cfg.kind, ExternKind::Kconfig { .. }));
 
-    assert!(matches!(
-        ext("bpf_prog_active").1.kind,
-        ExternKind::Ksym { .. }
-    ));
     assert!(matches!(ext("schedule").1.kind, ExternKind::Ksym { .. }));
     let (_, missing) = ext("rawbpf_no_such_symbol");
     assert!(missing.weak);
@@ -416,22 +414,13 @@ fn apply_patches_maps_and_externs() {
     let p = s.program("read_externs").unwrap();
     let mut l = link_program(&s, p).unwrap();
     let ext_of = |n: &str| s.externs.iter().position(|e| e.name == n).unwrap();
-    let (sched, missing, active) = (
-        ext_of("schedule"),
-        ext_of("rawbpf_no_such_symbol"),
-        ext_of("bpf_prog_active"),
-    );
+    let (sched, missing) = (ext_of("schedule"), ext_of("rawbpf_no_such_symbol"));
     let fd = |m: usize| Some(100 + m as i32);
     let ext = |e: usize| {
         Some(if e == sched {
             ExternValue::Address(0xffff_ffff_8100_1234)
         } else if e == missing {
             ExternValue::Address(0)
-        } else if e == active {
-            ExternValue::BtfVar {
-                btf_id: 13780,
-                btf_fd: 0,
-            }
         } else {
             return None;
         })
@@ -452,9 +441,6 @@ fn apply_patches_maps_and_externs() {
                     (src_reg(&a), a.imm as u32, b.imm as u32),
                     (0, 0x8100_1234, 0xffff_ffff)
                 );
-            }
-            RelocKind::Ksym { ext } if ext == active => {
-                assert_eq!((src_reg(&a), a.imm, b.imm), (3, 13780, 0));
             }
             RelocKind::Ksym { .. } => assert_eq!((a.imm, b.imm), (0, 0)),
             k => panic!("unexpected {k:?}"),
@@ -647,13 +633,6 @@ fn kconfig_layout_follows_btf_sizes() {
     };
     assert_eq!((o1, s1, o2, s2), (0, 4, 4, 1));
     assert!(s.maps[map].value_size >= 5);
-    assert!(
-        matches!(
-            get("bpf_prog_active"),
-            ExternKind::Ksym { type_id: Some(_) }
-        ),
-        "typed ksym"
-    );
     assert!(
         matches!(get("schedule"), ExternKind::Ksym { type_id: None }),
         "typeless ksym"
@@ -908,4 +887,42 @@ fn rodata_variables_can_be_set_before_load() {
     assert!(e.to_string().contains("4 bytes"), "{e}");
     let e = ro.set_variable("nope", &[0; 4]).unwrap_err();
     assert!(e.to_string().contains("nope"), "{e}");
+}
+
+#[test]
+fn typed_ksym() {
+    let s = spec("ksym_typed", KSYM_TYPED);
+    let i = s
+        .externs
+        .iter()
+        .position(|e| e.name == "bpf_prog_active")
+        .expect("extern");
+    let ExternKind::Ksym { type_id: Some(t) } = s.externs[i].kind else {
+        panic!("{:?}", s.externs[i])
+    };
+    let btf = rawbpf::btf::Btf::parse(s.btf.as_deref().unwrap()).unwrap();
+    assert_eq!(btf.size_of(t).unwrap(), 4, "int");
+    let p = s.program("read_typed_ksym").unwrap();
+    let mut l = link_program(&s, p).unwrap();
+    let ext = |e: usize| {
+        (e == i).then_some(ExternValue::BtfVar {
+            btf_id: 13780,
+            btf_fd: 0,
+        })
+    };
+    apply_relocations(
+        &p.name,
+        &mut l.insns,
+        &l.relocations,
+        &|m| Some(10 + m as i32),
+        &ext,
+    )
+    .unwrap();
+    let r = l
+        .relocations
+        .iter()
+        .find(|r| r.kind == RelocKind::Ksym { ext: i })
+        .expect("ksym reloc");
+    let (a, b) = (l.insns[r.insn], l.insns[r.insn + 1]);
+    assert_eq!((src_reg(&a), a.imm, b.imm), (3, 13780, 0));
 }
