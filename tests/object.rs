@@ -926,3 +926,25 @@ fn typed_ksym() {
     let (a, b) = (l.insns[r.insn], l.insns[r.insn + 1]);
     assert_eq!((src_reg(&a), a.imm, b.imm), (3, 13780, 0));
 }
+
+#[test]
+fn string_section_is_a_read_only_map() {
+    let s = spec("globals", GLOBALS);
+    let m = s.data_map(".rodata.str1.1").expect(".rodata.str1.1 map");
+    assert_eq!(m.name, ".rodata.str1.1");
+    assert_eq!(m.flags, 0x480);
+    assert!(m.freeze);
+    assert_eq!(m.data.as_deref(), Some(&b"rawbpf globals %u\n\0"[..]));
+    let idx = s
+        .maps
+        .iter()
+        .position(|x| x.name == ".rodata.str1.1")
+        .unwrap();
+    let p = s.program("read_globals").unwrap();
+    assert!(p.relocations.iter().any(|r| r.symbol == ".rodata.str1.1"
+        && r.kind
+            == RelocKind::MapValue {
+                map: idx,
+                offset: 0
+            }));
+}
