@@ -948,3 +948,88 @@ fn string_section_is_a_read_only_map() {
                 offset: 0
             }));
 }
+
+/// The DATASEC named `name` and its `(var name, offset, size)` entries.
+fn datasec(btf: &rawbpf::btf::Btf<'_>, name: &str) -> (u32, Vec<(String, u32, u32)>) {
+    let t = btf
+        .types()
+        .find(|t| t.as_datasec().is_some() && t.name().ok() == Some(name))
+        .unwrap_or_else(|| panic!("DATASEC {name}"));
+    let ds = t.as_datasec().unwrap();
+    let vars = ds
+        .vars()
+        .map(|v| {
+            let n = btf
+                .type_by_id(v.type_id)
+                .unwrap()
+                .name()
+                .unwrap()
+                .to_owned();
+            (n, v.offset, v.size)
+        })
+        .collect();
+    (ds.byte_size(), vars)
+}
+
+#[test]
+fn btf_is_prepared_for_the_kernel() {
+    use rawbpf::btf::{Btf, FuncLinkage, TypeView, VarLinkage};
+    // Data sections: sizes and offsets from the ELF (clang leaves zeros).
+    let s = spec("globals", GLOBALS);
+    let btf = Btf::parse(s.btf.as_deref().unwrap()).unwrap();
+    let (size, vars) = datasec(&btf, ".bss");
+    assert_eq!(size, 16);
+    assert_eq!(
+        vars,
+        [("bss_seen_magic".into(), 0, 4), ("bss_var".into(), 8, 8)]
+    );
+    let (size, vars) = datasec(&btf, ".rodata");
+    assert_eq!(size, s.map("globals.rodata").unwrap().value_size);
+    assert_eq!(vars[1], ("rodata_pair".into(), 8, 16));
+
+    // Externs: .kconfig at our offsets with allocated VARs; .ksyms as int VARs, kfuncs
+    // replaced by a dummy VAR and given global linkage.
+    let s = spec("externs", EXTERNS);
+    let btf = Btf::parse(s.btf.as_deref().unwrap()).unwrap();
+    let (size, vars) = datasec(&btf, ".kconfig");
+    assert_eq!(size, s.map("externs.kconfig").unwrap().value_size);
+    assert_eq!(
+        vars,
+        [
+            ("LINUX_KERNEL_VERSION".into(), 0, 4),
+            ("CONFIG_BPF_SYSCALL".into(), 4, 1)
+        ]
+    );
+    let (size, vars) = datasec(&btf, ".ksyms");
+    assert_eq!(size, 4 * vars.len() as u32);
+    for (i, (name, off, sz)) in vars.iter().enumerate() {
+        assert_eq!((*off, *sz), (4 * i as u32, 4), "{name}");
+        assert!(
+            name == "dummy_ksym" || name == "schedule" || name == "rawbpf_no_such_symbol",
+            "{name}"
+        );
+    }
+    for t in btf.types() {
+        match t.view() {
+            TypeView::Var(v) => assert_ne!(v.linkage(), VarLinkage::GlobalExtern, "{:?}", t.name()),
+            TypeView::Func(f) => assert_ne!(f.linkage(), FuncLinkage::Extern, "{:?}", t.name()),
+            _ => {}
+        }
+    }
+    // Type ids are unchanged: the kfunc FUNCs are where the extern specs say.
+    for e in &s.externs {
+        if let ExternKind::Kfunc {
+            type_id: Some(proto),
+        } = e.kind
+        {
+            assert!(
+                matches!(
+                    btf.type_by_id(proto).unwrap().view(),
+                    TypeView::FuncProto(_)
+                ),
+                "{}",
+                e.name
+            );
+        }
+    }
+}
