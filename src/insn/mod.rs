@@ -26,7 +26,7 @@ mod op;
 pub mod opcode;
 
 pub use crate::sys::Insn;
-pub use disasm::{Disassembly, disassemble};
+pub use disasm::{CallResolver, Disassembly, disassemble};
 pub use helpers::{HELPER_COUNT, helper_id, helper_name};
 pub use kinds::{AluOp, AtomicOp, CallKind, JmpOp, Operand, Size};
 pub use op::Op;
@@ -113,6 +113,9 @@ pub enum InsnError {
         /// The length that was given.
         len: usize,
     },
+    /// There is no instruction to decode.
+    #[error("no instruction to decode: the program is empty")]
+    Empty,
     /// An `ld_imm64` at `index` lacks its second half.
     #[error(
         "instruction {index} is the first half of a 16-byte ld_imm64 but the program ends after it"
@@ -274,6 +277,30 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<Insn>, InsnError> {
             Insn::from_bytes(b)
         })
         .collect())
+}
+
+/// Walks a program operation by operation, yielding each instruction index with its decoded
+/// [`Op`]; an `ld_imm64` pair is one item (the index of its second half is skipped).
+///
+/// The iterator yields [`InsnError::TruncatedLdImm64`] once, then stops, if the program ends
+/// inside an `ld_imm64`.
+pub fn ops(insns: &[Insn]) -> impl Iterator<Item = Result<(usize, Op), InsnError>> + '_ {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        let rest = insns.get(i..).filter(|r| !r.is_empty())?;
+        match Op::decode(rest) {
+            Ok((op, n)) => {
+                let at = i;
+                i += n;
+                Some(Ok((at, op)))
+            }
+            Err(_) => {
+                let at = i;
+                i = insns.len();
+                Some(Err(InsnError::TruncatedLdImm64 { index: at }))
+            }
+        }
+    })
 }
 
 /// Encodes instructions to little-endian bytes (the inverse of [`decode`]).

@@ -165,11 +165,9 @@ impl Op {
     ///
     /// # Errors
     /// [`InsnError::TruncatedLdImm64`] (with `index` 0) if `insns` holds only the first half
-    /// of an `ld_imm64`. An empty slice is reported the same way.
+    /// of an `ld_imm64`; [`InsnError::Empty`] for an empty slice.
     pub fn decode(insns: &[Insn]) -> Result<(Op, usize), InsnError> {
-        let first = insns
-            .first()
-            .ok_or(InsnError::TruncatedLdImm64 { index: 0 })?;
+        let first = insns.first().ok_or(InsnError::Empty)?;
         if first.is_ld_imm64() {
             let next = insns
                 .get(1)

@@ -378,3 +378,139 @@ fn predicates() {
     assert_eq!(Reg::new(11), None);
     assert_eq!(Reg::new(10), Some(Reg::FP));
 }
+
+/// The listing the Linux 6.18 verifier printed (log_level 2, "Live regs before insn", the live
+/// register column removed) for this program, loaded as a socket filter on the build machine.
+const KERNEL_6_18_LISTING: &str = "   0: (b7) r0 = 2
+   1: (b4) w1 = 7
+   2: (bf) r1 = (s8)r1
+   3: (bc) w2 = (s16)w1
+   4: (bf) r2 = (s32)r1
+   5: (37) r1 s/= 3
+   6: (94) w1 s%= 5
+   7: (c7) r1 s>>= 1
+   8: (d7) r1 = bswap16 r1
+   9: (d7) r1 = bswap64 r1
+  10: (dc) r1 = be32 r1
+  11: (d4) r1 = le64 r1
+  12: (7b) *(u64 *)(r10 -8) = r1
+  13: (62) *(u32 *)(r10 -16) = 5
+  14: (62) *(u32 *)(r10 -12) = -5
+  15: (81) r3 = *(s32 *)(r10 -16)
+  16: (91) r3 = *(s8 *)(r10 -8)
+  17: (89) r3 = *(s16 *)(r10 -8)
+  18: (69) r3 = *(u16 *)(r10 -8)
+  19: (db) r4 = load_acquire((u64 *)(r10 -8))
+  20: (c3) r4 = load_acquire((u32 *)(r10 -16))
+  21: (db) store_release((u64 *)(r10 -8), r1)
+  22: (b7) r5 = 1
+  23: (db) lock *(u64 *)(r10 -8) += r5
+  24: (db) lock *(u64 *)(r10 -8) &= r5
+  25: (c3) r5 = atomic_fetch_xor((u32 *)(r10 -16), r5)
+  26: (db) r5 = atomic64_fetch_add((u64 *)(r10 -8), r5)
+  27: (b7) r0 = 0
+  28: (db) r0 = atomic64_cmpxchg((u64 *)(r10 -8), r0, r5)
+  29: (c3) r5 = atomic_xchg((u32 *)(r10 -16), r5)
+  30: (e5) may_goto pc+1
+  31: (b7) r0 = 99
+  32: (15) if r0 == 0x5 goto pc+1
+  33: (06) gotol pc+1
+  34: (b7) r0 = 98
+  35: (ce) if w1 s< w2 goto pc+0
+  36: (45) if r1 & 0x10 goto pc+0
+  37: (d5) if r1 s<= 0xfffffffd goto pc+0
+  38: (56) if w1 != 0x12c goto pc+0
+  39: (18) r1 = 0x1122334455667788
+  41: (87) r0 = -r0
+  42: (84) w0 = -w0
+  43: (6f) r1 <<= r0
+  44: (ac) w1 ^= w2
+  45: (85) call bpf_ktime_get_ns#5
+  46: (b7) r0 = 0
+  47: (95) exit
+";
+
+#[test]
+fn matches_kernel_6_18_verifier_listing() {
+    let mut p = vec![
+        Insn::mov64_imm(R0, 2),
+        Insn::mov32_imm(R1, 7),
+        Insn::movsx64_reg(R1, R1, 8),
+        Insn::movsx32_reg(R2, R1, 16),
+        Insn::movsx64_reg(R2, R1, 32),
+        Insn::alu64_imm(AluOp::SDiv, R1, 3),
+        Insn::alu32_imm(AluOp::SMod, R1, 5),
+        Insn::alu64_imm(AluOp::Arsh, R1, 1),
+        Insn::bswap(R1, 16),
+        Insn::bswap(R1, 64),
+        Insn::to_be(R1, 32),
+        Insn::to_le(R1, 64),
+        Insn::stx_mem(Size::DW, R10, R1, -8),
+        Insn::st_mem(Size::W, R10, -16, 5),
+        Insn::st_mem(Size::W, R10, -12, -5),
+        Insn::ldx_memsx(Size::W, R3, R10, -16),
+        Insn::ldx_memsx(Size::B, R3, R10, -8),
+        Insn::ldx_memsx(Size::H, R3, R10, -8),
+        Insn::ldx_mem(Size::H, R3, R10, -8),
+        Insn::load_acquire(Size::DW, Reg::R4, R10, -8),
+        Insn::load_acquire(Size::W, Reg::R4, R10, -16),
+        Insn::store_release(Size::DW, R10, R1, -8),
+        Insn::mov64_imm(Reg::R5, 1),
+        Insn::atomic_add(Size::DW, R10, Reg::R5, -8),
+        Insn::atomic(Size::DW, AtomicOp::And { fetch: false }, R10, Reg::R5, -8),
+        Insn::atomic(Size::W, AtomicOp::Xor { fetch: true }, R10, Reg::R5, -16),
+        Insn::atomic_fetch_add(Size::DW, R10, Reg::R5, -8),
+        Insn::mov64_imm(R0, 0),
+        Insn::atomic_cmpxchg(Size::DW, R10, Reg::R5, -8),
+        Insn::atomic_xchg(Size::W, R10, Reg::R5, -16),
+        Insn::may_goto(1),
+        Insn::mov64_imm(R0, 99),
+        Insn::jmp_imm(JmpOp::Eq, R0, 5, 1),
+        Insn::gotol(1),
+        Insn::mov64_imm(R0, 98),
+        Insn::jmp32_reg(JmpOp::Slt, R1, R2, 0),
+        Insn::jmp_imm(JmpOp::Set, R1, 16, 0),
+        Insn::jmp_imm(JmpOp::Sle, R1, -3, 0),
+        Insn::jmp32_imm(JmpOp::Ne, R1, 300, 0),
+    ];
+    p.extend(Insn::ld_imm64(R1, 0x1122334455667788));
+    p.extend([
+        Insn::neg64(R0),
+        Insn::neg32(R0),
+        Insn::alu64_reg(AluOp::Lsh, R1, R0),
+        Insn::alu32_reg(AluOp::Xor, R1, R2),
+        Insn::call_helper(5),
+        Insn::mov64_imm(R0, 0),
+        Insn::exit(),
+    ]);
+    assert_eq!(disassemble(&p), KERNEL_6_18_LISTING);
+}
+
+#[test]
+fn ops_walks_pairs_as_one() {
+    let mut p = vec![Insn::mov64_imm(R0, 0)];
+    p.extend(Insn::ld_map_fd(R1, 3));
+    p.push(Insn::exit());
+    let got: Vec<_> = ops(&p).collect::<Result<_, _>>().expect("complete program");
+    assert_eq!(
+        got,
+        vec![
+            (0, Insn::mov64_imm(R0, 0).op()),
+            (
+                1,
+                Op::LdImm64 {
+                    dst: 1,
+                    pseudo: PSEUDO_MAP_FD,
+                    imm: 3
+                }
+            ),
+            (3, Op::Exit),
+        ]
+    );
+    let cut = &p[..2];
+    let got: Vec<_> = ops(cut).collect();
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[1], Err(InsnError::TruncatedLdImm64 { index: 1 }));
+    assert_eq!(ops(&[]).count(), 0);
+    assert_eq!(Op::decode(&[]), Err(InsnError::Empty));
+}
