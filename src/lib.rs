@@ -10,3 +10,8 @@ pub mod map;
 pub mod obj;
 pub mod prog;
 pub mod sys;
+
+pub use error::{Error, Result};
+pub use link::{Link, XdpFlags};
+pub use map::{Map, MapOptions, Pod};
+pub use prog::{Program, ProgramOptions};

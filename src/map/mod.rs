@@ -1,1 +1,325 @@
-//! `Map`: a BPF map and typed views over it.
+//! `Map`: a BPF map, byte-level operations on it, and typed views over it.
+//!
+//! [`Map`] owns the map's fd and knows its type and sizes. Its element operations work on byte
+//! slices ([`Map::lookup`], [`Map::update`], …; batch ops in [`Map::lookup_batch`] and
+//! friends). Typed views ([`HashMap`], [`Array`], [`PerCpuHashMap`], [`Queue`], …) wrap a `Map`
+//! and serialise keys and values through the [`Pod`] trait.
+//!
+//! Per-CPU maps take and give one value per *possible* CPU (see [`possible_cpus`]), each slot
+//! rounded up to 8 bytes: [`Map::value_buf_size`] is the byte size user space deals in.
+
+mod batch;
+mod glue;
+mod info;
+mod ops;
+mod options;
+mod pod;
+mod typed;
+mod typed_more;
+mod types;
+
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+pub use batch::BatchCursor;
+pub use info::{MapIds, MapInfo};
+pub use ops::Keys;
+pub use options::MapOptions;
+pub use pod::Pod;
+pub use typed::{Array, HashMap, PerCpuArray, PerCpuHashMap, PerCpuValues};
+pub use typed_more::{BloomFilter, LpmKey, LpmTrie, MapOfMaps, ProgArray, Queue, Stack};
+pub use types::{ANY, MapFlags, MapType, UpdateFlags};
+
+pub(crate) use glue::{capability_missing, path_cstring};
+pub(crate) use info::next_id;
+pub(crate) use options::object_name;
+pub(crate) use pod::Buf;
+
+use crate::error::{Error, Result};
+
+/// The number of possible CPUs (`/sys/devices/system/cpu/possible`): the number of value slots
+/// of a per-CPU map.
+pub fn possible_cpus() -> Result<usize> {
+    glue::possible_cpus()
+}
+
+/// Rounds a per-CPU value size up to the 8-byte slot the kernel copies per CPU.
+pub const fn per_cpu_slot(value_size: u32) -> usize {
+    (value_size as usize).div_ceil(8) * 8
+}
+
+/// A BPF map. Closing the last fd (and unpinning) frees it.
+///
+/// `Send + Sync`: the kernel serialises element operations on a map.
+#[derive(Debug)]
+pub struct Map {
+    fd: crate::sys::MapFd,
+    name: String,
+    /// Whether [`Map::freeze`] was called through this handle.
+    frozen: AtomicBool,
+    /// Whether the fd was opened read-only or write-only (`BPF_F_RDONLY`/`WRONLY`).
+    fd_flags: MapFlags,
+}
+
+impl Map {
+    /// `BPF_MAP_CREATE`: creates a map.
+    ///
+    /// # Errors
+    /// [`Error::MissingCapability`] without `CAP_BPF` (or `CAP_NET_ADMIN` for socket/device
+    /// maps), [`Error::Syscall`] when the kernel refuses the attributes.
+    pub fn create(opts: &MapOptions<'_>) -> Result<Map> {
+        let name_bytes = options::object_name(&opts.name);
+        let name = std::str::from_utf8(name_bytes.split(|b| *b == 0).next().unwrap_or(&[]))
+            .unwrap_or("")
+            .to_string();
+        let args = crate::sys::MapCreateArgs {
+            map_type: opts.map_type,
+            key_size: opts.key_size,
+            value_size: opts.value_size,
+            max_entries: opts.max_entries,
+            map_flags: opts.effective_flags(),
+            inner_map: opts.inner_map,
+            numa_node: opts.numa_node.unwrap_or(0),
+            name: &name,
+            map_ifindex: opts.ifindex,
+            btf: opts.btf,
+            btf_key_type_id: opts.btf_key_type_id,
+            btf_value_type_id: opts.btf_value_type_id,
+            btf_vmlinux_value_type_id: opts.btf_vmlinux_value_type_id,
+            map_extra: opts.map_extra,
+            value_type_btf_obj: opts.value_type_btf_obj,
+            token: opts.token,
+            excl_prog_hash: opts.excl_prog_hash.as_deref().unwrap_or(&[]),
+        };
+        let fd = crate::sys::map_create(&args).map_err(|errno| {
+            let ctx = Some(format!("map \"{}\" of type {:?}", opts.name, opts.map_type));
+            if errno == crate::sys::Errno::EPERM {
+                let mut caps = vec!["CAP_BPF"];
+                caps.extend(types::extra_capability(opts.map_type));
+                if let Some(cap) = capability_missing(&caps) {
+                    return Error::MissingCapability {
+                        call: "BPF_MAP_CREATE",
+                        capability: cap,
+                        context: ctx,
+                    };
+                }
+            }
+            Error::syscall_ctx("BPF_MAP_CREATE", errno, ctx)
+        })?;
+        Ok(Map {
+            fd,
+            name,
+            frozen: AtomicBool::new(false),
+            fd_flags: MapFlags::empty(),
+        })
+    }
+
+    /// Takes ownership of a map fd (from `OBJ_GET`, `GET_FD_BY_ID`, another process, …) and
+    /// reads its type and sizes with `BPF_OBJ_GET_INFO_BY_FD`.
+    pub fn from_fd(fd: OwnedFd) -> Result<Map> {
+        Map::from_fd_flags(fd, MapFlags::empty())
+    }
+
+    fn from_fd_flags(fd: OwnedFd, fd_flags: MapFlags) -> Result<Map> {
+        let info = MapInfo::of_fd(fd.as_fd())?;
+        let fd = crate::sys::MapFd::from_fd(fd)
+            .map_err(|e| Error::syscall("BPF_OBJ_GET_INFO_BY_FD", e))?;
+        Ok(Map {
+            fd,
+            name: info.name,
+            frozen: AtomicBool::new(false),
+            fd_flags: fd_flags & (MapFlags::RDONLY | MapFlags::WRONLY),
+        })
+    }
+
+    /// `BPF_OBJ_GET`: opens a map pinned at `path` in bpffs.
+    pub fn from_pin(path: impl AsRef<Path>) -> Result<Map> {
+        Map::from_pin_with(path, MapFlags::empty())
+    }
+
+    /// `BPF_OBJ_GET` with `file_flags` [`MapFlags::RDONLY`] or [`MapFlags::WRONLY`]: opens a
+    /// pinned map read-only or write-only.
+    pub fn from_pin_with(path: impl AsRef<Path>, access: MapFlags) -> Result<Map> {
+        let path = path.as_ref();
+        let c = path_cstring(path)?;
+        let fd = crate::sys::obj_get(
+            &c,
+            crate::sys::ObjFlags::from_bits_truncate(access.bits()),
+            None,
+        )
+        .map_err(|e| pin_error("BPF_OBJ_GET", path, e))?;
+        Map::from_fd_flags(fd, access)
+    }
+
+    /// `BPF_MAP_GET_FD_BY_ID`: opens the map with this id.
+    pub fn from_id(id: u32) -> Result<Map> {
+        let fd = crate::sys::map_get_fd_by_id(id, crate::sys::ObjFlags::empty(), None)
+            .map_err(|e| by_id_error("BPF_MAP_GET_FD_BY_ID", id, e))?;
+        let info = MapInfo::of_fd(fd.as_fd())?;
+        Ok(Map {
+            fd,
+            name: info.name,
+            frozen: AtomicBool::new(false),
+            fd_flags: MapFlags::empty(),
+        })
+    }
+
+    /// `BPF_OBJ_PIN`: pins the map at `path` (in a bpffs mount) so it outlives this process.
+    pub fn pin(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        let c = path_cstring(path)?;
+        crate::sys::obj_pin(self.as_fd(), &c, None).map_err(|e| pin_error("BPF_OBJ_PIN", path, e))
+    }
+
+    /// `BPF_OBJ_GET_INFO_BY_FD`: what the kernel knows about the map.
+    pub fn info(&self) -> Result<MapInfo> {
+        MapInfo::of_fd(self.as_fd())
+    }
+
+    /// The ids of all maps loaded in the system (`BPF_MAP_GET_NEXT_ID`).
+    pub fn ids() -> MapIds {
+        MapIds::new()
+    }
+
+    /// The name given at creation (or read from the kernel).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The map type.
+    pub fn map_type(&self) -> MapType {
+        self.fd.map_type()
+    }
+
+    /// Key size in bytes.
+    pub fn key_size(&self) -> u32 {
+        self.fd.key_size()
+    }
+
+    /// Size of one value in bytes (one CPU's value for per-CPU maps).
+    pub fn value_size(&self) -> u32 {
+        self.fd.value_size()
+    }
+
+    /// Bytes of one value buffer as user space passes it: `value_size`, or for per-CPU maps
+    /// `possible_cpus × round_up(value_size, 8)`.
+    pub fn value_buf_size(&self) -> usize {
+        self.fd.value_len()
+    }
+
+    /// `max_entries`.
+    pub fn max_entries(&self) -> u32 {
+        self.fd.max_entries()
+    }
+
+    /// `map_flags`.
+    pub fn flags(&self) -> MapFlags {
+        self.fd.flags()
+    }
+
+    /// A description for error messages.
+    pub(crate) fn ctx(&self) -> Option<String> {
+        Some(format!("map \"{}\"", self.name))
+    }
+
+    /// Turns an element operation's errno into an [`Error`], explaining an `EPERM` that comes
+    /// from a frozen or read-only map.
+    pub(crate) fn elem_error(&self, call: &'static str, errno: crate::sys::Errno) -> Error {
+        if errno == crate::sys::Errno::EPERM || errno == crate::sys::Errno::EACCES {
+            let writing = call != "BPF_MAP_LOOKUP_ELEM"
+                && call != "BPF_MAP_GET_NEXT_KEY"
+                && call != "BPF_MAP_LOOKUP_BATCH";
+            let what = if writing {
+                if self.fd_flags.contains(MapFlags::RDONLY) {
+                    Some("this fd was opened read-only (BPF_F_RDONLY)".to_string())
+                } else if self.frozen.load(Ordering::Relaxed) {
+                    Some(
+                        "the map is frozen (BPF_MAP_FREEZE): user space can no longer change it"
+                            .to_string(),
+                    )
+                } else if self.fd.flags().contains(MapFlags::RDONLY) {
+                    Some("the map was created read-only for user space (BPF_F_RDONLY)".to_string())
+                } else {
+                    Some(
+                        "the map is frozen (BPF_MAP_FREEZE) or this fd is read-only: user space can no longer change it"
+                            .to_string(),
+                    )
+                }
+            } else if self.fd_flags.contains(MapFlags::WRONLY)
+                || self.fd.flags().contains(MapFlags::WRONLY)
+            {
+                Some("the map or this fd is write-only for user space (BPF_F_WRONLY)".to_string())
+            } else {
+                None
+            };
+            if let Some(what) = what {
+                return Error::Refused {
+                    call,
+                    errno,
+                    context: self.ctx(),
+                    what,
+                };
+            }
+        }
+        Error::syscall_ctx(call, errno, self.ctx())
+    }
+
+    /// The fd and layout as the sys layer wants them.
+    pub(crate) fn sys_fd(&self) -> &crate::sys::MapFd {
+        &self.fd
+    }
+}
+
+impl AsFd for Map {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+impl AsRawFd for Map {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.as_fd().as_raw_fd()
+    }
+}
+
+/// The error of `OBJ_PIN`/`OBJ_GET`, with the path and a hint for the common causes.
+pub(crate) fn pin_error(call: &'static str, path: &Path, errno: crate::sys::Errno) -> Error {
+    let hint = match errno {
+        e if e == crate::sys::Errno::EPERM || e == crate::sys::Errno::EINVAL => {
+            Some("the path must be inside a bpffs mount (mount -t bpf bpf /sys/fs/bpf)")
+        }
+        e if e == crate::sys::Errno::EEXIST => Some("something is already pinned at that path"),
+        e if e == crate::sys::Errno::ENOENT => {
+            Some("nothing is pinned at that path, or its directory is missing")
+        }
+        _ => None,
+    };
+    Error::Syscall {
+        call,
+        errno,
+        context: Some(format!("path {}", path.display())),
+        hint,
+    }
+}
+
+/// The error of `*_GET_FD_BY_ID`.
+pub(crate) fn by_id_error(call: &'static str, id: u32, errno: crate::sys::Errno) -> Error {
+    let context = Some(format!("id {id}"));
+    if errno == crate::sys::Errno::EPERM {
+        if let Some(cap) = capability_missing(&["CAP_SYS_ADMIN"]) {
+            return Error::MissingCapability {
+                call,
+                capability: cap,
+                context,
+            };
+        }
+    }
+    let hint = (errno == crate::sys::Errno::ENOENT).then_some("no object has that id (any more)");
+    Error::Syscall {
+        call,
+        errno,
+        context,
+        hint,
+    }
+}

@@ -25,9 +25,13 @@ pub fn privileged() -> bool {
     }
     let at = std::panic::Location::caller();
     if privilege_required() {
-        panic!("{at}: this test needs root (CAP_BPF, CAP_SYS_ADMIN, CAP_NET_ADMIN, CAP_PERFMON) and RAWBPF_REQUIRE_PRIVILEGED=1 forbids skipping it");
+        panic!(
+            "{at}: this test needs root (CAP_BPF, CAP_SYS_ADMIN, CAP_NET_ADMIN, CAP_PERFMON) and RAWBPF_REQUIRE_PRIVILEGED=1 forbids skipping it"
+        );
     }
-    eprintln!("SKIPPED {at}: needs root (CAP_BPF, CAP_SYS_ADMIN, CAP_NET_ADMIN, CAP_PERFMON); run `sudo -E cargo test`");
+    eprintln!(
+        "SKIPPED {at}: needs root (CAP_BPF, CAP_SYS_ADMIN, CAP_NET_ADMIN, CAP_PERFMON); run `sudo -E cargo test`"
+    );
     false
 }
 
@@ -36,7 +40,11 @@ pub fn privileged() -> bool {
 pub fn unique_name(prefix: &str) -> String {
     static N: AtomicU32 = AtomicU32::new(0);
     let n = N.fetch_add(1, Ordering::Relaxed);
-    let p: String = prefix.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(6).collect();
+    let p: String = prefix
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .take(6)
+        .collect();
     format!("{p}_{:x}_{:x}", std::process::id() & 0xfffff, n & 0xff)
 }
 
@@ -45,18 +53,27 @@ pub fn bpffs() -> PathBuf {
     let root = PathBuf::from("/sys/fs/bpf");
     if !is_mount_of(&root, "bpf") {
         let _ = std::fs::create_dir_all(&root);
-        nix::mount::mount(Some("bpf"), &root, Some("bpf"), nix::mount::MsFlags::empty(), None::<&str>)
-            .unwrap_or_else(|e| panic!("mount -t bpf bpf {}: {e}", root.display()));
+        nix::mount::mount(
+            Some("bpf"),
+            &root,
+            Some("bpf"),
+            nix::mount::MsFlags::empty(),
+            None::<&str>,
+        )
+        .unwrap_or_else(|e| panic!("mount -t bpf bpf {}: {e}", root.display()));
     }
     root
 }
 
 fn is_mount_of(path: &Path, fstype: &str) -> bool {
-    let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") else { return false };
+    let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") else {
+        return false;
+    };
     info.lines().any(|l| {
         let f: Vec<&str> = l.split(' ').collect();
         let sep = f.iter().position(|s| *s == "-");
-        f.get(4).is_some_and(|m| Path::new(m) == path) && sep.and_then(|i| f.get(i + 1)).is_some_and(|t| *t == fstype)
+        f.get(4).is_some_and(|m| Path::new(m) == path)
+            && sep.and_then(|i| f.get(i + 1)).is_some_and(|t| *t == fstype)
     })
 }
 
@@ -120,7 +137,12 @@ fn set_lo_up() {
     req.ifr_ifru.ifru_flags = (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
     // SAFETY: the fd is a socket we own and `req` is a valid, initialised ifreq.
     let rc = unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCSIFFLAGS, &req) };
-    assert_eq!(rc, 0, "SIOCSIFFLAGS lo up: {}", std::io::Error::last_os_error());
+    assert_eq!(
+        rc,
+        0,
+        "SIOCSIFFLAGS lo up: {}",
+        std::io::Error::last_os_error()
+    );
 }
 
 fn unsafe_free_zeroed_ifreq() -> libc::ifreq {

@@ -1,1 +1,0 @@
-//! Instructions: the 8-byte eBPF instruction, encode/decode, builder helpers, disassembly.

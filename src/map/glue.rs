@@ -1,0 +1,53 @@
+//! Small helpers the handle layers share: capability checks for `EPERM`, bpffs paths.
+
+use std::ffi::CString;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::sys::caps;
+
+/// The capabilities the handle layers ask about, by name.
+const CAPS: [(&str, u32); 4] = [
+    ("CAP_NET_ADMIN", caps::CAP_NET_ADMIN),
+    ("CAP_SYS_ADMIN", caps::CAP_SYS_ADMIN),
+    ("CAP_PERFMON", caps::CAP_PERFMON),
+    ("CAP_BPF", caps::CAP_BPF),
+];
+
+/// The first capability of `needed` that the process lacks, if it can tell. `CAP_BPF` and
+/// `CAP_PERFMON` also count as present with `CAP_SYS_ADMIN` (the kernel accepts either).
+pub(crate) fn capability_missing(needed: &[&'static str]) -> Option<&'static str> {
+    let eff = caps::effective_capabilities().ok()?;
+    let has = |name: &str| CAPS.iter().any(|(n, bit)| *n == name && eff.has(*bit));
+    needed.iter().copied().find(|cap| {
+        let substitutable = *cap == "CAP_BPF" || *cap == "CAP_PERFMON";
+        !(has(cap) || (substitutable && has("CAP_SYS_ADMIN")))
+    })
+}
+
+/// The number of possible CPUs.
+pub(crate) fn possible_cpus() -> Result<usize> {
+    crate::sys::cpus::possible_cpus().map_err(|e| Error::io("/sys/devices/system/cpu/possible", e))
+}
+
+/// A path as the C string `OBJ_PIN`/`OBJ_GET` take.
+pub(crate) fn path_cstring(path: &Path) -> Result<CString> {
+    use std::os::unix::ffi::OsStrExt;
+    CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| Error::InvalidArgument(format!("path {} contains a NUL byte", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn caps_and_paths() {
+        // Whatever the process has, the answer is consistent with the effective set.
+        if let Ok(eff) = caps::effective_capabilities() {
+            let bpf = eff.has(caps::CAP_BPF) || eff.has(caps::CAP_SYS_ADMIN);
+            assert_eq!(capability_missing(&["CAP_BPF"]).is_none(), bpf);
+        }
+        assert!(path_cstring(Path::new("/sys/fs/bpf/x")).is_ok());
+    }
+}
