@@ -105,6 +105,12 @@ pub(crate) fn parse(name: &str, bytes: &[u8]) -> Result<ObjectSpec, ObjError> {
             continue;
         }
         if let Some(readonly) = data_section_kind(sec) {
+            if !elf.rels[sec.index].is_empty() {
+                return Err(section_err(
+                    sec.name,
+                    "global data holds addresses of other symbols (relocations), which BPF cannot express",
+                ));
+            }
             if sec.size > MAX_DATA_SECTION {
                 return Err(section_err(
                     sec.name,
