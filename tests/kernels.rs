@@ -8,9 +8,9 @@
 //! Each test probes for its feature, never for a kernel version. Where the feature is there,
 //! it attaches a program to a kernel function the test triggers and checks that the program
 //! ran (a counter in an array map); where it is not, it checks the clean error and says so on
-//! stderr. `RAWBPF_EXPECT_FEATURES` (comma-separated `kprobes`, `trampolines`, `module_btf`; `ci/vm-test`
-//! sets it for its guests) turns a missing feature into a failure, so a guest that lost one
-//! cannot pass by taking the "unsupported" branch.
+//! stderr. `RAWBPF_EXPECT_FEATURES` (comma-separated `kprobes`, `trampolines`, `module_btf`;
+//! `ci/vm-test` sets it for its guests) turns a missing feature into a failure, so a guest
+//! that lost one cannot pass by taking the "unsupported" branch.
 
 mod common;
 
