@@ -2,12 +2,15 @@
 //! kprobe PMU, and programs on BPF trampolines (fentry). CI runs this file on the host and in
 //! qemu guests on Debian's 6.12 and 6.1 kernels (`ci/vm-test`).
 //!
+//! Module BTF (`/sys/kernel/btf/<module>`, absent here since this kernel has no loadable
+//! modules) is checked the same way.
+//!
 //! Each test probes for its feature, never for a kernel version. Where the feature is there,
 //! it attaches a program to a kernel function the test triggers and checks that the program
 //! ran (a counter in an array map); where it is not, it checks the clean error and says so on
-//! stderr. `RAWBPF_EXPECT_FEATURES` (comma-separated `kprobes`, `trampolines`; `ci/vm-test`
-//! sets it for its guests) turns a missing feature into a failure, so a guest that lost one
-//! cannot pass by taking the "unsupported" branch.
+//! stderr. `RAWBPF_EXPECT_FEATURES` (comma-separated `kprobes`, `trampolines`, `module_btf`;
+//! `ci/vm-test` sets it for its guests) turns a missing feature into a failure, so a guest
+//! that lost one cannot pass by taking the "unsupported" branch.
 
 mod common;
 
@@ -189,5 +192,73 @@ fn fentry_fires_through_a_trampoline() {
     drop(link);
     eprintln!(
         "trampolines: fentry on {TARGET:?} fired {by_link} times by link, {n} by raw_tracepoint_open"
+    );
+}
+
+/// The feature probe for module BTF: `/sys/kernel/btf/` lists something besides `vmlinux`
+/// (a loaded module, on a kernel with `CONFIG_DEBUG_INFO_BTF_MODULES`).
+fn module_btf_files() -> Vec<String> {
+    let Ok(dir) = std::fs::read_dir("/sys/kernel/btf") else {
+        return Vec::new();
+    };
+    let mut v: Vec<String> = dir
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n != "vmlinux")
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn module_btf_is_a_kernel_btf_object() {
+    if !common::privileged() {
+        return;
+    }
+    let modules = module_btf_files();
+    let Some(module) = modules.first() else {
+        assert!(
+            !expected("module_btf"),
+            "RAWBPF_EXPECT_FEATURES says this kernel has module BTF, but /sys/kernel/btf has only vmlinux"
+        );
+        eprintln!("module BTF: none on this kernel (/sys/kernel/btf has only vmlinux)");
+        return;
+    };
+    let raw = std::fs::read(Path::new("/sys/kernel/btf").join(module)).expect("read module BTF");
+    assert_eq!(
+        raw.get(..2),
+        Some(&[0x9f, 0xeb][..]),
+        "BTF magic of {module}"
+    );
+    // The kernel lists the same BTF among its objects, flagged as kernel BTF, named after
+    // the module.
+    let mut id = 0;
+    let mut found = false;
+    while let Some(next) = sys::btf_get_next_id(id).expect("BTF_GET_NEXT_ID") {
+        id = next;
+        let Ok(fd) = sys::btf_get_fd_by_id(id, sys::ObjFlags::empty(), None) else {
+            continue; // went away meanwhile
+        };
+        let mut name = [0u8; 64];
+        let info = sys::btf_info(fd.as_fd(), None, Some(&mut name)).expect("BTF info");
+        let name = CStr::from_bytes_until_nul(&name).expect("NUL-terminated name");
+        if info.kernel_btf != 0 && name.to_bytes() == module.as_bytes() {
+            assert!(
+                info.btf_size as usize == raw.len(),
+                "{module}: BTF size {} vs file {}",
+                info.btf_size,
+                raw.len()
+            );
+            found = true;
+            break;
+        }
+    }
+    assert!(
+        found,
+        "no kernel BTF object named {module:?} among the BTF ids"
+    );
+    eprintln!(
+        "module BTF: {} module(s) ({}), {module} is BTF id {id}",
+        modules.len(),
+        modules.join(" ")
     );
 }
