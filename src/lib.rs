@@ -4,6 +4,7 @@
 
 pub mod btf;
 pub mod error;
+pub mod features;
 pub mod insn;
 pub mod link;
 pub mod loader;
