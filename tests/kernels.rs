@@ -5,12 +5,13 @@
 //! Module BTF (`/sys/kernel/btf/<module>`, absent here since this kernel has no loadable
 //! modules) is checked the same way.
 //!
-//! Each test probes for its feature, never for a kernel version. Where the feature is there,
-//! it attaches a program to a kernel function the test triggers and checks that the program
-//! ran (a counter in an array map); where it is not, it checks the clean error and says so on
-//! stderr. `RAWBPF_EXPECT_FEATURES` (comma-separated `kprobes`, `trampolines`, `module_btf`;
-//! `ci/vm-test` sets it for its guests) turns a missing feature into a failure, so a guest
-//! that lost one cannot pass by taking the "unsupported" branch.
+//! Each test probes for its feature (`rawbpf::features`), never for a kernel version. Where
+//! the feature is there, it attaches a program to a kernel function the test triggers and
+//! checks that the program ran (a counter in an array map); where it is not, it checks the
+//! clean error and says so on stderr. `RAWBPF_EXPECT_FEATURES` (comma-separated names of
+//! `rawbpf::features::ALL`; `ci/vm-test` sets it for its guests, `.ci/run` for the host)
+//! turns a missing feature into a failure, so a kernel that has one cannot pass by taking the
+//! "unsupported" branch; `expected_features_are_available` checks the whole list.
 
 mod common;
 
@@ -25,7 +26,7 @@ use rawbpf::prog::{AttachType, Program, ProgramOptions, ProgramType};
 use rawbpf::sys::perf_event::{
     PERF_FLAG_FD_CLOEXEC, ProbeAttr, perf_event_enable, perf_event_open_probe,
 };
-use rawbpf::{Error, Link, sys};
+use rawbpf::{Error, Link, features, sys};
 
 /// The kernel function both tests hook: `unlink(2)` reaches it, and it is neither inlined nor
 /// on the kprobe blacklist on 6.1, 6.12 or 6.18.
@@ -34,14 +35,48 @@ const TARGET: &CStr = c"do_unlinkat";
 /// How many times each test triggers the hook.
 const TRIGGERS: u64 = 3;
 
-/// Whether the environment says this kernel must have `feature`.
-fn expected(feature: &str) -> bool {
-    std::env::var("RAWBPF_EXPECT_FEATURES").is_ok_and(|v| v.split(',').any(|f| f.trim() == feature))
-}
+/// Names `RAWBPF_EXPECT_FEATURES` may list besides those of `features::ALL` (probes that
+/// tests run by other calls).
+const OTHER_EXPECTABLE: &[&str] = &["cgrp_storage"];
 
-/// The feature probe for kprobes: the perf kprobe PMU is registered.
-fn has_kprobe_pmu() -> bool {
-    Path::new("/sys/bus/event_source/devices/kprobe/type").exists()
+#[test]
+fn expected_features_are_available() {
+    if !common::privileged() {
+        return;
+    }
+    let list = std::env::var("RAWBPF_EXPECT_FEATURES").unwrap_or_default();
+    for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        assert!(
+            features::by_name(name).is_some() || OTHER_EXPECTABLE.contains(&name),
+            "RAWBPF_EXPECT_FEATURES lists {name:?}, which no probe answers"
+        );
+    }
+    let mut unsupported = Vec::new();
+    for (name, probe) in features::ALL {
+        match probe() {
+            Ok(()) => {}
+            Err(e) if e.is_not_supported() => {
+                assert!(
+                    !common::expected(name),
+                    "RAWBPF_EXPECT_FEATURES lists {name}, but the probe says: {e}"
+                );
+                unsupported.push(*name);
+            }
+            Err(e) => panic!("the {name} probe is inconclusive as root: {e}"),
+        }
+    }
+    eprintln!(
+        "features unsupported on this kernel ({}): {}",
+        nix::sys::utsname::uname().map_or_else(
+            |_| "?".into(),
+            |u| u.release().to_string_lossy().into_owned()
+        ),
+        if unsupported.is_empty() {
+            "none".to_string()
+        } else {
+            unsupported.join(",")
+        }
+    );
 }
 
 /// A one-slot `u64` array (arrays start zeroed), the "did it fire" counter.
@@ -101,11 +136,7 @@ fn kprobe_fires_through_the_perf_pmu() {
     if !common::privileged() {
         return;
     }
-    if !has_kprobe_pmu() {
-        assert!(
-            !expected("kprobes"),
-            "RAWBPF_EXPECT_FEATURES says this kernel has kprobes, but there is no kprobe PMU"
-        );
+    if !common::have("kprobe_fires_through_the_perf_pmu", "kprobes") {
         // The clean error: the PMU lookup says NotFound instead of a bogus perf_event_open.
         let e = ProbeAttr::kprobe(TARGET, 0, false).expect_err("no kprobe PMU, yet a kprobe attr");
         assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
@@ -149,14 +180,18 @@ fn fentry_fires_through_a_trampoline() {
         return;
     }
     let hits = counter("fe");
-    // The feature probe for trampolines is this load itself.
+    let have = common::have("fentry_fires_through_a_trampoline", "trampolines");
+    // The load agrees with the probe.
     let prog = match load_fentry(&hits) {
-        Ok(p) => p,
-        Err(e @ Error::Unsupported { .. }) => {
+        Ok(p) => {
             assert!(
-                !expected("trampolines"),
-                "RAWBPF_EXPECT_FEATURES says this kernel has BPF trampolines, but: {e}"
+                have,
+                "features::trampolines says unsupported, yet fentry loads"
             );
+            p
+        }
+        Err(e @ Error::Unsupported { .. }) => {
+            assert!(!have, "features::trampolines says available, yet: {e}");
             assert!(e.to_string().contains("trampolines"), "{e}");
             eprintln!("trampolines: not on this kernel; checked the Unsupported error: {e}");
             return;
@@ -215,11 +250,13 @@ fn module_btf_is_a_kernel_btf_object() {
         return;
     }
     let modules = module_btf_files();
+    let have = common::have("module_btf_is_a_kernel_btf_object", "module_btf");
+    assert_eq!(
+        have,
+        !modules.is_empty(),
+        "features::module_btf vs {modules:?}"
+    );
     let Some(module) = modules.first() else {
-        assert!(
-            !expected("module_btf"),
-            "RAWBPF_EXPECT_FEATURES says this kernel has module BTF, but /sys/kernel/btf has only vmlinux"
-        );
         eprintln!("module BTF: none on this kernel (/sys/kernel/btf has only vmlinux)");
         return;
     };

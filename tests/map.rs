@@ -358,6 +358,13 @@ fn special_maps_create() {
         (MapType::CGROUP_STORAGE, 16, 8, 0, MapFlags::empty(), 0),
         (MapType::ARENA, 0, 0, 4, MapFlags::MMAPABLE, 0),
     ] {
+        if t == MapType::ARENA && !common::have("special_maps_create", "arena") {
+            // The kernel does not know the map type: a plain EINVAL from BPF_MAP_CREATE.
+            let opts = MapOptions::new(t, k, v, n).name("special").flags(f);
+            let e = Map::create(&opts).expect_err("an arena on a kernel without arenas");
+            assert_eq!(e.errno(), Some(rawbpf::sys::Errno::EINVAL), "{e}");
+            continue;
+        }
         let m = create_with(
             MapOptions::new(t, k, v, n)
                 .name("special")
@@ -609,7 +616,7 @@ fn local_storage_maps() {
     }
     let btf = int_btf();
     let pidfd = pidfd_self();
-    let cgroup = std::fs::File::open("/sys/fs/cgroup/unified").expect("cgroup2 dir");
+    let cgroup = std::fs::File::open(common::cgroup2_root()).expect("cgroup2 dir");
     let file = std::fs::File::open("/proc/self/exe").expect("a file");
     let sock = std::net::UdpSocket::bind("127.0.0.1:0").expect("socket");
     for (t, owner) in [
@@ -618,6 +625,23 @@ fn local_storage_maps() {
         (MapType::INODE_STORAGE, file.as_raw_fd()),
         (MapType::SK_STORAGE, sock.as_raw_fd()),
     ] {
+        if t == MapType::CGRP_STORAGE {
+            let probe = rawbpf::features::map_type(t);
+            if !common::supported(
+                "local_storage_maps",
+                "cgrp_storage",
+                "features::map_type(CGRP_STORAGE)",
+                probe,
+            ) {
+                let opts = MapOptions::new(t, 4, 4, 0)
+                    .name("storage")
+                    .flags(MapFlags::NO_PREALLOC)
+                    .btf(btf.as_fd(), 1, 1);
+                let e = Map::create(&opts).expect_err("cgroup storage on a kernel without it");
+                assert_eq!(e.errno(), Some(rawbpf::sys::Errno::EINVAL), "{e}");
+                continue;
+            }
+        }
         let m = create_with(
             MapOptions::new(t, 4, 4, 0)
                 .name("storage")

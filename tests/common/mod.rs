@@ -149,3 +149,51 @@ fn unsafe_free_zeroed_ifreq() -> libc::ifreq {
     // SAFETY: ifreq is a plain C struct/union of integers and arrays; all-zero is valid.
     unsafe { std::mem::zeroed() }
 }
+
+/// Whether `RAWBPF_EXPECT_FEATURES` (comma-separated feature names: the names of
+/// `rawbpf::features::ALL`, or the names tests give to other probes) lists `feature`. CI sets it
+/// for the host and for each VM kernel, so that a kernel that has a feature cannot pass a test
+/// by taking its "unsupported on this kernel" branch.
+pub fn expected(feature: &str) -> bool {
+    std::env::var("RAWBPF_EXPECT_FEATURES").is_ok_and(|v| v.split(',').any(|f| f.trim() == feature))
+}
+
+/// The gate of a test (or part of one) that needs `feature`, a probe of `rawbpf::features::ALL`
+/// by name: `true` when the kernel has it. When it does not, says so on stderr
+/// (`"<test>: <feature> unsupported on this kernel (probe: ...)"`) and returns `false` (the
+/// caller then checks the clean error and returns); panics when `RAWBPF_EXPECT_FEATURES` lists
+/// the feature, or when the probe is inconclusive.
+#[track_caller]
+pub fn have(test: &str, feature: &str) -> bool {
+    let r = rawbpf::features::by_name(feature)
+        .unwrap_or_else(|| panic!("no feature probe named {feature:?} in rawbpf::features::ALL"));
+    supported(test, feature, &format!("features::{feature}"), r)
+}
+
+/// As [`have`], for any probe's answer `r`: `feature` is the name `RAWBPF_EXPECT_FEATURES`
+/// would list, `probe` the call that gave `r` (for the message).
+#[track_caller]
+pub fn supported(test: &str, feature: &str, probe: &str, r: rawbpf::Result<()>) -> bool {
+    match r {
+        Ok(()) => true,
+        Err(e @ rawbpf::Error::Unsupported { .. }) => {
+            assert!(
+                !expected(feature),
+                "{test}: RAWBPF_EXPECT_FEATURES lists {feature}, but the probe ({probe}) says: {e}"
+            );
+            eprintln!("{test}: {feature} unsupported on this kernel (probe: {probe}): {e}");
+            false
+        }
+        Err(e) => panic!("{test}: the {feature} probe ({probe}) is inconclusive: {e}"),
+    }
+}
+
+/// Where cgroup v2 is mounted (`/sys/fs/cgroup` on unified hosts and in the VMs,
+/// `/sys/fs/cgroup/unified` on hybrid ones), from `/proc/self/mountinfo`.
+pub fn cgroup2_root() -> PathBuf {
+    let mounts = rawbpf::sys::mount::find_mounts("cgroup2").expect("read /proc/self/mountinfo");
+    mounts
+        .into_iter()
+        .min_by_key(|p| p.as_os_str().len())
+        .expect("cgroup v2 is not mounted (mount -t cgroup2 none /sys/fs/cgroup)")
+}
