@@ -10,9 +10,12 @@ use super::{Outcome, btf_probe, cached, enum_has_name, has_member, vmlinux};
 use crate::error::{Error, Result};
 use crate::sys::{self, AttachType, Errno, LinkType, MapType, ObjFlags, ProgType};
 
+/// A named probe: its answer, cached after the first call.
+pub type Probe = fn() -> Result<()>;
+
 /// Every named probe, by the name [`by_name`] takes (and test suites list in
 /// `RAWBPF_EXPECT_FEATURES`).
-pub const ALL: &[(&str, fn() -> Result<()>)] = &[
+pub const ALL: &[(&str, Probe)] = &[
     ("kprobes", kprobes),
     ("trampolines", trampolines),
     ("module_btf", module_btf),

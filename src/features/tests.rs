@@ -114,7 +114,7 @@ fn btf_probes_agree_with_the_kernel_btf() {
         return;
     }
     let btf = Btf::from_kernel().expect("kernel BTF");
-    let cases: [(&str, fn() -> Result<()>, bool); 7] = [
+    let cases: [(&str, Probe, bool); 7] = [
         (
             "bpf_cookie",
             bpf_cookie,
