@@ -828,3 +828,58 @@ fn huge_bss_is_refused_without_allocating() {
     let e = parse_err(&b);
     assert!(e.to_string().contains(".bss"), "{e}");
 }
+
+#[test]
+fn btf_ext_records_follow_functions() {
+    let s = spec("subprog", SUBPROG);
+    for p in s.programs.iter().chain(&s.subprograms) {
+        assert_eq!(p.func_info.len(), 1, "{}", p.name);
+        assert_eq!(p.func_info[0].insn, 0, "{}", p.name);
+        assert!(!p.line_info.is_empty(), "{}", p.name);
+        assert!(
+            p.line_info
+                .iter()
+                .all(|l| (l.insn as usize) < p.insns.len())
+        );
+        assert!(p.line_info.windows(2).all(|w| w[0].insn <= w[1].insn));
+    }
+    let btf = rawbpf::btf::Btf::parse(s.btf.as_deref().unwrap()).unwrap();
+    let p = s.program("call_subprogs").unwrap();
+    let l = link_program(&s, p).unwrap();
+    // One func_info per function, at the start of each, naming the function's BTF FUNC.
+    let starts: Vec<u32> = l.func_info.iter().map(|f| f.insn).collect();
+    let mut want = vec![0u32];
+    want.extend(l.subprograms.iter().map(|(_, at)| *at as u32));
+    assert_eq!(starts, want);
+    let names: Vec<_> = l
+        .func_info
+        .iter()
+        .map(|f| {
+            btf.type_by_id(f.type_id)
+                .unwrap()
+                .name()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(names, ["call_subprogs", "loop_cb", "add_two", "add_one"]);
+    assert!(l.line_info.windows(2).all(|w| w[0].insn <= w[1].insn));
+    assert!(
+        l.line_info
+            .iter()
+            .all(|r| (r.insn as usize) < l.insns.len())
+    );
+
+    // CO-RE: `acquired->pid` on a preserve_access_index struct is a field-offset relocation.
+    let s = spec("externs", EXTERNS);
+    let t = s.program("on_newtask").unwrap();
+    assert!(!t.core_relos.is_empty());
+    let btf = rawbpf::btf::Btf::parse(s.btf.as_deref().unwrap()).unwrap();
+    let r = t.core_relos[0];
+    assert_eq!(r.kind, rawbpf::btf::CoreReloKind::FieldByteOffset);
+    assert_eq!(
+        btf.type_by_id(r.type_id).unwrap().name().unwrap(),
+        "task_struct"
+    );
+    assert!((r.insn as usize) < t.insns.len());
+}

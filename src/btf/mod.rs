@@ -36,6 +36,7 @@ pub use error::BtfError;
 pub use ext::{
     BtfExt, CoreRelo, CoreReloKind, ExtRecord, ExtSection, ExtSections, FuncInfo, LineInfo,
 };
+pub use format::{format_percpu_value, format_value, format_value_into};
 pub use kernel::{SYSFS_BTF, kernel_modules_with_btf};
 pub use lookup::Matches;
 pub use parse::Types;

@@ -197,8 +197,8 @@ pub struct CoreRelo {
     pub type_id: u32,
     /// Offset of the access string (`"0:1:2"`) in the BTF string table.
     pub access_str_off: u32,
-    /// `enum bpf_core_relo_kind`.
-    pub kind: u32,
+    /// What is relocated (`enum bpf_core_relo_kind`).
+    pub kind: crate::btf::CoreReloKind,
 }
 
 /// An extern symbol the loader resolves against the running kernel.

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use crate::btf::Btf;
 
-use super::btf_info::{ExternBtf, extern_info, fill_data_variables};
+use super::btf_info::{ExternBtf, extern_info, fill_data_variables, fill_ext_info};
 use super::btf_maps::fill_btf_maps;
 
 use super::data::{data_map, data_section_kind, internal_map_name};
@@ -153,6 +153,14 @@ pub(crate) fn parse(name: &str, bytes: &[u8]) -> Result<ObjectSpec, ObjError> {
         } else {
             spec.programs.extend(funcs);
         }
+    }
+    if let (Some(btf), Some(ext)) = (&parsed_btf, elf.section_by_name(".BTF.ext")) {
+        let n = spec.programs.len();
+        let mut all = std::mem::take(&mut spec.programs);
+        all.append(&mut spec.subprograms);
+        fill_ext_info(btf, ext.data, &mut all)?;
+        spec.subprograms = all.split_off(n);
+        spec.programs = all;
     }
     rewrite_kconfig_relocs(&mut spec);
     Ok(spec)
