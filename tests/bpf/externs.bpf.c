@@ -22,6 +22,7 @@ extern const void schedule __ksym;
 extern const void rawbpf_no_such_symbol __ksym __weak;
 
 extern struct task_struct *bpf_task_acquire(struct task_struct *p) __ksym;
+extern struct task_struct *bpf_task_from_pid(int pid) __ksym;
 extern void bpf_task_release(struct task_struct *p) __ksym;
 
 __u32 kernel_version;
@@ -30,18 +31,39 @@ __u64 schedule_addr;
 __u64 missing_addr;
 int prog_active;
 int acquired_pid;
+int found_pid;
 
 SEC("syscall")
 int read_externs(void *ctx)
 {
-	int *active;
-
 	kernel_version = LINUX_KERNEL_VERSION;
 	has_bpf_syscall = CONFIG_BPF_SYSCALL;
 	schedule_addr = (__u64)&schedule;
 	missing_addr = (__u64)&rawbpf_no_such_symbol;
-	active = bpf_this_cpu_ptr(&bpf_prog_active);
+	return 0;
+}
+
+/* A typed ksym: the kernel needs its address from kallsyms, which has data symbols only
+ * with CONFIG_KALLSYMS_ALL. */
+SEC("syscall")
+int read_typed_ksym(void *ctx)
+{
+	int *active = bpf_this_cpu_ptr(&bpf_prog_active);
+
 	prog_active = *active;
+	return 0;
+}
+
+/* A kfunc call from a syscall program: ctx holds a pid. */
+SEC("syscall")
+int call_kfunc(int *pid)
+{
+	struct task_struct *t = bpf_task_from_pid(*pid);
+
+	if (!t)
+		return 1;
+	found_pid = *pid;
+	bpf_task_release(t);
 	return 0;
 }
 
