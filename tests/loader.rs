@@ -166,10 +166,7 @@ fn typed_ksym_resolves_or_names_the_kernel_limit() {
     // bpf_prog_active is a VAR in vmlinux BTF; the kernel finds its address only with
     // CONFIG_KALLSYMS_ALL (absent on the CI kernel). Either it loads and runs, or the error
     // names the program and the kernel's refusal.
-    match Loader::new()
-        .load_only("read_typed_ksym")
-        .load(&spec("tests/bpf/externs.bpf.o"))
-    {
+    match Loader::new().load(&spec("tests/bpf/ksym_typed.bpf.o")) {
         Ok(obj) => assert_eq!(run_syscall(&obj, "read_typed_ksym"), 0),
         Err(e) => {
             assert_eq!(e.program(), Some("read_typed_ksym"), "{e}");

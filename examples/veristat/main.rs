@@ -71,7 +71,9 @@ fn csv(field: &str) -> String {
 
 fn prog_type_name(t: ProgramType) -> String {
     let d = format!("{t:?}");
-    d.strip_prefix("BPF_PROG_TYPE_").unwrap_or(&d).to_ascii_lowercase()
+    d.strip_prefix("BPF_PROG_TYPE_")
+        .unwrap_or(&d)
+        .to_ascii_lowercase()
 }
 
 /// What tools set before load: sizes for maps declared without them.
@@ -142,9 +144,10 @@ fn main() {
 
     println!("file_name,prog_name,prog_type,verdict,total_insns,error");
     for file in &args.files {
-        let file_name = file
-            .file_name()
-            .map_or_else(|| file.display().to_string(), |f| f.to_string_lossy().into_owned());
+        let file_name = file.file_name().map_or_else(
+            || file.display().to_string(),
+            |f| f.to_string_lossy().into_owned(),
+        );
         let spec = match ObjectSpec::open(file) {
             Ok(s) => s,
             Err(e) => {
@@ -157,9 +160,10 @@ fn main() {
             loader = size_maps(loader, &spec);
         }
         for p in &spec.programs {
-            let prog_type = p
-                .section_def()
-                .map_or_else(|| "unknown".to_owned(), |d| prog_type_name(ProgramType(d.prog_type)));
+            let prog_type = p.section_def().map_or_else(
+                || "unknown".to_owned(),
+                |d| prog_type_name(ProgramType(d.prog_type)),
+            );
             let (verdict, insns, error) = match loader.clone().load_only(&p.name).load(&spec) {
                 Ok(obj) => {
                     let insns = obj

@@ -25,6 +25,8 @@ use std::fmt::Write;
 
 /// Zero-sized elements of an array printed at most (guards against `[0; 4G]` bombs).
 const MAX_EMPTY_ELEMS: u32 = 1 << 16;
+/// Values visited at most, beyond 16 per byte of data (guards against nested empty arrays).
+const VISIT_SLACK: usize = 1 << 16;
 
 /// `data` of type `type_id` as bpftool-style JSON text.
 ///
@@ -55,7 +57,8 @@ pub fn format_value_into(
             len: data.len(),
         });
     }
-    Dumper { btf, out }.value(type_id, 0, data, 0)
+    let budget = data.len().saturating_mul(16).saturating_add(VISIT_SLACK);
+    Dumper { btf, out, budget }.value(type_id, 0, data, 0)
 }
 
 /// A per-CPU value (`ncpus` slots of the type's size rounded up to 8 bytes, as the kernel lays
@@ -121,6 +124,8 @@ pub(crate) fn json_string(out: &mut String, s: &[u8]) {
 struct Dumper<'o, 'b> {
     btf: &'b Btf<'b>,
     out: &'o mut String,
+    /// Values still allowed to be visited.
+    budget: usize,
 }
 
 fn short(id: TypeId, need: usize, len: usize) -> BtfError {
@@ -146,6 +151,10 @@ impl Dumper<'_, '_> {
         if depth > MAX_RESOLVE_DEPTH {
             return Err(BtfError::Loop { id });
         }
+        self.budget = self.budget.checked_sub(1).ok_or(BtfError::BadSize {
+            id,
+            what: "value too large to print",
+        })?;
         let t = self.btf.type_by_id(id)?;
         match t.view() {
             TypeView::Int(i) => self.int(

@@ -24,6 +24,7 @@ mod build;
 mod error;
 mod ext;
 mod format;
+mod handle;
 mod kernel;
 mod lookup;
 mod parse;
@@ -37,6 +38,7 @@ pub use ext::{
     BtfExt, CoreRelo, CoreReloKind, ExtRecord, ExtSection, ExtSections, FuncInfo, LineInfo,
 };
 pub use format::{format_percpu_value, format_value, format_value_into};
+pub use handle::{BtfHandle, BtfHandleError, BtfHandleInfo};
 pub use kernel::{SYSFS_BTF, kernel_modules_with_btf};
 pub use lookup::Matches;
 pub use parse::Types;

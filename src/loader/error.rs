@@ -23,15 +23,10 @@ pub enum LoadError {
         #[source]
         source: BtfError,
     },
-    /// The kernel refused the object's BTF (`BPF_BTF_LOAD`); `log` is the kernel's BTF log.
-    #[error("BPF_BTF_LOAD of the object's BTF failed: {source}{}", log_tail(log))]
-    BtfLoad {
-        /// The syscall error.
-        #[source]
-        source: Error,
-        /// The kernel's BTF verifier log.
-        log: String,
-    },
+    /// The kernel refused the object's BTF (`BPF_BTF_LOAD`; a rejection carries the kernel's
+    /// BTF log).
+    #[error("loading the object's BTF: {0}")]
+    BtfLoad(#[source] crate::btf::BtfHandleError),
     /// A map could not be created, reused, filled or frozen.
     #[error("map `{map}`: {source}")]
     Map {
@@ -104,13 +99,6 @@ pub enum LoadError {
         /// The names there are.
         available: String,
     },
-}
-
-fn log_tail(log: &str) -> String {
-    match log.lines().rev().find(|l| !l.trim().is_empty()) {
-        Some(l) => format!(" (kernel log: {})", l.trim()),
-        None => String::new(),
-    }
 }
 
 impl LoadError {

@@ -6,8 +6,8 @@
 //! 1. **kernel BTF**: the running kernel's BTF, mapped once per process
 //!    ([`Btf::from_kernel`], cached) and shared by every stage; its kinds tell which BTF
 //!    features the kernel has;
-//! 2. **object BTF**: fixed up like libbpf does (`DATASEC` sizes and offsets, extern
-//!    linkage), sanitized for missing kernel features, and loaded (`BPF_BTF_LOAD`);
+//! 2. **object BTF**: as `obj` prepared it (libbpf's `DATASEC` and extern fixups), sanitized
+//!    for missing kernel features, and loaded ([`BtfHandle`](crate::btf::BtfHandle));
 //! 3. **externs**: `.kconfig` values (from `/proc/config.gz`, `LINUX_KERNEL_VERSION`,
 //!    `LINUX_HAS_BPF_COOKIE`, `LINUX_HAS_SYSCALL_WRAPPER`; weak missing ones are 0),
 //!    `.ksyms` variables (kernel BTF `VAR` ids, or `/proc/kallsyms` addresses for typeless
@@ -290,7 +290,7 @@ impl Loader {
             None => None,
         };
         let features = btf_load::kernel_features(&kernel);
-        let btf_fd = btf_load::load_object_btf(spec, obj_btf.as_ref(), features)?;
+        let btf_fd = btf_load::load_object_btf(obj_btf.as_ref(), features)?;
         // Stage 3: externs.
         let kconfig = externs::kconfig_data(spec, obj_btf.as_ref(), &kernel)?;
         let ksyms = externs::resolve_ksyms(spec, &kernel)?;

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: (MIT OR GPL-2.0)
-/* Externs resolved by the loader: Kconfig values (.kconfig, one of them weak), a typed
- * per-CPU kernel variable and a typeless kernel symbol (.ksyms), a weak ksym that does not
- * exist, and kfunc calls (bpf_task_acquire/bpf_task_release) from a tp_btf program. */
+/* Externs resolved by the loader: Kconfig values (.kconfig, one of them weak), a typeless
+ * kernel symbol (.ksyms), a weak ksym that does not exist, and kfunc calls
+ * (bpf_task_acquire/bpf_task_release) from a tp_btf program, and bpf_task_from_pid from a
+ * syscall program (no CO-RE needed). A typed ksym is in
+ * ksym_typed.bpf.c: the kernel resolves those through kallsyms, which lacks data symbols
+ * without CONFIG_KALLSYMS_ALL. */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -14,22 +17,19 @@ struct task_struct {
 extern unsigned int LINUX_KERNEL_VERSION __kconfig;
 extern _Bool CONFIG_BPF_SYSCALL __kconfig __weak;
 
-/* Typed ksym: a per-CPU variable described in vmlinux BTF. */
-extern const int bpf_prog_active __ksym;
 /* Typeless ksym: any kallsyms symbol (text symbols are there without KALLSYMS_ALL). */
 extern const void schedule __ksym;
 /* A weak ksym that no kernel has: the loader resolves it to 0. */
 extern const void rawbpf_no_such_symbol __ksym __weak;
 
 extern struct task_struct *bpf_task_acquire(struct task_struct *p) __ksym;
-extern struct task_struct *bpf_task_from_pid(int pid) __ksym;
 extern void bpf_task_release(struct task_struct *p) __ksym;
+extern struct task_struct *bpf_task_from_pid(int pid) __ksym;
 
 __u32 kernel_version;
 __u32 has_bpf_syscall;
 __u64 schedule_addr;
 __u64 missing_addr;
-int prog_active;
 int acquired_pid;
 int found_pid;
 
@@ -40,17 +40,6 @@ int read_externs(void *ctx)
 	has_bpf_syscall = CONFIG_BPF_SYSCALL;
 	schedule_addr = (__u64)&schedule;
 	missing_addr = (__u64)&rawbpf_no_such_symbol;
-	return 0;
-}
-
-/* A typed ksym: the kernel needs its address from kallsyms, which has data symbols only
- * with CONFIG_KALLSYMS_ALL. */
-SEC("syscall")
-int read_typed_ksym(void *ctx)
-{
-	int *active = bpf_this_cpu_ptr(&bpf_prog_active);
-
-	prog_active = *active;
 	return 0;
 }
 
