@@ -560,3 +560,165 @@ fn user_struct_values() {
         "wrong key type is refused"
     );
 }
+
+/// A minimal BTF blob with one type, `[1] INT 'int' size=4 bits=32 signed`, for the key and
+/// value of local-storage maps.
+fn int_btf() -> OwnedFd {
+    let strings = b"\0int\0";
+    let mut types = Vec::new();
+    for w in [1u32, (1 << 24), 4, (1 << 24) | 32] {
+        // name_off=1 "int", info: kind INT, size 4, encoding SIGNED, bits 32
+        types.extend_from_slice(&w.to_ne_bytes());
+    }
+    let mut blob = Vec::new();
+    blob.extend_from_slice(&0xeb9fu16.to_ne_bytes());
+    blob.extend_from_slice(&[1, 0]); // version, flags
+    for w in [
+        24u32,
+        0,
+        types.len() as u32,
+        types.len() as u32,
+        strings.len() as u32,
+    ] {
+        blob.extend_from_slice(&w.to_ne_bytes());
+    }
+    blob.extend_from_slice(&types);
+    blob.extend_from_slice(strings);
+    let mut args = rawbpf::sys::BtfLoadArgs {
+        data: &blob,
+        ..Default::default()
+    };
+    rawbpf::sys::btf_load(&mut args).expect("BTF_LOAD")
+}
+
+fn pidfd_self() -> OwnedFd {
+    use std::os::fd::FromRawFd;
+    // SAFETY: pidfd_open has no pointer arguments; a non-negative result is a new fd we own.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) };
+    assert!(fd >= 0, "pidfd_open: {}", std::io::Error::last_os_error());
+    // SAFETY: `fd` was just created and nothing else owns it.
+    unsafe { OwnedFd::from_raw_fd(fd as i32) }
+}
+
+/// task/cgrp/inode/sk storage: BTF-described maps keyed by a pidfd, a cgroup dir fd, a file
+/// fd and a socket fd.
+#[test]
+fn local_storage_maps() {
+    if !common::privileged() {
+        return;
+    }
+    let btf = int_btf();
+    let pidfd = pidfd_self();
+    let cgroup = std::fs::File::open("/sys/fs/cgroup/unified").expect("cgroup2 dir");
+    let file = std::fs::File::open("/proc/self/exe").expect("a file");
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").expect("socket");
+    for (t, owner) in [
+        (MapType::TASK_STORAGE, pidfd.as_raw_fd()),
+        (MapType::CGRP_STORAGE, cgroup.as_raw_fd()),
+        (MapType::INODE_STORAGE, file.as_raw_fd()),
+        (MapType::SK_STORAGE, sock.as_raw_fd()),
+    ] {
+        let m = create_with(
+            MapOptions::new(t, 4, 4, 0)
+                .name("storage")
+                .flags(MapFlags::NO_PREALLOC)
+                .btf(btf.as_fd(), 1, 1),
+        );
+        let key = (owner as u32).to_ne_bytes();
+        assert_eq!(m.get(&key).expect("lookup"), None, "{t:?}: no storage yet");
+        m.update(&key, &77u32.to_ne_bytes(), ANY)
+            .unwrap_or_else(|e| panic!("{t:?}: {e}"));
+        assert_eq!(
+            m.get(&key).expect("lookup"),
+            Some(77u32.to_ne_bytes().to_vec()),
+            "{t:?}"
+        );
+        assert!(m.delete(&key).expect("delete"), "{t:?}");
+        assert_eq!(m.info().expect("info").btf_value_type_id, 1);
+    }
+}
+
+/// A batch smaller than a hash bucket gets ENOSPC with a hint, and a larger one resumes.
+#[test]
+fn batch_smaller_than_a_bucket() {
+    if !common::privileged() {
+        return;
+    }
+    let m = create(MapType::HASH, 4, 4, 64);
+    let keys: Vec<u8> = (0..64u32).flat_map(|k| k.to_ne_bytes()).collect();
+    m.update_batch(&keys, &keys, ANY).expect("fill");
+    let mut cur = BatchCursor::new(&m);
+    let (mut k1, mut v1) = ([0u8; 4], [0u8; 4]);
+    let mut seen = 0;
+    // 64 keys in 64 buckets: some bucket holds two or more, so one-element batches fail there.
+    let err = loop {
+        match m.lookup_batch(&mut cur, &mut k1, &mut v1) {
+            Ok(n) => seen += n,
+            Err(e) => break Some(e),
+        }
+        if cur.done() {
+            break None;
+        }
+    };
+    // (64 random hashes into 64 buckets all distinct has probability 64!/64^64, about 1e-27.)
+    let e = err.expect("a one-element batch meets a bigger bucket");
+    {
+        assert_eq!(e.errno(), Some(rawbpf::sys::Errno::ENOSPC), "{e}");
+        assert!(e.to_string().contains("larger buffers"), "{e}");
+        // The cursor did not move: a bigger buffer continues from the same bucket.
+        let (mut kb, mut vb) = (vec![0u8; 64 * 4], vec![0u8; 64 * 4]);
+        while !cur.done() {
+            seen += m.lookup_batch(&mut cur, &mut kb, &mut vb).expect("resume");
+        }
+    }
+    assert_eq!(seen, 64);
+}
+
+/// `[id] STRUCT 'name' size=N …` of vmlinux BTF, from `bpftool btf dump`.
+fn vmlinux_struct(name: &str) -> Option<(u32, u32)> {
+    let out = std::process::Command::new("bpftool")
+        .args(["btf", "dump", "file", "/sys/kernel/btf/vmlinux"])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let needle = format!("STRUCT '{name}' ");
+    let line = text.lines().find(|l| l.contains(&needle))?;
+    let id = line.strip_prefix('[')?.split(']').next()?.parse().ok()?;
+    let size = line
+        .split("size=")
+        .nth(1)?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    Some((id, size))
+}
+
+/// A struct_ops map for `tcp_congestion_ops` (created empty: filling it needs programs).
+#[test]
+fn struct_ops_map_create() {
+    if !common::privileged() {
+        return;
+    }
+    let Some((id, size)) = vmlinux_struct("bpf_struct_ops_tcp_congestion_ops") else {
+        eprintln!("bpftool or the struct_ops type is missing: skipped");
+        return;
+    };
+    // The kernel wants some BTF fd with the vmlinux value type id (libbpf passes the
+    // object's); no key/value type ids.
+    let btf = int_btf();
+    let mut o = MapOptions::new(MapType::STRUCT_OPS, 4, size, 1)
+        .name("cc")
+        .btf_vmlinux_value_type_id(id);
+    o.btf = Some(btf.as_fd());
+    let m = create_with(o);
+    let info = m.info().expect("info");
+    assert_eq!(
+        (
+            info.map_type,
+            info.value_size,
+            info.btf_vmlinux_value_type_id
+        ),
+        (MapType::STRUCT_OPS, size, id)
+    );
+}

@@ -14,13 +14,14 @@ const CAPS: [(&str, u32); 4] = [
     ("CAP_BPF", caps::CAP_BPF),
 ];
 
-/// The first capability of `needed` that the process lacks, if it can tell. `CAP_BPF` and
-/// `CAP_PERFMON` also count as present with `CAP_SYS_ADMIN` (the kernel accepts either).
+/// The first capability of `needed` that the calling thread lacks, if it can tell. `CAP_BPF`,
+/// `CAP_PERFMON` and `CAP_NET_ADMIN` also count as present with `CAP_SYS_ADMIN` (the kernel
+/// accepts either).
 pub(crate) fn capability_missing(needed: &[&'static str]) -> Option<&'static str> {
     let eff = caps::effective_capabilities().ok()?;
     let has = |name: &str| CAPS.iter().any(|(n, bit)| *n == name && eff.has(*bit));
     needed.iter().copied().find(|cap| {
-        let substitutable = *cap == "CAP_BPF" || *cap == "CAP_PERFMON";
+        let substitutable = *cap != "CAP_SYS_ADMIN";
         !(has(cap) || (substitutable && has("CAP_SYS_ADMIN")))
     })
 }
