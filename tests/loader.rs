@@ -287,7 +287,8 @@ fn several_programs_in_one_section() {
     assert_eq!((r1.retval, r2.retval), (2, 1)); // XDP_PASS, XDP_DROP
     assert_eq!(obj.global::<u64>("xdp_first_runs").unwrap(), 1);
     assert_eq!(obj.global::<u64>("xdp_second_runs").unwrap(), 1);
-    // Both tracepoint programs fire on getppid from this thread.
+    // Both tracepoint programs fire on getppid (from this thread, and maybe others: the
+    // programs count every call system-wide).
     let id = tracepoint_id("syscalls", "sys_enter_getppid").expect("tracepoint id");
     let attr = PerfEventAttr {
         type_: sys::PERF_TYPE_TRACEPOINT,
@@ -307,8 +308,8 @@ fn several_programs_in_one_section() {
         nix::unistd::getppid();
     }
     drop(events);
-    assert_eq!(obj.global::<u64>("tp_first_runs").unwrap(), 3);
-    assert_eq!(obj.global::<u64>("tp_second_runs").unwrap(), 3);
+    assert!(obj.global::<u64>("tp_first_runs").unwrap() >= 3);
+    assert!(obj.global::<u64>("tp_second_runs").unwrap() >= 3);
 }
 
 #[test]
@@ -345,4 +346,152 @@ fn errors_name_what_is_missing() {
         matches!(err, LoadError::NotFound { kind: "map", .. }),
         "{err}"
     );
+}
+
+#[test]
+fn verifier_rejection_names_the_program_and_keeps_the_log_and_unpins() {
+    if !common::privileged() {
+        return;
+    }
+    let dir = common::PinDir::new("reject");
+    let err = Loader::new()
+        .pin_root(dir.path())
+        .load(&spec("tests/bpf/rejected.bpf.o"))
+        .unwrap_err();
+    assert_eq!(err.program(), Some("no_null_check"), "{err}");
+    let log = err.verifier_log().expect("a verifier log");
+    assert!(log.as_str().contains("invalid mem access"), "{log:?}");
+    assert!(log.lines().count() > 3, "the whole log, not a summary");
+    assert!(err.to_string().contains("no_null_check"), "{err}");
+    // The map this failed load pinned by name was unpinned again.
+    assert!(!dir.join("rejected_pinned").exists());
+    // Without the bad program, the object loads.
+    let obj = load(
+        "tests/bpf/rejected.bpf.o",
+        Loader::new()
+            .pin_root(dir.path())
+            .autoload("no_null_check", false),
+    );
+    assert!(obj.program("fine").is_ok());
+    assert!(dir.join("rejected_pinned").exists());
+}
+
+#[test]
+fn execsnoop_filter_set_before_load() {
+    if !common::privileged() {
+        return;
+    }
+    use rawbpf::sys::mount::tracepoint_id;
+    use rawbpf::sys::perf_event::{self as pe, PerfEventAttr};
+    use std::os::fd::AsFd;
+
+    let run = |uid: u32| -> u64 {
+        let obj = load(
+            "tests/bpf/execsnoop.bpf.o",
+            Loader::new()
+                .set_global("targ_uid", &uid)
+                .load_only("tracepoint__syscalls__sys_enter_execve"),
+        );
+        let id = tracepoint_id("syscalls", "sys_enter_execve").expect("tracepoint id");
+        let attr = PerfEventAttr {
+            type_: pe::PERF_TYPE_TRACEPOINT,
+            config: id,
+            sample_period: 1,
+            wakeup_events: 1,
+            ..Default::default()
+        };
+        let prog = obj
+            .program("tracepoint__syscalls__sys_enter_execve")
+            .unwrap();
+        // A tracepoint's BPF programs run for every hit, on any CPU: one event holds it.
+        let fd = pe::perf_event_open(&attr, -1, 0, None, 0).expect("perf_event_open");
+        pe::perf_event_set_bpf(fd.as_fd(), prog.as_fd()).expect("SET_BPF");
+        pe::perf_event_enable(fd.as_fd()).expect("enable");
+        for _ in 0..3 {
+            std::process::Command::new("/bin/true")
+                .status()
+                .expect("run /bin/true");
+        }
+        drop(fd);
+        obj.global::<u64>("execs_seen").unwrap()
+    };
+    // Our execs run as root (uid 0): seen with targ_uid 0, filtered out for another uid.
+    assert!(run(0) >= 3);
+    assert_eq!(run(54321), 0);
+}
+
+#[test]
+fn tool_sized_maps_and_syscall_wrapper_kconfig() {
+    if !common::privileged() {
+        return;
+    }
+    let s = spec("tests/bpf/hello_buffer_config.bpf.o");
+    // Declared without value size / entries: the kernel refuses it as is, naming the map.
+    let err = Loader::new().load(&s).unwrap_err();
+    assert!(
+        matches!(&err, LoadError::Map { map, .. } if map == "stacks"),
+        "{err}"
+    );
+    let obj = Loader::new()
+        .map_value_size("stacks", 127 * 8)
+        .map_max_entries("stacks", 64)
+        .load(&s)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(obj.map("stacks").unwrap().value_size(), 127 * 8);
+    // The perf event array is sized to the possible CPUs, as libbpf does.
+    assert_eq!(
+        obj.map("output").unwrap().max_entries() as usize,
+        rawbpf::map::possible_cpus().unwrap()
+    );
+    assert_eq!(
+        obj.program("hello").unwrap().program_type(),
+        rawbpf::prog::ProgramType::KPROBE
+    );
+    let kconfig = obj
+        .map(".kconfig")
+        .unwrap()
+        .get(&0u32.to_ne_bytes())
+        .unwrap()
+        .unwrap();
+    assert_eq!(kconfig[0], 1, "LINUX_HAS_SYSCALL_WRAPPER on x86_64 6.18");
+}
+
+#[test]
+fn kconfig_values_of_every_kind() {
+    if !common::privileged() {
+        return;
+    }
+    let obj = load("tests/bpf/kconfig_more.bpf.o", Loader::new());
+    assert_eq!(run_syscall(&obj, "read_kconfig"), 0);
+    let config = kernel_config();
+    let get = |k: &str| {
+        config
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{k}=")).map(str::to_owned))
+    };
+    assert_eq!(obj.global::<u32>("has_cookie").unwrap(), 1);
+    assert_eq!(obj.global::<u32>("has_wrapper").unwrap(), 1);
+    let jit = match get("CONFIG_BPF_JIT").as_deref() {
+        Some("y") => 1,
+        Some("m") => 2,
+        _ => 0,
+    };
+    assert_eq!(obj.global::<u32>("bpf_jit").unwrap(), jit);
+    let hz: i32 = get("CONFIG_HZ").map_or(0, |v| v.parse().unwrap());
+    assert_eq!(obj.global::<i32>("hz").unwrap(), hz);
+    assert_eq!(obj.global::<i32>("no_such_option").unwrap(), 0);
+    let host = get("CONFIG_DEFAULT_HOSTNAME").unwrap_or_default();
+    let host = host.trim_matches('"');
+    let got = obj.global::<[u8; 16]>("hostname").unwrap();
+    let end = got.iter().position(|b| *b == 0).unwrap_or(16);
+    assert_eq!(std::str::from_utf8(&got[..end]).unwrap(), host);
+}
+
+/// The running kernel's config text (`/proc/config.gz`, through `zcat`).
+fn kernel_config() -> String {
+    let out = std::process::Command::new("zcat")
+        .arg("/proc/config.gz")
+        .output()
+        .expect("zcat /proc/config.gz");
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }

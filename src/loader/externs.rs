@@ -65,11 +65,14 @@ fn special_value(name: &str, kernel: &Btf<'_>) -> Option<ConfigValue> {
         "LINUX_KERNEL_VERSION" => {
             kconfig::running_kernel_version().map(|v| ConfigValue::Num(v.to_string()))
         }
-        // bpf_get_attach_cookie exists since 5.15.
+        // The kernel has the bpf_get_attach_cookie helper (5.15+): its enum bpf_func_id says.
         "LINUX_HAS_BPF_COOKIE" => Some(yn(kernel
-            .find_by_name_kind("bpf_get_attach_cookie_proto_pe", Kind::Var)
-            .is_some()
-            || kconfig::running_kernel_version().is_some_and(|v| v >= (5 << 16 | 15 << 8)))),
+            .find_by_name_kind("bpf_func_id", Kind::Enum)
+            .and_then(|t| t.as_enum())
+            .is_some_and(|e| {
+                e.values()
+                    .any(|v| v.name().ok() == Some("BPF_FUNC_get_attach_cookie"))
+            }))),
         // Syscalls go through arch wrappers (`__x64_sys_*`) when the kernel has them.
         "LINUX_HAS_SYSCALL_WRAPPER" => {
             let prefix = syscall_prefix();

@@ -99,12 +99,13 @@ impl Object {
         self.maps.iter().position(|(m, l)| {
             l.is_some()
                 && (m.name == name
-                    || matches!(&m.kind, MapKind::Data { section } if section == name))
+                    || matches!(&m.kind, MapKind::Data { section } if section == name)
+                    || (m.kind == MapKind::Kconfig && name == ".kconfig"))
         })
     }
 
     /// The map named `name`: a map's symbol name, a global-data map's kernel name
-    /// (`xdp_hell.bss`) or its section (`.bss`, `.rodata`, `.data.custom`).
+    /// (`xdp_hell.bss`) or its section (`.bss`, `.rodata`, `.data.custom`, `.kconfig`).
     ///
     /// # Errors
     /// [`LoadError::NotFound`] (listing the maps there are).
