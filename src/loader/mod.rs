@@ -351,3 +351,6 @@ impl Loader {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;
