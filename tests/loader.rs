@@ -495,3 +495,34 @@ fn kernel_config() -> String {
         .expect("zcat /proc/config.gz");
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+#[test]
+fn tp_btf_program_gets_its_attach_btf_id_and_fires() {
+    if !common::privileged() {
+        return;
+    }
+    use rawbpf::sys::{self, AttachTarget, AttachType};
+    use std::os::fd::AsFd;
+    let obj = load(
+        "tests/bpf/execsnoop.bpf.o",
+        Loader::new().load_only("handle_exec"),
+    );
+    let prog = obj.program("handle_exec").unwrap();
+    assert_eq!(prog.expected_attach_type(), Some(AttachType::TRACE_RAW_TP));
+    // LINK_CREATE(BPF_TRACE_RAW_TP): the kernel takes the target from the attach_btf_id the
+    // loader gave (btf_trace_sched_process_exec).
+    let link = sys::link_create(
+        prog.as_fd(),
+        AttachTarget::None,
+        AttachType::TRACE_RAW_TP,
+        0,
+    )
+    .expect("LINK_CREATE");
+    for _ in 0..2 {
+        std::process::Command::new("/bin/true")
+            .status()
+            .expect("run /bin/true");
+    }
+    drop(link);
+    assert!(obj.global::<u64>("exec_btf_seen").unwrap() >= 2);
+}
