@@ -277,3 +277,32 @@ pub(crate) fn read_u32(bytes: &[u8], off: usize, big_endian: bool) -> Option<u32
         u32::from_le_bytes(b)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{decode_insns, read_u32};
+
+    #[test]
+    fn decodes_both_byte_orders() {
+        // r1 = *(u32 *)(r2 - 8): opcode 0x61, dst 1, src 2, off -8.
+        let le = [0x61, 0x21, 0xf8, 0xff, 0x01, 0x00, 0x00, 0x00];
+        let be = [0x61, 0x12, 0xff, 0xf8, 0x00, 0x00, 0x00, 0x01];
+        let a = decode_insns(&le, false).unwrap();
+        let b = decode_insns(&be, true).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(
+            (a[0].code, a[0].regs, a[0].off, a[0].imm),
+            (0x61, 0x21, -8, 1)
+        );
+        assert!(decode_insns(&le[..7], false).is_none());
+        assert_eq!(decode_insns(&[], false).map(|v| v.len()), Some(0));
+    }
+
+    #[test]
+    fn read_u32_bounds() {
+        assert_eq!(read_u32(&[1, 0, 0, 0], 0, false), Some(1));
+        assert_eq!(read_u32(&[0, 0, 0, 1], 0, true), Some(1));
+        assert_eq!(read_u32(&[1, 0, 0], 0, false), None);
+        assert_eq!(read_u32(&[1, 0, 0, 0], usize::MAX, false), None);
+    }
+}

@@ -25,6 +25,9 @@ use super::{ExternKind, ExternSpec, ObjectSpec, ProgramSpec};
 /// a corrupt `.bss` size cannot make the parser allocate gigabytes.
 const MAX_DATA_SECTION: u64 = 64 << 20;
 
+/// Upper bound on the `.kconfig` map value.
+const MAX_KCONFIG: u64 = 1 << 20;
+
 struct Targets {
     map_syms: Vec<MapSymbol>,
     data_maps: HashMap<usize, usize>,
@@ -102,6 +105,12 @@ pub(crate) fn parse(name: &str, bytes: &[u8]) -> Result<ObjectSpec, ObjError> {
             continue;
         }
         if let Some(readonly) = data_section_kind(sec) {
+            if !elf.rels[sec.index].is_empty() {
+                return Err(section_err(
+                    sec.name,
+                    "global data holds addresses of other symbols (relocations), which BPF cannot express",
+                ));
+            }
             if sec.size > MAX_DATA_SECTION {
                 return Err(section_err(
                     sec.name,
@@ -131,7 +140,7 @@ pub(crate) fn parse(name: &str, bytes: &[u8]) -> Result<ObjectSpec, ObjError> {
         externs: HashMap::new(),
         text,
     };
-    let externs = collect_externs(&elf, name, &mut maps, &mut targets, &extern_btf);
+    let externs = collect_externs(&elf, name, &mut maps, &mut targets, &extern_btf)?;
 
     let btf = match (&parsed_btf, btf_bytes) {
         (Some(parsed), Some(raw)) => {
@@ -207,7 +216,7 @@ fn collect_externs(
     maps: &mut Vec<MapSpec>,
     targets: &mut Targets,
     btf: &HashMap<String, ExternBtf>,
-) -> Vec<ExternSpec> {
+) -> Result<Vec<ExternSpec>, ObjError> {
     let called: std::collections::HashSet<usize> = elf
         .rels
         .iter()
@@ -271,6 +280,14 @@ fn collect_externs(
         });
     }
     if let Some(map) = kconfig_map {
+        if u64::from(kconfig_size) > MAX_KCONFIG {
+            return Err(section_err(
+                ".kconfig",
+                format!(
+                    "externs take {kconfig_size} bytes; Kconfig values are small scalars and strings"
+                ),
+            ));
+        }
         let m = &mut maps[map];
         m.map_type = MAP_TYPE_ARRAY;
         m.key_size = 4;
@@ -280,7 +297,7 @@ fn collect_externs(
         m.freeze = true;
         m.data = Some(vec![0; m.value_size as usize]);
     }
-    externs
+    Ok(externs)
 }
 
 /// `ld_imm64` of a `.kconfig` extern reads the `.kconfig` map's value at the extern's offset.
