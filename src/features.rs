@@ -429,3 +429,46 @@ pub use named::*;
 
 #[cfg(test)]
 pub(crate) mod tests;
+
+/// Whether the kernel's BTF (vmlinux, or a loaded module's) has a function called `name`,
+/// which a kfunc call resolves against (`bpf_task_from_pid`, `bpf_obj_new_impl`, …).
+///
+/// The kernel must also have registered the function as a kfunc for the calling program's
+/// type; the program's load says whether it did.
+///
+/// # Errors
+/// [`Error::Unsupported`] when no kernel BTF has the function; an I/O error without kernel
+/// BTF.
+pub fn kfunc(name: &str) -> Result<()> {
+    static CACHE: OnceLock<std::sync::Mutex<std::collections::HashMap<String, Outcome>>> =
+        OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(o) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(name) {
+        return o.result();
+    }
+    let outcome = match vmlinux() {
+        Ok(btf) if btf.id_by_name_kind(name, Kind::Func).is_some() => Outcome::Available,
+        Ok(_) => {
+            let in_module = crate::btf::kernel_modules_with_btf()
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|m| Btf::from_kernel_module(m).ok())
+                .any(|b| b.id_by_name_kind(name, Kind::Func).is_some());
+            if in_module {
+                Outcome::Available
+            } else {
+                Outcome::unsupported(
+                    "this kfunc",
+                    format!("no kernel BTF (vmlinux or a loaded module) has a function {name}"),
+                )
+            }
+        }
+        Err(o) => o,
+    };
+    let r = outcome.result();
+    cache
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(name.to_string(), outcome);
+    r
+}

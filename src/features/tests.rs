@@ -253,3 +253,18 @@ fn attach_and_link_type_probes() {
     assert!(attach_type(AttachType(5000)).is_err_and(|e| e.is_not_supported()));
     assert!(link_type(LinkType(63)).is_err_and(|e| e.is_not_supported()));
 }
+
+#[test]
+fn kfunc_probe() {
+    if !root() {
+        return;
+    }
+    // A function every kernel with BTF has, and one none has.
+    consistent("kfunc schedule", || kfunc("schedule")).expect("schedule is in every kernel's BTF");
+    let e =
+        consistent("kfunc none", || kfunc("rawbpf_no_such_kfunc")).expect_err("no such function");
+    assert!(e.to_string().contains("rawbpf_no_such_kfunc"), "{e}");
+    if expected("kfunc:bpf_task_from_pid") {
+        kfunc("bpf_task_from_pid").expect("bpf_task_from_pid");
+    }
+}
