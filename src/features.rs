@@ -84,6 +84,31 @@ impl Outcome {
         }
     }
 
+    /// The cacheable form of a sub-probe's or a load's error (`context` says what was tried,
+    /// for errors that carry no call name).
+    fn from_error(e: Error, context: &str) -> Self {
+        match e {
+            Error::Unsupported { feature, hint } => Outcome::Unsupported { feature, hint },
+            Error::Syscall { call, errno, .. } | Error::Refused { call, errno, .. } => {
+                Outcome::Syscall { call, errno }
+            }
+            Error::MissingCapability { call, .. } => Outcome::Syscall {
+                call,
+                errno: Errno::EPERM,
+            },
+            Error::Io { path, source } => Outcome::Io {
+                path,
+                errno: source.raw_os_error(),
+                msg: source.to_string(),
+            },
+            e => Outcome::Io {
+                path: PathBuf::from("/sys/kernel/btf/vmlinux"),
+                errno: None,
+                msg: format!("{context}: {e}"),
+            },
+        }
+    }
+
     fn unsupported(feature: &'static str, hint: impl Into<String>) -> Self {
         Outcome::Unsupported {
             feature,
@@ -242,15 +267,13 @@ pub fn prog_type(t: ProgType) -> Result<()> {
 fn probe_prog_type(t: ProgType) -> Outcome {
     let feature = "this program type";
     let hint = || format!("the kernel cannot load {t:?} programs: use another program type");
-    if let Ok(btf) = vmlinux() {
-        if enum_knows_value(&btf, "bpf_prog_type", t.0) == Some(false) {
+    match vmlinux() {
+        Ok(btf) if enum_knows_value(&btf, "bpf_prog_type", t.0) == Some(false) => {
             return Outcome::unsupported(feature, hint());
         }
-        if needs_btf_target(t) {
-            return Outcome::Available;
-        }
-    } else if needs_btf_target(t) {
-        return vmlinux().err().unwrap_or(Outcome::Available);
+        Ok(_) if needs_btf_target(t) => return Outcome::Available,
+        Err(o) if needs_btf_target(t) => return o,
+        _ => {}
     }
     let (expected, flags) = prog_probe_attrs(t);
     let mut args = sys::ProgLoadArgs {
@@ -318,15 +341,13 @@ fn probe_map_type(t: MapType) -> Outcome {
         "this map type"
     };
     let hint = || format!("the kernel cannot create {t:?} maps: use another map type");
-    if let Ok(btf) = vmlinux() {
-        if enum_knows_value(&btf, "bpf_map_type", t.0) == Some(false) {
+    match vmlinux() {
+        Ok(btf) if enum_knows_value(&btf, "bpf_map_type", t.0) == Some(false) => {
             return Outcome::unsupported(feature, hint());
         }
-        if map_needs_btf(t) {
-            return Outcome::Available;
-        }
-    } else if map_needs_btf(t) {
-        return vmlinux().err().unwrap_or(Outcome::Available);
+        Ok(_) if map_needs_btf(t) => return Outcome::Available,
+        Err(o) if map_needs_btf(t) => return o,
+        _ => {}
     }
     let inner = if matches!(t, MapType::ARRAY_OF_MAPS | MapType::HASH_OF_MAPS) {
         match sys::map_create(&sys::MapCreateArgs {

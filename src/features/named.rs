@@ -89,11 +89,7 @@ pub fn trampolines() -> Result<()> {
         match crate::prog::Program::load(ProgType::TRACING, &super::RET0, &opts) {
             Ok(_p) => Outcome::Available,
             Err(Error::Unsupported { hint, .. }) => Outcome::unsupported("trampolines", hint),
-            Err(e) => Outcome::Io {
-                path: "/sys/kernel/btf/vmlinux".into(),
-                errno: None,
-                msg: format!("loading an fentry program to probe for trampolines: {e}"),
-            },
+            Err(e) => Outcome::from_error(e, "loading an fentry program to probe for trampolines"),
         }
     })
 }
@@ -287,10 +283,6 @@ fn both(feature: &'static str, a: Result<()>, b: Result<()>) -> Outcome {
         (Err(Error::Unsupported { hint, .. }), _) | (_, Err(Error::Unsupported { hint, .. })) => {
             Outcome::unsupported(feature, hint)
         }
-        (Err(e), _) | (_, Err(e)) => Outcome::Io {
-            path: "/sys/kernel/btf/vmlinux".into(),
-            errno: None,
-            msg: e.to_string(),
-        },
+        (Err(e), _) | (_, Err(e)) => Outcome::from_error(e, feature),
     }
 }

@@ -268,3 +268,35 @@ fn kfunc_probe() {
         kfunc("bpf_task_from_pid").expect("bpf_task_from_pid");
     }
 }
+
+#[test]
+fn cached_outcomes_give_back_the_error() {
+    let o = Outcome::from_error(
+        Error::MissingCapability {
+            call: "BPF_PROG_LOAD",
+            capability: "CAP_BPF",
+            context: None,
+        },
+        "x",
+    );
+    let e = o.result().expect_err("inconclusive");
+    assert_eq!(e.errno(), Some(Errno::EPERM));
+    assert!(!e.is_not_supported());
+    let o = Outcome::from_error(
+        Error::Unsupported {
+            feature: "tcx",
+            hint: "h".into(),
+        },
+        "x",
+    );
+    assert!(
+        o.result()
+            .is_err_and(|e| e.is_not_supported() && e.to_string().contains("tcx"))
+    );
+    let o = Outcome::from_error(
+        Error::io("/p", std::io::Error::from_raw_os_error(libc::ENOENT)),
+        "x",
+    );
+    assert_eq!(o.result().unwrap_err().errno(), Some(Errno::ENOENT));
+    assert!(Outcome::Available.result().is_ok());
+}
