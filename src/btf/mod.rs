@@ -21,6 +21,7 @@
 //! ```
 
 mod build;
+pub mod core;
 mod error;
 mod ext;
 mod format;
