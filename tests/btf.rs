@@ -175,3 +175,148 @@ fn kernel_btf_is_cached_and_views_every_kind() {
         }
     }
 }
+
+mod kernel_load {
+    use super::common;
+    use rawbpf::btf::{
+        Btf, BtfBuilder, BtfHandle, BtfHandleError, FuncLinkage, IntEncoding, KernelBtfFeatures,
+        Kind, NewMember, VarLinkage, VarSecinfo, sanitize,
+    };
+
+    /// Object-like BTF using every kind an object carries.
+    fn object_btf() -> Vec<u8> {
+        let mut b = BtfBuilder::new();
+        let int = b.add_int("int", 4, IntEncoding::SIGNED);
+        let uint = b.add_int("unsigned int", 4, IntEncoding::empty());
+        let chr = b.add_int("char", 1, IntEncoding::SIGNED);
+        let arr = b.add_array(chr, int, 16);
+        let ptr = b.add_ptr(int);
+        let st = b
+            .add_struct(
+                "val",
+                32,
+                &[
+                    NewMember::new("a", int, 0),
+                    NewMember::bitfield("flags", uint, 32, 3),
+                    NewMember::new("name", arr, 64),
+                    NewMember::new("p", ptr, 192),
+                ],
+            )
+            .unwrap();
+        let proto = b.add_func_proto(int, &[("ctx", ptr)]).unwrap();
+        let func = b.add_func("prog", proto, FuncLinkage::Global);
+        b.add_decl_tag("tag", func, 0, false);
+        let var = b.add_var("counter", st, VarLinkage::GlobalAllocated);
+        b.add_datasec(
+            ".data",
+            32,
+            &[VarSecinfo {
+                type_id: var,
+                offset: 0,
+                size: 32,
+            }],
+        )
+        .unwrap();
+        b.add_float("double", 8);
+        b.add_enum64("big", 8, false, &[("B", 1 << 40)]).unwrap();
+        b.add_enum("e", 4, true, &[("NEG", -1)]).unwrap();
+        b.encode()
+    }
+
+    #[test]
+    fn load_and_read_back() {
+        if !common::privileged() {
+            return;
+        }
+        let bytes = object_btf();
+        let h = BtfHandle::load(&bytes).expect("BTF_LOAD");
+        let info = h.info().unwrap();
+        assert!(!info.kernel_btf);
+        assert_eq!(info.size as usize, bytes.len());
+        assert_eq!(
+            h.raw_bytes().unwrap(),
+            bytes,
+            "the kernel's copy equals what was loaded"
+        );
+        let back = h.to_btf().unwrap();
+        assert_eq!(
+            back.id_by_name_kind("val", Kind::Struct),
+            Btf::parse(&bytes)
+                .unwrap()
+                .id_by_name_kind("val", Kind::Struct)
+        );
+        // By id, and listed among all BTF ids.
+        assert!(BtfHandle::ids().unwrap().contains(&info.id));
+        let again = BtfHandle::from_id(info.id).unwrap();
+        assert_eq!(again.raw_bytes().unwrap(), bytes);
+    }
+
+    #[test]
+    fn sanitized_btf_loads() {
+        if !common::privileged() {
+            return;
+        }
+        let bytes = object_btf();
+        let btf = Btf::parse(&bytes).unwrap();
+        for f in [
+            KernelBtfFeatures::NONE,
+            KernelBtfFeatures {
+                enum64: false,
+                ..KernelBtfFeatures::ALL
+            },
+            KernelBtfFeatures {
+                datasec: false,
+                float: false,
+                ..KernelBtfFeatures::ALL
+            },
+            KernelBtfFeatures {
+                func_global: false,
+                decl_tag: false,
+                type_tag: false,
+                ..KernelBtfFeatures::ALL
+            },
+        ] {
+            let clean = sanitize(&btf, f).unwrap();
+            let h = BtfHandle::load(&clean).unwrap_or_else(|e| panic!("{f:?}: {e}"));
+            assert_eq!(h.raw_bytes().unwrap(), clean);
+        }
+    }
+
+    #[test]
+    fn rejected_btf_carries_the_log() {
+        if !common::privileged() {
+            return;
+        }
+        // A PTR to a type that does not exist.
+        let mut b = BtfBuilder::new();
+        b.add_int("int", 4, IntEncoding::SIGNED);
+        b.add_ptr(42);
+        let err = BtfHandle::load(&b.encode()).unwrap_err();
+        let BtfHandleError::Rejected { log, .. } = &err else {
+            panic!("{err}")
+        };
+        assert!(!log.is_empty(), "{err}");
+        assert!(err.to_string().contains("BPF_BTF_LOAD"), "{err}");
+        assert!(matches!(
+            BtfHandle::from_id(u32::MAX),
+            Err(BtfHandleError::Syscall { .. })
+        ));
+    }
+
+    #[test]
+    fn vmlinux_by_id_matches_sysfs() {
+        if !common::privileged() {
+            return;
+        }
+        let vmlinux = BtfHandle::ids()
+            .unwrap()
+            .into_iter()
+            .filter_map(|id| BtfHandle::from_id(id).ok())
+            .find(|h| h.info().is_ok_and(|i| i.kernel_btf && i.name == "vmlinux"))
+            .expect("vmlinux BTF object");
+        let from_kernel = vmlinux.to_btf().unwrap();
+        let sysfs = Btf::from_kernel().unwrap();
+        assert_eq!(from_kernel.len(), sysfs.len());
+        assert_eq!(from_kernel.raw_bytes(), sysfs.raw_bytes());
+    }
+}

@@ -14,6 +14,7 @@ const MAPS: &[u8] = include_bytes!("bpf/maps.bpf.o");
 const LEGACY: &[u8] = include_bytes!("bpf/legacy_maps.bpf.o");
 const MULTI: &[u8] = include_bytes!("bpf/multi.bpf.o");
 const EXTERNS: &[u8] = include_bytes!("bpf/externs.bpf.o");
+const KSYM_TYPED: &[u8] = include_bytes!("bpf/ksym_typed.bpf.o");
 
 const ALL: &[(&str, &[u8])] = &[
     ("xdp_hello", XDP_HELLO),
@@ -23,6 +24,7 @@ const ALL: &[(&str, &[u8])] = &[
     ("legacy_maps", LEGACY),
     ("multi", MULTI),
     ("externs", EXTERNS),
+    ("ksym_typed", KSYM_TYPED),
 ];
 
 fn spec(name: &str, bytes: &[u8]) -> ObjectSpec {
@@ -373,10 +375,6 @@ fn externs_are_classified() {
     assert!(cfg.weak);
     assert!(matches!(cfg.kind, ExternKind::Kconfig { .. }));
 
-    assert!(matches!(
-        ext("bpf_prog_active").1.kind,
-        ExternKind::Ksym { .. }
-    ));
     assert!(matches!(ext("schedule").1.kind, ExternKind::Ksym { .. }));
     let (_, missing) = ext("rawbpf_no_such_symbol");
     assert!(missing.weak);
@@ -416,22 +414,13 @@ fn apply_patches_maps_and_externs() {
     let p = s.program("read_externs").unwrap();
     let mut l = link_program(&s, p).unwrap();
     let ext_of = |n: &str| s.externs.iter().position(|e| e.name == n).unwrap();
-    let (sched, missing, active) = (
-        ext_of("schedule"),
-        ext_of("rawbpf_no_such_symbol"),
-        ext_of("bpf_prog_active"),
-    );
+    let (sched, missing) = (ext_of("schedule"), ext_of("rawbpf_no_such_symbol"));
     let fd = |m: usize| Some(100 + m as i32);
     let ext = |e: usize| {
         Some(if e == sched {
             ExternValue::Address(0xffff_ffff_8100_1234)
         } else if e == missing {
             ExternValue::Address(0)
-        } else if e == active {
-            ExternValue::BtfVar {
-                btf_id: 13780,
-                btf_fd: 0,
-            }
         } else {
             return None;
         })
@@ -452,9 +441,6 @@ fn apply_patches_maps_and_externs() {
                     (src_reg(&a), a.imm as u32, b.imm as u32),
                     (0, 0x8100_1234, 0xffff_ffff)
                 );
-            }
-            RelocKind::Ksym { ext } if ext == active => {
-                assert_eq!((src_reg(&a), a.imm, b.imm), (3, 13780, 0));
             }
             RelocKind::Ksym { .. } => assert_eq!((a.imm, b.imm), (0, 0)),
             k => panic!("unexpected {k:?}"),
@@ -648,13 +634,6 @@ fn kconfig_layout_follows_btf_sizes() {
     assert_eq!((o1, s1, o2, s2), (0, 4, 4, 1));
     assert!(s.maps[map].value_size >= 5);
     assert!(
-        matches!(
-            get("bpf_prog_active"),
-            ExternKind::Ksym { type_id: Some(_) }
-        ),
-        "typed ksym"
-    );
-    assert!(
         matches!(get("schedule"), ExternKind::Ksym { type_id: None }),
         "typeless ksym"
     );
@@ -827,4 +806,230 @@ fn huge_bss_is_refused_without_allocating() {
     b[h + 32..h + 40].copy_from_slice(&(1u64 << 40).to_le_bytes());
     let e = parse_err(&b);
     assert!(e.to_string().contains(".bss"), "{e}");
+}
+
+#[test]
+fn btf_ext_records_follow_functions() {
+    let s = spec("subprog", SUBPROG);
+    for p in s.programs.iter().chain(&s.subprograms) {
+        assert_eq!(p.func_info.len(), 1, "{}", p.name);
+        assert_eq!(p.func_info[0].insn, 0, "{}", p.name);
+        assert!(!p.line_info.is_empty(), "{}", p.name);
+        assert!(
+            p.line_info
+                .iter()
+                .all(|l| (l.insn as usize) < p.insns.len())
+        );
+        assert!(p.line_info.windows(2).all(|w| w[0].insn <= w[1].insn));
+    }
+    let btf = rawbpf::btf::Btf::parse(s.btf.as_deref().unwrap()).unwrap();
+    let p = s.program("call_subprogs").unwrap();
+    let l = link_program(&s, p).unwrap();
+    // One func_info per function, at the start of each, naming the function's BTF FUNC.
+    let starts: Vec<u32> = l.func_info.iter().map(|f| f.insn).collect();
+    let mut want = vec![0u32];
+    want.extend(l.subprograms.iter().map(|(_, at)| *at as u32));
+    assert_eq!(starts, want);
+    let names: Vec<_> = l
+        .func_info
+        .iter()
+        .map(|f| {
+            btf.type_by_id(f.type_id)
+                .unwrap()
+                .name()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(names, ["call_subprogs", "loop_cb", "add_two", "add_one"]);
+    assert!(l.line_info.windows(2).all(|w| w[0].insn <= w[1].insn));
+    assert!(
+        l.line_info
+            .iter()
+            .all(|r| (r.insn as usize) < l.insns.len())
+    );
+
+    // CO-RE: `acquired->pid` on a preserve_access_index struct is a field-offset relocation.
+    let s = spec("externs", EXTERNS);
+    let t = s.program("on_newtask").unwrap();
+    assert!(!t.core_relos.is_empty());
+    let btf = rawbpf::btf::Btf::parse(s.btf.as_deref().unwrap()).unwrap();
+    let r = t.core_relos[0];
+    assert_eq!(r.kind, rawbpf::btf::CoreReloKind::FieldByteOffset);
+    assert_eq!(
+        btf.type_by_id(r.type_id).unwrap().name().unwrap(),
+        "task_struct"
+    );
+    assert!((r.insn as usize) < t.insns.len());
+}
+
+#[test]
+fn rodata_variables_can_be_set_before_load() {
+    let mut s = spec("globals", GLOBALS);
+    let ro = s
+        .maps
+        .iter_mut()
+        .find(|m| m.name == "globals.rodata")
+        .unwrap();
+    assert_eq!(ro.variable_data("magic"), Some(&[0u8; 4][..]));
+    ro.set_variable("magic", &0xdead_beefu32.to_le_bytes())
+        .expect("set magic");
+    assert_eq!(
+        ro.variable_data("magic"),
+        Some(&0xdead_beefu32.to_le_bytes()[..])
+    );
+    // rodata_pair is untouched.
+    assert_eq!(
+        ro.variable_data("rodata_pair").unwrap()[..8],
+        11u64.to_le_bytes()
+    );
+    let e = ro.set_variable("magic", &[1, 2]).unwrap_err();
+    assert!(e.to_string().contains("4 bytes"), "{e}");
+    let e = ro.set_variable("nope", &[0; 4]).unwrap_err();
+    assert!(e.to_string().contains("nope"), "{e}");
+}
+
+#[test]
+fn typed_ksym() {
+    let s = spec("ksym_typed", KSYM_TYPED);
+    let i = s
+        .externs
+        .iter()
+        .position(|e| e.name == "bpf_prog_active")
+        .expect("extern");
+    let ExternKind::Ksym { type_id: Some(t) } = s.externs[i].kind else {
+        panic!("{:?}", s.externs[i])
+    };
+    let btf = rawbpf::btf::Btf::parse(s.btf.as_deref().unwrap()).unwrap();
+    assert_eq!(btf.size_of(t).unwrap(), 4, "int");
+    let p = s.program("read_typed_ksym").unwrap();
+    let mut l = link_program(&s, p).unwrap();
+    let ext = |e: usize| {
+        (e == i).then_some(ExternValue::BtfVar {
+            btf_id: 13780,
+            btf_fd: 0,
+        })
+    };
+    apply_relocations(
+        &p.name,
+        &mut l.insns,
+        &l.relocations,
+        &|m| Some(10 + m as i32),
+        &ext,
+    )
+    .unwrap();
+    let r = l
+        .relocations
+        .iter()
+        .find(|r| r.kind == RelocKind::Ksym { ext: i })
+        .expect("ksym reloc");
+    let (a, b) = (l.insns[r.insn], l.insns[r.insn + 1]);
+    assert_eq!((src_reg(&a), a.imm, b.imm), (3, 13780, 0));
+}
+
+#[test]
+fn string_section_is_a_read_only_map() {
+    let s = spec("globals", GLOBALS);
+    let m = s.data_map(".rodata.str1.1").expect(".rodata.str1.1 map");
+    assert_eq!(m.name, ".rodata.str1.1");
+    assert_eq!(m.flags, 0x480);
+    assert!(m.freeze);
+    assert_eq!(m.data.as_deref(), Some(&b"rawbpf globals %u\n\0"[..]));
+    let idx = s
+        .maps
+        .iter()
+        .position(|x| x.name == ".rodata.str1.1")
+        .unwrap();
+    let p = s.program("read_globals").unwrap();
+    assert!(p.relocations.iter().any(|r| r.symbol == ".rodata.str1.1"
+        && r.kind
+            == RelocKind::MapValue {
+                map: idx,
+                offset: 0
+            }));
+}
+
+/// The DATASEC named `name` and its `(var name, offset, size)` entries.
+fn datasec(btf: &rawbpf::btf::Btf<'_>, name: &str) -> (u32, Vec<(String, u32, u32)>) {
+    let t = btf
+        .types()
+        .find(|t| t.as_datasec().is_some() && t.name().ok() == Some(name))
+        .unwrap_or_else(|| panic!("DATASEC {name}"));
+    let ds = t.as_datasec().unwrap();
+    let vars = ds
+        .vars()
+        .map(|v| {
+            let n = btf
+                .type_by_id(v.type_id)
+                .unwrap()
+                .name()
+                .unwrap()
+                .to_owned();
+            (n, v.offset, v.size)
+        })
+        .collect();
+    (ds.byte_size(), vars)
+}
+
+#[test]
+fn btf_is_prepared_for_the_kernel() {
+    use rawbpf::btf::{Btf, FuncLinkage, TypeView, VarLinkage};
+    // Data sections: sizes and offsets from the ELF (clang leaves zeros).
+    let s = spec("globals", GLOBALS);
+    let btf = Btf::parse(s.btf.as_deref().unwrap()).unwrap();
+    let (size, vars) = datasec(&btf, ".bss");
+    assert_eq!(size, 16);
+    assert_eq!(
+        vars,
+        [("bss_seen_magic".into(), 0, 4), ("bss_var".into(), 8, 8)]
+    );
+    let (size, vars) = datasec(&btf, ".rodata");
+    assert_eq!(size, s.map("globals.rodata").unwrap().value_size);
+    assert_eq!(vars[1], ("rodata_pair".into(), 8, 16));
+
+    // Externs: .kconfig at our offsets with allocated VARs; .ksyms as int VARs, kfuncs
+    // replaced by a dummy VAR and given global linkage.
+    let s = spec("externs", EXTERNS);
+    let btf = Btf::parse(s.btf.as_deref().unwrap()).unwrap();
+    let (size, vars) = datasec(&btf, ".kconfig");
+    assert_eq!(size, s.map("externs.kconfig").unwrap().value_size);
+    assert_eq!(
+        vars,
+        [
+            ("LINUX_KERNEL_VERSION".into(), 0, 4),
+            ("CONFIG_BPF_SYSCALL".into(), 4, 1)
+        ]
+    );
+    let (size, vars) = datasec(&btf, ".ksyms");
+    assert_eq!(size, 4 * vars.len() as u32);
+    for (i, (name, off, sz)) in vars.iter().enumerate() {
+        assert_eq!((*off, *sz), (4 * i as u32, 4), "{name}");
+        assert!(
+            name == "dummy_ksym" || name == "schedule" || name == "rawbpf_no_such_symbol",
+            "{name}"
+        );
+    }
+    for t in btf.types() {
+        match t.view() {
+            TypeView::Var(v) => assert_ne!(v.linkage(), VarLinkage::GlobalExtern, "{:?}", t.name()),
+            TypeView::Func(f) => assert_ne!(f.linkage(), FuncLinkage::Extern, "{:?}", t.name()),
+            _ => {}
+        }
+    }
+    // Type ids are unchanged: the kfunc FUNCs are where the extern specs say.
+    for e in &s.externs {
+        if let ExternKind::Kfunc {
+            type_id: Some(proto),
+        } = e.kind
+        {
+            assert!(
+                matches!(
+                    btf.type_by_id(proto).unwrap().view(),
+                    TypeView::FuncProto(_)
+                ),
+                "{}",
+                e.name
+            );
+        }
+    }
 }

@@ -77,9 +77,11 @@ enum Source<'b> {
 
 impl<'b> Matches<'b, '_> {
     fn source(&self, btf: &'b Btf<'b>) -> Source<'b> {
-        let key = hash(self.q.key());
+        // The index is keyed by essential names, for exact lookups too.
+        let key = hash(&self.q.name[..essential_len(self.q.name)]);
         let n = btf.lookups.fetch_add(1, Ordering::Relaxed);
-        if n == 0 && btf.name_index.get().is_none() {
+        // The index holds named types only: anonymous ones are always scanned for.
+        if (n == 0 && btf.name_index.get().is_none()) || self.q.name.is_empty() {
             return Source::Scan {
                 btf,
                 off: 0,

@@ -25,6 +25,7 @@ pub mod core;
 mod error;
 mod ext;
 mod format;
+mod handle;
 mod kernel;
 mod lookup;
 mod parse;
@@ -37,6 +38,8 @@ pub use error::BtfError;
 pub use ext::{
     BtfExt, CoreRelo, CoreReloKind, ExtRecord, ExtSection, ExtSections, FuncInfo, LineInfo,
 };
+pub use format::{format_percpu_value, format_value, format_value_into};
+pub use handle::{BtfHandle, BtfHandleError, BtfHandleInfo};
 pub use kernel::{SYSFS_BTF, kernel_modules_with_btf};
 pub use lookup::Matches;
 pub use parse::Types;

@@ -103,10 +103,13 @@ fn lookup_scan_then_index() {
     for _ in 0..3 {
         let all: Vec<_> = btf.find_all("s7", Kind::Struct).map(|t| t.id()).collect();
         assert_eq!(all, [structs[7], dup]);
+        assert_eq!(btf.id_by_name_kind("s7___flavor", Kind::Struct), Some(fl));
         assert_eq!(btf.id_by_name_kind("s42", Kind::Struct), Some(structs[42]));
         assert_eq!(btf.id_by_name_kind("s42", Kind::Union), None);
         assert_eq!(btf.id_by_name_kind("nope", Kind::Struct), None);
         assert_eq!(btf.find_all_any_kind("s7").count(), 3);
+        assert_eq!(btf.find_all("", Kind::Struct).count(), 0);
+        assert_eq!(btf.find_all("", Kind::Int).count(), 0);
         let ess: Vec<_> = btf
             .find_by_essential_name("s7___other", Some(Kind::Struct))
             .map(|t| t.id())
@@ -460,4 +463,21 @@ fn impossible_size() {
     let bytes = b.encode();
     let btf = Btf::parse(&bytes).unwrap();
     assert!(matches!(btf.size_of(a), Err(BtfError::BadSize { id, .. }) if id == a));
+}
+
+#[test]
+fn only_handle_rs_talks_to_the_kernel() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/btf");
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        if name == "handle.rs" || name == "tests.rs" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert!(
+            !text.contains("crate::sys"),
+            "{name} uses crate::sys: only handle.rs may"
+        );
+    }
 }

@@ -582,6 +582,9 @@ impl<'b> EnumValue<'b> {
             .string(self.name_off())
             .map_err(|e| with_id(e, self.t.id))
     }
+    pub(crate) fn name_bytes(&self) -> &'b [u8] {
+        self.t.btf.str_bytes(self.name_off()).unwrap_or(&[])
+    }
     /// The value's raw 64 bits (ENUM values sign- or zero-extended by the enum's signedness).
     pub fn value_u64(&self) -> u64 {
         if self.t.kind() == Kind::Enum64 {

@@ -3,11 +3,12 @@
 
 use std::collections::HashMap;
 
-use crate::btf::{Btf, TypeId, TypeView};
+use crate::btf::{Btf, BtfExt, TypeId, TypeView};
 
 use super::elf::{Elf, STT_SECTION};
 use super::error::ObjError;
 use super::maps::{DataVariable, MapKind, MapSpec};
+use super::{CoreRelo, FuncInfo, LineInfo, ProgramSpec};
 
 fn btf_err(e: crate::btf::BtfError) -> ObjError {
     ObjError::Btf {
@@ -128,4 +129,89 @@ pub(crate) fn extern_info(btf: &Btf<'_>) -> Result<HashMap<String, ExternBtf>, O
         }
     }
     Ok(out)
+}
+
+/// Distributes the `.BTF.ext` records (byte offsets from the start of their ELF section)
+/// to the functions that hold them, as instruction indices relative to each function.
+pub(crate) fn fill_ext_info(
+    btf: &Btf<'_>,
+    ext_bytes: &[u8],
+    funcs: &mut [ProgramSpec],
+) -> Result<(), ObjError> {
+    let ext = BtfExt::parse(ext_bytes).map_err(|e| ObjError::Btf {
+        what: format!(".BTF.ext: {e}"),
+    })?;
+    for sec in ext.func_info() {
+        let name = sec.sec_name(btf).map_err(btf_err)?;
+        for r in sec.records() {
+            let (f, insn) = locate(funcs, name, r.insn_off, "func_info")?;
+            f.func_info.push(FuncInfo {
+                insn,
+                type_id: r.type_id,
+            });
+        }
+    }
+    for sec in ext.line_info() {
+        let name = sec.sec_name(btf).map_err(btf_err)?;
+        for r in sec.records() {
+            let (f, insn) = locate(funcs, name, r.insn_off, "line_info")?;
+            f.line_info.push(LineInfo {
+                insn,
+                file_name_off: r.file_name_off,
+                line_off: r.line_off,
+                line_col: r.line_col,
+            });
+        }
+    }
+    for sec in ext.core_relos() {
+        let name = sec.sec_name(btf).map_err(btf_err)?;
+        for r in sec.records() {
+            let (f, insn) = locate(funcs, name, r.insn_off, "CO-RE relocation")?;
+            f.core_relos.push(CoreRelo {
+                insn,
+                type_id: r.type_id,
+                access_str_off: r.access_str_off,
+                kind: r.kind,
+            });
+        }
+    }
+    for f in funcs.iter_mut() {
+        f.func_info.sort_by_key(|r| r.insn);
+        f.line_info.sort_by_key(|r| r.insn);
+        f.core_relos.sort_by_key(|r| r.insn);
+    }
+    Ok(())
+}
+
+/// The function of section `section` holding byte offset `off`, and the instruction index
+/// relative to it.
+fn locate<'f>(
+    funcs: &'f mut [ProgramSpec],
+    section: &str,
+    off: u32,
+    what: &str,
+) -> Result<(&'f mut ProgramSpec, u32), ObjError> {
+    let err = |w: String| ObjError::Section {
+        section: section.to_owned(),
+        what: w,
+    };
+    if off % 8 != 0 {
+        return Err(err(format!(
+            "{what} record at byte {off:#x} is not on an instruction boundary"
+        )));
+    }
+    let idx = (off / 8) as usize;
+    let f = funcs
+        .iter_mut()
+        .find(|f| {
+            f.section == section
+                && (f.section_offset..f.section_offset + f.insns.len()).contains(&idx)
+        })
+        .ok_or_else(|| {
+            err(format!(
+                "{what} record at instruction {idx} is not inside any function"
+            ))
+        })?;
+    let rel = (idx - f.section_offset) as u32;
+    Ok((f, rel))
 }

@@ -58,7 +58,7 @@ pub(crate) fn fill_btf_maps(
                 .map(|o| o.offset)
                 .min()
                 .unwrap_or(sec.size);
-            values_at.push((idx, ms.offset + off, end));
+            values_at.push((idx, ms.offset.saturating_add(off), end));
         }
     }
     // Initial slots: `.values = { [i] = &map_or_prog }` become relocations in `.maps`.

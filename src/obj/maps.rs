@@ -134,6 +134,50 @@ impl MapSpec {
     pub fn variable(&self, name: &str) -> Option<&DataVariable> {
         self.variables.iter().find(|v| v.name == name)
     }
+
+    /// The initial bytes of variable `name` (from [`MapSpec::data`]).
+    pub fn variable_data(&self, name: &str) -> Option<&[u8]> {
+        let v = self.variable(name)?;
+        let start = v.offset as usize;
+        self.data
+            .as_deref()?
+            .get(start..start.checked_add(v.size as usize)?)
+    }
+
+    /// Sets the initial value of global variable `name` before the map is created, e.g. a
+    /// `const volatile` in `.rodata` that configures the program. `value` must be exactly the
+    /// variable's size (little-endian scalars for x86/arm64 BPF objects).
+    ///
+    /// # Errors
+    ///
+    /// [`ObjError::Map`] if this map has no such variable, no initial data, or the size differs.
+    pub fn set_variable(&mut self, name: &str, value: &[u8]) -> Result<(), ObjError> {
+        let err = |what: String| ObjError::Map {
+            map: self.name.clone(),
+            what,
+        };
+        let v = self
+            .variable(name)
+            .ok_or_else(|| err(format!("has no variable `{name}`")))?
+            .clone();
+        if value.len() != v.size as usize {
+            return Err(err(format!(
+                "variable `{name}` is {} bytes, got {}",
+                v.size,
+                value.len()
+            )));
+        }
+        let data = self
+            .data
+            .as_mut()
+            .ok_or_else(|| err("has no initial data".into()))?;
+        let start = v.offset as usize;
+        let slot = data
+            .get_mut(start..start + value.len())
+            .ok_or_else(|| err(format!("variable `{name}` lies outside the map value")))?;
+        slot.copy_from_slice(value);
+        Ok(())
+    }
 }
 
 /// A map symbol: its index in the map list, the section it is defined in and its offset.
@@ -182,7 +226,7 @@ pub(crate) fn legacy_maps(
             )));
         }
         let base = usize::try_from(sym.value).map_err(|_| map_err("offset out of range".into()))?;
-        let field = |i: usize| read_u32(sec.data, base + 4 * i, elf.big_endian);
+        let field = |i: usize| read_u32(sec.data, base.checked_add(4 * i)?, elf.big_endian);
         let (Some(map_type), Some(key_size), Some(value_size), Some(max_entries)) =
             (field(0), field(1), field(2), field(3))
         else {

@@ -16,6 +16,7 @@
 //! # Ok(()) }
 //! ```
 
+mod btf_fixup;
 mod btf_info;
 mod btf_maps;
 mod data;
@@ -61,7 +62,11 @@ pub struct ObjectSpec {
     pub license: String,
     /// The `version` section, if any (0 otherwise).
     pub kernel_version: u32,
-    /// The raw `.BTF` section.
+    /// The object's `.BTF`, prepared for `BPF_BTF_LOAD` as libbpf prepares it: DATASEC sizes
+    /// and variable offsets filled in from the ELF sections and symbols (clang leaves them 0),
+    /// `.kconfig` laid out as [`ExternKind::Kconfig`] says, `.ksyms` turned into `int` VARs.
+    /// Type ids are those of the ELF's `.BTF` (an `int` and a dummy VAR may be appended).
+    /// Sanitize it further for older kernels with `crate::btf::sanitize`.
     pub btf: Option<Vec<u8>>,
     /// The raw `.BTF.ext` section.
     pub btf_ext: Option<Vec<u8>>,
@@ -197,8 +202,8 @@ pub struct CoreRelo {
     pub type_id: u32,
     /// Offset of the access string (`"0:1:2"`) in the BTF string table.
     pub access_str_off: u32,
-    /// `enum bpf_core_relo_kind`.
-    pub kind: u32,
+    /// What is relocated (`enum bpf_core_relo_kind`).
+    pub kind: crate::btf::CoreReloKind,
 }
 
 /// An extern symbol the loader resolves against the running kernel.

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 
 use crate::btf::Btf;
 
-use super::btf_info::{ExternBtf, extern_info, fill_data_variables};
+use super::btf_fixup::fixup_btf;
+use super::btf_info::{ExternBtf, extern_info, fill_data_variables, fill_ext_info};
 use super::btf_maps::fill_btf_maps;
 
 use super::data::{data_map, data_section_kind, internal_map_name};
@@ -32,11 +33,10 @@ struct Targets {
 }
 
 impl SymbolTargets for Targets {
-    fn map_of(&self, sym: &Symbol<'_>) -> Option<usize> {
-        let sec = sym.section?;
+    fn map_of(&self, section: usize, offset: i64) -> Option<usize> {
         self.map_syms
             .iter()
-            .find(|m| m.section == sec && m.offset == sym.value)
+            .find(|m| m.section == section && i64::try_from(m.offset).ok() == Some(offset))
             .map(|m| m.map)
     }
     fn data_map_of(&self, section: usize) -> Option<usize> {
@@ -78,7 +78,6 @@ pub(crate) fn parse(name: &str, bytes: &[u8]) -> Result<ObjectSpec, ObjError> {
         })?),
         None => None,
     };
-    let btf = btf_bytes.map(<[u8]>::to_vec);
     let btf_ext = elf.section_by_name(".BTF.ext").map(|s| s.data.to_vec());
 
     // Maps: BTF-defined, legacy, then global data.
@@ -134,6 +133,16 @@ pub(crate) fn parse(name: &str, bytes: &[u8]) -> Result<ObjectSpec, ObjError> {
     };
     let externs = collect_externs(&elf, name, &mut maps, &mut targets, &extern_btf);
 
+    let btf = match (&parsed_btf, btf_bytes) {
+        (Some(parsed), Some(raw)) => {
+            let kconfig_size = maps
+                .iter()
+                .find(|m| m.kind == MapKind::Kconfig)
+                .map_or(0, |m| m.value_size);
+            Some(fixup_btf(raw, parsed, &elf, &externs, kconfig_size)?)
+        }
+        _ => None,
+    };
     let mut spec = ObjectSpec {
         name: name.to_owned(),
         programs: Vec::new(),
@@ -153,6 +162,14 @@ pub(crate) fn parse(name: &str, bytes: &[u8]) -> Result<ObjectSpec, ObjError> {
         } else {
             spec.programs.extend(funcs);
         }
+    }
+    if let (Some(btf), Some(ext)) = (&parsed_btf, elf.section_by_name(".BTF.ext")) {
+        let n = spec.programs.len();
+        let mut all = std::mem::take(&mut spec.programs);
+        all.append(&mut spec.subprograms);
+        fill_ext_info(btf, ext.data, &mut all)?;
+        spec.subprograms = all.split_off(n);
+        spec.programs = all;
     }
     rewrite_kconfig_relocs(&mut spec);
     Ok(spec)

@@ -159,7 +159,7 @@ pub fn apply_relocations(
             r.kind,
             RelocKind::Map { .. } | RelocKind::MapValue { .. } | RelocKind::Ksym { .. }
         );
-        let end = if wide { i + 2 } else { i + 1 };
+        let end = i.saturating_add(if wide { 2 } else { 1 });
         if end > insns.len() {
             return Err(err(
                 i,
@@ -252,8 +252,8 @@ pub fn apply_relocations(
 
 /// Where symbols of each section kind go, given by the parser.
 pub(crate) trait SymbolTargets {
-    /// The index of the map defined by `sym` (in `.maps` or `maps`).
-    fn map_of(&self, sym: &Symbol<'_>) -> Option<usize>;
+    /// The index of the map defined at `offset` of section `section` (`.maps` or `maps`).
+    fn map_of(&self, section: usize, offset: i64) -> Option<usize>;
     /// The index of the global-data map backing section `section`.
     fn data_map_of(&self, section: usize) -> Option<usize>;
     /// The extern index of an undefined symbol.
@@ -342,7 +342,7 @@ fn classify_one(
                     RelocKind::FuncAddr {
                         target: (off / 8) as usize,
                     }
-                } else if let Some(map) = targets.map_of(sym) {
+                } else if let Some(map) = off.and_then(|o| targets.map_of(s, o)) {
                     RelocKind::Map { map }
                 } else if let Some(map) = targets.data_map_of(s) {
                     let offset = off

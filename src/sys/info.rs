@@ -3,7 +3,7 @@
 //! union ([`LinkInfoUnion`]).
 //!
 //! Pointer fields are `u64` addresses, as in the uapi. The safe functions in
-//! [`bpf`](super::bpf) fill them from caller slices, so after a call they only tell where the
+//! [`bpf`](mod@super::bpf) fill them from caller slices, so after a call they only tell where the
 //! kernel wrote; the `nr_*`/`*_len` fields hold the kernel's full counts, which may exceed
 //! what fit in the buffers.
 

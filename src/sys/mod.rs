@@ -17,7 +17,8 @@
 //!   kernel will read and write, so buffer lengths are checked before the call.
 //!
 //! Besides `bpf(2)`: [`perf_event`] (`perf_event_open(2)`, kprobe/uprobe PMUs), [`mount`]
-//! (bpffs, tracefs, tracepoint ids), [`caps`] (capget), [`cpus`] (possible CPUs).
+//! (bpffs, tracefs, tracepoint ids), [`tracefs`] (legacy probe events), [`caps`] (capget),
+//! [`cpus`] (possible CPUs).
 //!
 //! [`BorrowedFd`]: std::os::fd::BorrowedFd
 //! [`OwnedFd`]: std::os::fd::OwnedFd
@@ -32,15 +33,18 @@ pub mod caps;
 pub mod cpus;
 mod errno;
 mod fd;
+pub mod flags;
 pub mod info;
 mod insn;
 pub mod mount;
 pub mod perf_event;
+pub mod tracefs;
 pub mod types;
 
 pub use bpf::*;
 pub use errno::Errno;
 pub use fd::{FdKind, fd_kind};
+pub use flags::*;
 pub use info::{BtfInfo, LinkInfo, MapInfo, ProgInfo};
 pub use insn::Insn;
 pub use types::*;

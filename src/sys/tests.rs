@@ -136,6 +136,13 @@ fn map_elements() {
     assert_eq!((again.key_size(), again.value_size()), (4, 8));
     let m2 = MapFd::from_fd(m.try_clone().unwrap().into_fd()).unwrap();
     assert_eq!(m2.max_entries(), 8);
+    let mut cur = 0;
+    let mut seen = false;
+    while let Some(n) = map_get_next_id(cur).unwrap() {
+        seen |= n == info.id;
+        cur = n;
+    }
+    assert!(seen);
     map_freeze(m.as_fd()).unwrap();
     assert_eq!(
         map_update_elem(&m, &k1, &v, ElemFlags::empty()),

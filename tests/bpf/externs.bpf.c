@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: (MIT OR GPL-2.0)
-/* Externs resolved by the loader: Kconfig values (.kconfig, one of them weak), a typed
- * per-CPU kernel variable and a typeless kernel symbol (.ksyms), a weak ksym that does not
- * exist, and kfunc calls (bpf_task_acquire/bpf_task_release) from a tp_btf program. */
+/* Externs resolved by the loader: Kconfig values (.kconfig, one of them weak), a typeless
+ * kernel symbol (.ksyms), a weak ksym that does not exist, and kfunc calls
+ * (bpf_task_acquire/bpf_task_release) from a tp_btf program. A typed ksym is in
+ * ksym_typed.bpf.c: the kernel resolves those through kallsyms, which lacks data symbols
+ * without CONFIG_KALLSYMS_ALL. */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -14,8 +16,6 @@ struct task_struct {
 extern unsigned int LINUX_KERNEL_VERSION __kconfig;
 extern _Bool CONFIG_BPF_SYSCALL __kconfig __weak;
 
-/* Typed ksym: a per-CPU variable described in vmlinux BTF. */
-extern const int bpf_prog_active __ksym;
 /* Typeless ksym: any kallsyms symbol (text symbols are there without KALLSYMS_ALL). */
 extern const void schedule __ksym;
 /* A weak ksym that no kernel has: the loader resolves it to 0. */
@@ -28,20 +28,15 @@ __u32 kernel_version;
 __u32 has_bpf_syscall;
 __u64 schedule_addr;
 __u64 missing_addr;
-int prog_active;
 int acquired_pid;
 
 SEC("syscall")
 int read_externs(void *ctx)
 {
-	int *active;
-
 	kernel_version = LINUX_KERNEL_VERSION;
 	has_bpf_syscall = CONFIG_BPF_SYSCALL;
 	schedule_addr = (__u64)&schedule;
 	missing_addr = (__u64)&rawbpf_no_such_symbol;
-	active = bpf_this_cpu_ptr(&bpf_prog_active);
-	prog_active = *active;
 	return 0;
 }
 

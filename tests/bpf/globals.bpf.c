@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (MIT OR GPL-2.0)
 /* Global data: a `const volatile` in .rodata set from user space before load, variables in
- * .data and .bss, and custom .data.* / .rodata.* sections. `read_globals` (a syscall program,
- * run with BPF_PROG_TEST_RUN) copies them around so a test can check every direction. */
+ * .data and .bss, custom .data.* / .rodata.* sections, and a string section (.rodata.str1.1).
+ * `read_globals` (a syscall program, run with BPF_PROG_TEST_RUN) copies them around so a
+ * test can check every direction. */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -29,6 +30,8 @@ int read_globals(void *ctx)
 	data_sum = rodata_pair[0] + rodata_pair[1] + custom_data[2];
 	custom_data[0] = custom_ro[0];
 	data_var++;
+	/* A string literal passed by address lands in a mergeable .rodata.str1.1 section. */
+	bpf_trace_printk("rawbpf globals %u\n", sizeof("rawbpf globals %u\n"), magic);
 	return magic;
 }
 

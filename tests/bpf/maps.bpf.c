@@ -74,7 +74,7 @@ int tail_target(struct xdp_md *ctx);
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
 	__uint(max_entries, 4);
-	__type(key, __u32);
+	__uint(key_size, sizeof(__u32)); /* fd arrays take no BTF key type */
 	__array(values, int (void *));
 } jumps SEC(".maps") = {
 	.values = { [1] = (void *)&tail_target },

@@ -4,7 +4,7 @@
 //!
 //! Pointer fields are `u64` as in the uapi. All structs are `Default` (all zero) and carry
 //! explicit padding fields, so no byte the kernel reads is uninitialised. Pass exactly
-//! `size_of` of the struct you fill to [`bpf`](super::bpf); the kernel zero-extends it.
+//! `size_of` of the struct you fill to [`bpf`](mod@super::bpf); the kernel zero-extends it.
 
 mod link;
 mod map;

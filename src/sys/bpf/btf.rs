@@ -4,7 +4,8 @@ use std::os::fd::{BorrowedFd, OwnedFd};
 
 use super::super::attr::{BtfLoadAttr, ptr, ptr_mut};
 use super::super::fd::raw;
-use super::super::types::{BpfCmd, ProgFlags};
+use super::super::flags::ProgFlags;
+use super::super::types::BpfCmd;
 use super::super::{Errno, bpf_fd};
 
 /// Arguments of [`btf_load`].

@@ -10,7 +10,8 @@ use super::super::attr::{
     LinkUprobeMulti, RawTracepointOpenAttr, ptr,
 };
 use super::super::fd::{raw, raw_opt};
-use super::super::types::{AttachFlags, AttachType, BpfCmd};
+use super::super::flags::AttachFlags;
+use super::super::types::{AttachType, BpfCmd};
 use super::super::{Errno, bpf, bpf_fd};
 use super::prog::{AttachTarget, Relative};
 
@@ -271,6 +272,16 @@ pub fn link_update(
     };
     // SAFETY: LINK_UPDATE has no pointers.
     unsafe { bpf(BpfCmd::LINK_UPDATE, &mut attr) }.map(drop)
+}
+
+/// `BPF_LINK_UPDATE` for struct_ops links: replaces the link's struct_ops map with
+/// `new_map`; with `old_map` only if that is the current one (`BPF_F_REPLACE`).
+pub fn link_update_map(
+    link: BorrowedFd<'_>,
+    new_map: BorrowedFd<'_>,
+    old_map: Option<BorrowedFd<'_>>,
+) -> Result<(), Errno> {
+    link_update(link, new_map, old_map)
 }
 
 /// `BPF_LINK_DETACH`: detaches the link; the fd stays valid but inert.

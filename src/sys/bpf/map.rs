@@ -8,7 +8,8 @@ use super::super::attr::{
     ptr_mut,
 };
 use super::super::fd::{FdKind, fd_kind, raw, raw_opt};
-use super::super::types::{BpfCmd, ElemFlags, MapFlags, MapType};
+use super::super::flags::{ElemFlags, MapFlags};
+use super::super::types::{BpfCmd, MapType};
 use super::super::{Errno, bpf, bpf_fd, cpus};
 use super::info::map_info;
 
@@ -512,7 +513,7 @@ pub fn map_delete_batch(
 /// `BPF_MAP_GET_FD_BY_ID`: opens the map with id `id` (`ENOENT` if gone) as a [`MapFd`].
 pub fn map_get_fd_by_id(
     id: u32,
-    open_flags: super::super::types::ObjFlags,
+    open_flags: super::super::flags::ObjFlags,
     token: Option<BorrowedFd<'_>>,
 ) -> Result<MapFd, Errno> {
     let fd = super::obj::get_fd_by_id(BpfCmd::MAP_GET_FD_BY_ID, id, open_flags, token)?;

@@ -6,7 +6,8 @@ use std::os::fd::{BorrowedFd, OwnedFd};
 
 use super::super::attr::{GetIdAttr, ObjPinAttr};
 use super::super::fd::raw;
-use super::super::types::{BpfCmd, ObjFlags};
+use super::super::flags::ObjFlags;
+use super::super::types::BpfCmd;
 use super::super::{Errno, bpf, bpf_fd};
 
 /// `BPF_OBJ_PIN`: pins the object `fd` at `path` in a bpffs (relative paths are relative to

@@ -9,9 +9,8 @@ use super::super::attr::{
     ProgTestRunAttr, obj_name, ptr, ptr_mut,
 };
 use super::super::fd::{raw, raw_opt};
-use super::super::types::{
-    AttachFlags, AttachType, BpfCmd, ProgFlags, ProgType, StreamId, TestRunFlags,
-};
+use super::super::flags::{AttachFlags, ProgFlags, TestRunFlags};
+use super::super::types::{AttachType, BpfCmd, ProgType, StreamId};
 use super::super::{Errno, Insn, bpf, bpf_fd};
 
 /// Arguments of [`prog_load`]. `Default` is an empty socket-filter-less load; set at least
