@@ -69,6 +69,7 @@ enum big { BIGV = 0xfffffff0u };
 enum huge { HUGEV = 0xabcdef012345ull };
 
 struct foo g_foo;
+struct bar g_bar;
 struct fl g_fl;
 struct flex g_flex;
 struct amb g_amb;

@@ -46,6 +46,7 @@ enum big { BIGV = 0x80000000u };
 enum huge { HUGEV = 0x123456789ull };
 
 struct foo___v2 g_foo;
+struct bar g_bar;
 struct fl g_fl;
 struct flex g_flex;
 struct tm g_tm;

@@ -21,7 +21,7 @@ impl<'l, 't> Relocator<'l, 't> {
     /// [`CoreError::Invalid`] for a malformed record, [`CoreError::Ambiguous`] when matching
     /// candidates disagree, [`CoreError::Btf`] for broken BTF, [`CoreError::ModuleBtf`].
     pub fn compute(&mut self, index: usize, relo: &CoreRelo) -> Result<Fixup, CoreError> {
-        let kind = CoreReloKind::from_raw(relo.kind);
+        let kind = relo.kind;
         let insn = relo.insn as usize;
         self.compute_inner(index, relo, kind).map_err(|f| match f {
             Fail::Invalid(what) => CoreError::Invalid {
@@ -54,7 +54,7 @@ impl<'l, 't> Relocator<'l, 't> {
         kind: CoreReloKind,
     ) -> Result<Fixup, Fail> {
         let class =
-            class_of(kind).ok_or_else(|| Fail::Invalid(format!("unknown kind {}", relo.kind)))?;
+            class_of(kind).ok_or_else(|| Fail::Invalid(format!("unknown kind {:?}", relo.kind)))?;
         let local = self.local;
         let root = local.type_by_id(relo.type_id).map_err(Fail::Btf)?;
         if root.kind() == Kind::Void && kind != CoreReloKind::TypeIdLocal {
@@ -197,7 +197,7 @@ impl<'l, 't> Relocator<'l, 't> {
                 return Err(CoreError::Invalid {
                     index: i,
                     insn: r.insn as usize,
-                    kind: CoreReloKind::from_raw(r.kind),
+                    kind: r.kind,
                     what: format!("instruction outside the program of {}", insns.len()),
                 });
             }

@@ -355,7 +355,9 @@ pub(crate) fn describe(spec: &Spec<'_>, class: RelocClass) -> String {
             }
         }
     }
-    let raw: Vec<String> = spec.raw.iter().map(u32::to_string).collect();
-    s.push_str(&format!(" ({})", raw.join(":")));
+    if !spec.raw.is_empty() {
+        let raw: Vec<String> = spec.raw.iter().map(u32::to_string).collect();
+        s.push_str(&format!(" ({})", raw.join(":")));
+    }
     s
 }
