@@ -222,6 +222,16 @@ impl fmt::Display for VerifierLog {
 mod tests {
     use super::*;
 
+    fn send_sync<T: Send + Sync + 'static>() {}
+
+    #[test]
+    fn handles_are_send_sync() {
+        send_sync::<Error>();
+        send_sync::<crate::map::Map>();
+        send_sync::<crate::prog::Program>();
+        send_sync::<crate::link::Link>();
+    }
+
     #[test]
     fn verifier_summary_skips_stats() {
         let log = VerifierLog::new(

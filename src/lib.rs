@@ -1,4 +1,22 @@
 //! rawbpf: a pure-Rust eBPF userspace library.
+//!
+//! Parse a clang-compiled object into an [`ObjectSpec`], load it with a [`Loader`] (maps
+//! created, programs relocated and verified), then use the [`Object`]'s programs, maps and
+//! global variables:
+//!
+//! ```no_run
+//! use rawbpf::{Loader, ObjectSpec, XdpFlags};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let spec = ObjectSpec::open("examples/xdp_hello/xdp_hello.bpf.o")?;
+//! let obj = Loader::new().load(&spec)?;
+//! let ifindex = nix::net::if_::if_nametoindex("lo")?;
+//! let link = obj.program("hello")?.attach_xdp(ifindex, XdpFlags::SKB_MODE)?;
+//! // … traffic on lo …
+//! let counter: i32 = obj.global("counter")?; // typed access to `.bss` through BTF
+//! println!("{counter} packets");
+//! drop(link); // detaches
+//! # Ok(()) }
+//! ```
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -14,5 +32,7 @@ pub mod sys;
 
 pub use error::{Error, Result};
 pub use link::{Link, XdpFlags};
+pub use loader::{LoadError, Loader, Object};
 pub use map::{Map, MapOptions, Pod};
+pub use obj::ObjectSpec;
 pub use prog::{Program, ProgramOptions};

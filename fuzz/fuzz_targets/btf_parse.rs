@@ -3,6 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use std::sync::Arc;
 use rawbpf::btf::{Btf, BtfBuilder, BtfExt, KernelBtfFeatures, TypeView, format_value, sanitize};
 
 fuzz_target!(|data: &[u8]| {
@@ -17,6 +18,7 @@ fuzz_target!(|data: &[u8]| {
             s.records().for_each(drop);
         }
     }
+    split(data);
     let Ok(btf) = Btf::parse(data) else { return };
     walk(&btf, data);
     if let Ok(clean) = sanitize(&btf, KernelBtfFeatures::NONE) {
@@ -27,6 +29,24 @@ fuzz_target!(|data: &[u8]| {
     let re = BtfBuilder::extend(&btf).encode();
     assert!(Btf::parse(&re).is_ok(), "re-encoded BTF must parse");
 });
+
+/// The first byte says where to cut: base BTF before, split BTF after.
+fn split(data: &[u8]) {
+    let Some((&cut, rest)) = data.split_first() else { return };
+    let cut = (cut as usize * 4).min(rest.len());
+    let (base, split) = rest.split_at(cut);
+    let Ok(base) = Btf::parse(base) else { return };
+    let base = Arc::new(base);
+    if let Ok(s) = Btf::parse_split(split, base.clone()) {
+        walk(&s, data);
+        s.all_types().for_each(drop);
+    }
+    let mut b = BtfBuilder::new_split(&base);
+    b.add_ptr(base.last_id());
+    let bytes = b.encode();
+    let s = Btf::parse_split(&bytes, base).expect("built split BTF parses");
+    walk(&s, data);
+}
 
 fn walk(btf: &Btf<'_>, data: &[u8]) {
     let mut names = Vec::new();

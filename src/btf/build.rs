@@ -1,6 +1,6 @@
 //! [`BtfBuilder`]: new BTF from scratch or on top of existing BTF, encoded to bytes.
 
-use super::parse::{HEADER_LEN, MAGIC};
+use super::parse::{HEADER_LEN, MAGIC, TYPE_LEN, rd32, record_len};
 use super::{Btf, BtfError, FuncLinkage, IntEncoding, Kind, TypeId, VarLinkage, VarSecinfo};
 use std::collections::HashMap;
 
@@ -382,6 +382,98 @@ impl BtfBuilder {
             target,
             &[component_idx as u32],
         )
+    }
+
+    /// Offset in the type section of own type `id`, and its kind.
+    fn record(&self, id: TypeId, expected: &'static str, kind: Kind) -> Result<usize, BtfError> {
+        let last = self.first_id + self.count - 1;
+        if id < self.first_id || id > last {
+            return Err(BtfError::TypeIdOutOfRange {
+                id,
+                last,
+                from: None,
+            });
+        }
+        let mut off = 0;
+        for _ in self.first_id..id {
+            off += record_len(rd32(&self.types, off + 4));
+        }
+        let found =
+            Kind::from_raw(((rd32(&self.types, off + 4) >> 24) & 0x1f) as u8).unwrap_or(Kind::Void);
+        if found != kind {
+            return Err(BtfError::WrongKind {
+                id,
+                found,
+                expected,
+            });
+        }
+        Ok(off)
+    }
+
+    fn set(&mut self, off: usize, w: u32) {
+        if let Some(b) = self.types.get_mut(off..off + 4) {
+            b.copy_from_slice(&w.to_ne_bytes());
+        }
+    }
+
+    /// Rewrites the size and variables of DATASEC `id` (as many as it has): the loader's fixup
+    /// of the sizes and offsets clang leaves as 0 (libbpf's `btf_fixup_datasec`).
+    ///
+    /// # Errors
+    /// [`BtfError::TypeIdOutOfRange`], [`BtfError::WrongKind`], or [`BtfError::Encode`] if
+    /// the number of variables differs.
+    pub fn set_datasec(
+        &mut self,
+        id: TypeId,
+        size: u32,
+        vars: &[VarSecinfo],
+    ) -> Result<(), BtfError> {
+        let off = self.record(id, "DATASEC", Kind::Datasec)?;
+        if (rd32(&self.types, off + 4) & 0xffff) as usize != vars.len() {
+            return Err(BtfError::Encode {
+                what: "set_datasec must keep the number of variables",
+            });
+        }
+        self.set(off + 8, size);
+        for (i, v) in vars.iter().enumerate() {
+            let at = off + TYPE_LEN + i * 12;
+            self.set(at, v.type_id);
+            self.set(at + 4, v.offset);
+            self.set(at + 8, v.size);
+        }
+        Ok(())
+    }
+
+    /// Sets the linkage of FUNC `id` (e.g. global → static for hidden subprograms).
+    ///
+    /// # Errors
+    /// [`BtfError::TypeIdOutOfRange`], [`BtfError::WrongKind`].
+    pub fn set_func_linkage(&mut self, id: TypeId, linkage: FuncLinkage) -> Result<(), BtfError> {
+        let off = self.record(id, "FUNC", Kind::Func)?;
+        let l = match linkage {
+            FuncLinkage::Static => 0,
+            FuncLinkage::Global => 1,
+            FuncLinkage::Extern => 2,
+            FuncLinkage::Unknown(n) => n as u32,
+        };
+        self.set(off + 4, ((Kind::Func as u32) << 24) | l);
+        Ok(())
+    }
+
+    /// Sets the linkage of VAR `id`.
+    ///
+    /// # Errors
+    /// [`BtfError::TypeIdOutOfRange`], [`BtfError::WrongKind`].
+    pub fn set_var_linkage(&mut self, id: TypeId, linkage: VarLinkage) -> Result<(), BtfError> {
+        let off = self.record(id, "VAR", Kind::Var)?;
+        let l = match linkage {
+            VarLinkage::Static => 0,
+            VarLinkage::GlobalAllocated => 1,
+            VarLinkage::GlobalExtern => 2,
+            VarLinkage::Unknown(n) => n,
+        };
+        self.set(off + TYPE_LEN, l);
+        Ok(())
     }
 
     /// Encodes header, types and strings to raw BTF.

@@ -125,6 +125,12 @@ pub enum BtfError {
         /// Bytes given.
         len: usize,
     },
+    /// The ELF object cannot be read, or has no `.BTF` section.
+    #[error("ELF object: {what}")]
+    Elf {
+        /// What is wrong.
+        what: String,
+    },
     /// Reading a BTF file failed.
     #[error("reading BTF from {path}: {error}")]
     Io {

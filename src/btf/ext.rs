@@ -193,7 +193,7 @@ impl<'a, R: ExtRecord> ExtSection<'a, R> {
         self.num == 0
     }
     /// The records, decoded.
-    pub fn records(&self) -> impl ExactSizeIterator<Item = R> + 'a {
+    pub fn records(&self) -> impl ExactSizeIterator<Item = R> + use<'a, R> {
         self.data.chunks_exact(self.rec_size.max(1)).map(R::decode)
     }
     /// The records' raw bytes (`len() * record_size()`), e.g. to hand to the kernel.

@@ -1,14 +1,21 @@
 //! BTF: zero-copy parsing, building, value formatting, kernel BTF.
 //!
-//! [`Btf`] is a lazy, zero-copy view over raw BTF bytes: a `.BTF` ELF section (borrowed), a
-//! `Vec<u8>` (owned) or an mmap of `/sys/kernel/btf/vmlinux` ([`Btf::from_kernel`]). Opening
-//! validates the header and walks every type record once (kind, length, name offset) without
-//! allocating per type: it keeps only a sparse offset index (one `u32` per 16 types). Type
-//! views ([`Type`], [`TypeView`]) borrow the bytes and resolve names on demand. The first
-//! lookup by name is a linear scan; a hash index is built on the second one.
+//! [`Btf`] is a lazy, zero-copy view over raw BTF bytes: a `.BTF` ELF section (borrowed,
+//! [`Btf::parse`], [`Btf::from_elf`]), a `Vec<u8>` ([`Btf::parse_owned`], [`Btf::from_file`])
+//! or an mmap of `/sys/kernel/btf/vmlinux` ([`Btf::from_kernel`], cached, and
+//! [`Btf::from_kernel_uncached`]). Opening validates the header and walks every type record
+//! once (kind, length, name offset) without allocating per type: it keeps only a sparse offset
+//! index (one `u32` per 16 types). Type views ([`Type`], [`TypeView`] and one struct per kind)
+//! borrow the bytes and resolve names on demand. The first lookup by name is a linear scan; a
+//! hash index (keyed by essential name, so CO-RE flavors are found too) is built on the second.
 //!
-//! Split BTF (kernel module BTF) is parsed over a base with [`Btf::parse_split`]: its type ids
-//! and string offsets continue from the base's.
+//! Split BTF (kernel module BTF, [`Btf::from_kernel_module`]) is parsed over a base with
+//! [`Btf::parse_split`]: its type ids and string offsets continue from the base's.
+//!
+//! Also here: `.BTF.ext` records ([`BtfExt`]); [`BtfBuilder`] to write BTF; [`sanitize`] to
+//! rewrite object BTF for older kernels as libbpf does; [`format_value`] to print values as
+//! `bpftool map dump` does; [`BtfHandle`] for BTF loaded in the kernel (the only part of this
+//! module that makes system calls).
 //!
 //! ```no_run
 //! use rawbpf::btf::{Btf, Kind};
@@ -22,11 +29,13 @@
 
 mod build;
 pub mod core;
+mod elf;
 mod error;
 mod ext;
 mod format;
 mod handle;
 mod kernel;
+mod kinds;
 mod lookup;
 mod parse;
 mod resolve;
@@ -41,13 +50,16 @@ pub use ext::{
 pub use format::{format_percpu_value, format_value, format_value_into};
 pub use handle::{BtfHandle, BtfHandleError, BtfHandleInfo};
 pub use kernel::{SYSFS_BTF, kernel_modules_with_btf};
+pub use kinds::{
+    EnumValue, EnumValues, FuncLinkage, IntEncoding, Member, Members, Param, Params, VarLinkage,
+    VarSecinfo, VarSecinfos,
+};
 pub use lookup::Matches;
 pub use parse::Types;
 pub use sanitize::{KernelBtfFeatures, sanitize};
 pub use types::{
-    Array, Composite, Datasec, DeclTag, Enum, EnumValue, EnumValues, Float, Func, FuncLinkage,
-    FuncProto, Fwd, Int, IntEncoding, Member, Members, Param, Params, Ref, Type, TypeTag, TypeView,
-    Var, VarLinkage, VarSecinfo, VarSecinfos,
+    Array, Composite, Datasec, DeclTag, Enum, Float, Func, FuncProto, Fwd, Int, Ref, Type, TypeTag,
+    TypeView, Var,
 };
 
 use std::sync::Arc;

@@ -311,9 +311,9 @@ impl<'a> Btf<'a> {
                 len: self.strings_end(),
                 id: None,
             })?;
-        match tail.iter().position(|&b| b == 0) {
-            Some(n) => Ok(&tail[..n]),
-            None => Err(BtfError::BadString { str_off: off }),
+        match std::ffi::CStr::from_bytes_until_nul(tail) {
+            Ok(c) => Ok(c.to_bytes()),
+            Err(_) => Err(BtfError::BadString { str_off: off }),
         }
     }
 

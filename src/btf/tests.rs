@@ -63,6 +63,8 @@ fn parse_and_view() {
         ]
     );
     assert_eq!(c.member("p").unwrap().type_id(), ptr);
+    assert_eq!(c.member_at(4).unwrap().name().unwrap(), "arr");
+    assert!(c.member_at(5).is_none());
     let e = btf.type_by_id(en).unwrap().as_enum().unwrap();
     assert!(e.is_signed());
     let vs: Vec<_> = e
@@ -70,6 +72,8 @@ fn parse_and_view() {
         .map(|v| (v.name().unwrap(), v.value_i64()))
         .collect();
     assert_eq!(vs, [("RED", -1), ("GREEN", 2)]);
+    assert_eq!(e.value_at(1).unwrap().value_i64(), 2);
+    assert!(e.value_at(2).is_none());
     assert_eq!(btf.skip_mods(cst).unwrap().id(), st);
     assert_eq!(btf.skip_mods_and_typedefs(td).unwrap().id(), st);
     assert_eq!(btf.size_of(td).unwrap(), 24);
@@ -480,4 +484,69 @@ fn only_handle_rs_talks_to_the_kernel() {
             "{name} uses crate::sys: only handle.rs may"
         );
     }
+}
+
+#[test]
+fn builder_fixups() {
+    let mut b = BtfBuilder::new();
+    let int = b.add_int("int", 4, IntEncoding::SIGNED);
+    let v = b.add_var("x", int, VarLinkage::GlobalAllocated);
+    let ds = b
+        .add_datasec(
+            ".data",
+            0,
+            &[VarSecinfo {
+                type_id: v,
+                offset: 0,
+                size: 4,
+            }],
+        )
+        .unwrap();
+    let proto = b.add_func_proto(int, &[]).unwrap();
+    let f = b.add_func("f", proto, FuncLinkage::Global);
+    let btf = Btf::parse_owned(b.encode()).unwrap();
+    let mut b = BtfBuilder::extend(&btf);
+    b.set_datasec(
+        ds,
+        16,
+        &[VarSecinfo {
+            type_id: v,
+            offset: 8,
+            size: 4,
+        }],
+    )
+    .unwrap();
+    b.set_func_linkage(f, FuncLinkage::Static).unwrap();
+    b.set_var_linkage(v, VarLinkage::Static).unwrap();
+    assert!(matches!(
+        b.set_datasec(f, 1, &[]),
+        Err(BtfError::WrongKind { .. })
+    ));
+    assert!(matches!(
+        b.set_datasec(ds, 1, &[]),
+        Err(BtfError::Encode { .. })
+    ));
+    assert!(matches!(
+        b.set_var_linkage(99, VarLinkage::Static),
+        Err(BtfError::TypeIdOutOfRange { .. })
+    ));
+    let out = Btf::parse_owned(b.encode()).unwrap();
+    let d = out.type_by_id(ds).unwrap().as_datasec().unwrap();
+    assert_eq!(d.byte_size(), 16);
+    assert_eq!(d.vars().next().unwrap().offset, 8);
+    assert_eq!(
+        out.type_by_id(f).unwrap().as_func().unwrap().linkage(),
+        FuncLinkage::Static
+    );
+    assert_eq!(
+        out.type_by_id(v).unwrap().as_var().unwrap().linkage(),
+        VarLinkage::Static
+    );
+}
+
+#[test]
+fn btf_is_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<Btf<'static>>();
+    check::<Btf<'_>>();
 }

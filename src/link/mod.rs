@@ -8,6 +8,17 @@
 //! Attach functions per hook family come in files of their own; here are the generic
 //! [`Link::create`] (`BPF_LINK_CREATE` without a per-type tail) and XDP
 //! ([`Program::attach_xdp`]).
+//!
+//! ```no_run
+//! use rawbpf::insn::{Insn, Reg};
+//! use rawbpf::link::XdpFlags;
+//! use rawbpf::prog::{Program, ProgramOptions, ProgramType};
+//!
+//! let prog = Program::load(ProgramType::XDP, &[Insn::mov64_imm(Reg::R0, 2), Insn::exit()], &ProgramOptions::default())?;
+//! let link = prog.attach_xdp(1, XdpFlags::SKB_MODE)?;
+//! link.pin("/sys/fs/bpf/my_xdp")?; // stays attached after this process exits
+//! # Ok::<(), rawbpf::Error>(())
+//! ```
 
 mod info;
 

@@ -4,35 +4,24 @@ use std::ffi::CString;
 use std::path::Path;
 
 use crate::error::{Error, Result};
+use crate::sys::caps;
 
-/// Bit numbers of the capabilities the handle layers ask about (`linux/capability.h`).
+/// The capabilities the handle layers ask about, by name.
 const CAPS: [(&str, u32); 4] = [
-    ("CAP_NET_ADMIN", 12),
-    ("CAP_SYS_ADMIN", 21),
-    ("CAP_PERFMON", 38),
-    ("CAP_BPF", 39),
+    ("CAP_NET_ADMIN", caps::CAP_NET_ADMIN),
+    ("CAP_SYS_ADMIN", caps::CAP_SYS_ADMIN),
+    ("CAP_PERFMON", caps::CAP_PERFMON),
+    ("CAP_BPF", caps::CAP_BPF),
 ];
 
-/// The effective capability set of this thread (`CapEff` of `/proc/thread-self/status`), or
-/// `None` if it cannot be read.
-fn effective_caps() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/thread-self/status")
-        .or_else(|_| std::fs::read_to_string("/proc/self/status"))
-        .ok()?;
-    let line = status.lines().find_map(|l| l.strip_prefix("CapEff:"))?;
-    u64::from_str_radix(line.trim(), 16).ok()
-}
-
-/// The first capability of `needed` that the process lacks, if it can tell. `CAP_BPF` and
-/// `CAP_PERFMON` also count as present with `CAP_SYS_ADMIN` (the kernel accepts either).
+/// The first capability of `needed` that the calling thread lacks, if it can tell. `CAP_BPF`,
+/// `CAP_PERFMON` and `CAP_NET_ADMIN` also count as present with `CAP_SYS_ADMIN` (the kernel
+/// accepts either).
 pub(crate) fn capability_missing(needed: &[&'static str]) -> Option<&'static str> {
-    let eff = effective_caps()?;
-    let has = |name: &str| {
-        CAPS.iter()
-            .any(|(n, bit)| *n == name && eff & (1u64 << bit) != 0)
-    };
+    let eff = caps::effective_capabilities().ok()?;
+    let has = |name: &str| CAPS.iter().any(|(n, bit)| *n == name && eff.has(*bit));
     needed.iter().copied().find(|cap| {
-        let substitutable = *cap == "CAP_BPF" || *cap == "CAP_PERFMON";
+        let substitutable = *cap != "CAP_SYS_ADMIN";
         !(has(cap) || (substitutable && has("CAP_SYS_ADMIN")))
     })
 }
@@ -54,10 +43,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn caps_parse() {
-        // Whatever the process has, the answer is consistent with CapEff.
-        if let Some(eff) = effective_caps() {
-            let bpf = eff & (1 << 39) != 0 || eff & (1 << 21) != 0;
+    fn caps_and_paths() {
+        // Whatever the process has, the answer is consistent with the effective set.
+        if let Ok(eff) = caps::effective_capabilities() {
+            let bpf = eff.has(caps::CAP_BPF) || eff.has(caps::CAP_SYS_ADMIN);
             assert_eq!(capability_missing(&["CAP_BPF"]).is_none(), bpf);
         }
         assert!(path_cstring(Path::new("/sys/fs/bpf/x")).is_ok());

@@ -7,6 +7,17 @@
 //!
 //! Per-CPU maps take and give one value per *possible* CPU (see [`possible_cpus`]), each slot
 //! rounded up to 8 bytes: [`Map::value_buf_size`] is the byte size user space deals in.
+//!
+//! ```no_run
+//! use rawbpf::map::{ANY, HashMap, Map, MapOptions, MapType};
+//!
+//! let map = Map::create(&MapOptions::new(MapType::HASH, 4, 8, 1024).name("counts"))?;
+//! let counts = HashMap::<u32, u64, _>::new(&map)?;
+//! counts.insert(&7, &1, ANY)?;
+//! assert_eq!(counts.get(&7)?, Some(1));
+//! assert_eq!(counts.get(&8)?, None); // absent is not an error
+//! # Ok::<(), rawbpf::Error>(())
+//! ```
 
 mod batch;
 mod glue;
@@ -216,6 +227,20 @@ impl Map {
     /// `map_flags`.
     pub fn flags(&self) -> MapFlags {
         self.fd.flags()
+    }
+
+    /// Duplicates the fd (the map lives while either is open).
+    pub fn try_clone(&self) -> Result<Map> {
+        let fd = self
+            .fd
+            .try_clone()
+            .map_err(|e| Error::io("dup of a map fd", e))?;
+        Ok(Map {
+            fd,
+            name: self.name.clone(),
+            frozen: AtomicBool::new(self.frozen.load(Ordering::Relaxed)),
+            fd_flags: self.fd_flags,
+        })
     }
 
     /// A description for error messages.

@@ -38,7 +38,8 @@ pub struct MapOptions<'a> {
     pub btf_key_type_id: u32,
     /// `btf_value_type_id`.
     pub btf_value_type_id: u32,
-    /// `btf_vmlinux_value_type_id`: the kernel struct a struct_ops map implements.
+    /// `btf_vmlinux_value_type_id`: the kernel struct a struct_ops map implements (the
+    /// kernel also wants a `btf` fd then, with no key/value type ids).
     pub btf_vmlinux_value_type_id: u32,
     /// `map_extra`: bloom filter hash count, arena user address, …
     pub map_extra: u64,

@@ -255,7 +255,7 @@ fn load_error(
                 feature: "BPF trampolines (fentry/fexit/fmod_ret/freplace/LSM)",
                 hint: format!(
                     "this kernel refuses to load {prog_type:?} programs with attach type {expected:?} (EPERM before \
-                     verification, with every capability present; not a privilege or `ulimit -l` problem): use a \
+                     verification, with every capability present: neither privileges nor the memlock limit are the cause): use a \
                      tracepoint, raw_tp or tp_btf program instead"
                 ),
             };

@@ -2,10 +2,23 @@
 //!
 //! [`Program::load`] runs instructions through the verifier (see [`ProgramOptions`] for every
 //! load attribute, [`LogLevel`] for the log); a rejection is
-//! [`Error::Verifier`](crate::error::Error::Verifier) with the whole log, a success keeps the
+//! [`Error::Verifier`] with the whole log, a success keeps the
 //! verifier's [`VerifierStats`]. [`Program::test_run`] runs it on given input
 //! (`BPF_PROG_TEST_RUN`). Programs can be pinned, opened from a pin or an id, and inspected
 //! ([`ProgramInfo`]).
+//!
+//! ```no_run
+//! use rawbpf::insn::{Insn, Reg};
+//! use rawbpf::prog::{Program, ProgramOptions, ProgramType, TestRun};
+//!
+//! // XDP_PASS for every packet.
+//! let insns = [Insn::mov64_imm(Reg::R0, 2), Insn::exit()];
+//! let prog = Program::load(ProgramType::XDP, &insns, &ProgramOptions::default().name("pass"))?;
+//! println!("verified {:?}", prog.verifier_stats());
+//! let out = prog.test_run(TestRun::with_data(&[0u8; 64]))?;
+//! assert_eq!(out.retval, 2);
+//! # Ok::<(), rawbpf::Error>(())
+//! ```
 
 mod info;
 mod load;

@@ -1,0 +1,196 @@
+//! A small veristat: loads every program of each object on its own (with all the object's
+//! maps) and prints one CSV line per program:
+//!
+//! ```text
+//! file_name,prog_name,prog_type,verdict,total_insns,error
+//! ```
+//!
+//! `verdict` is `success` or `failure`; `total_insns` is the number of instructions the
+//! verifier processed (from its statistics); `error` is the first line of the loader's error
+//! and the verifier's last line, if any.
+//!
+//! `cargo run --release --example veristat -- [--btf TARGET_BTF] [--size-maps] OBJ...`
+//!
+//! `--btf` relocates CO-RE against a BTF file instead of the running kernel's; `--size-maps`
+//! gives maps declared with 0 entries a usable size and stack-trace maps without a value size
+//! one, as tools do before load. Maps pinned by name go to a private directory under
+//! `/sys/fs/bpf`, removed at the end.
+
+use std::path::{Path, PathBuf};
+
+use rawbpf::btf::Btf;
+use rawbpf::map::MapType;
+use rawbpf::obj::{MapKind, ObjectSpec};
+use rawbpf::prog::{ProgramType, VerifierStats};
+use rawbpf::{LoadError, Loader};
+
+/// `PERF_MAX_STACK_DEPTH` frames of 8 bytes: what tools give a stack-trace map's value.
+const STACK_VALUE_SIZE: u32 = 127 * 8;
+
+struct Args {
+    btf: Option<PathBuf>,
+    size_maps: bool,
+    files: Vec<PathBuf>,
+}
+
+fn usage() -> ! {
+    eprintln!("usage: veristat [--btf TARGET_BTF] [--size-maps] OBJ...");
+    std::process::exit(2)
+}
+
+fn parse_args() -> Args {
+    let mut a = Args {
+        btf: None,
+        size_maps: false,
+        files: Vec::new(),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--btf" => a.btf = Some(it.next().unwrap_or_else(|| usage()).into()),
+            "--size-maps" => a.size_maps = true,
+            "-h" | "--help" => usage(),
+            s if s.starts_with('-') => usage(),
+            _ => a.files.push(arg.into()),
+        }
+    }
+    if a.files.is_empty() {
+        usage();
+    }
+    a
+}
+
+/// A CSV field, quoted when it holds a comma, quote or line break.
+fn csv(field: &str) -> String {
+    if field.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", field.replace('"', "\"\""))
+    } else {
+        field.to_owned()
+    }
+}
+
+fn prog_type_name(t: ProgramType) -> String {
+    let d = format!("{t:?}");
+    d.strip_prefix("BPF_PROG_TYPE_")
+        .unwrap_or(&d)
+        .to_ascii_lowercase()
+}
+
+/// What tools set before load: sizes for maps declared without them.
+fn size_maps(mut loader: Loader, spec: &ObjectSpec) -> Loader {
+    for m in &spec.maps {
+        if !matches!(m.kind, MapKind::Btf | MapKind::Legacy) {
+            continue;
+        }
+        let t = MapType(m.map_type);
+        if t == MapType::STACK_TRACE && m.value_size == 0 {
+            loader = loader.map_value_size(&m.name, STACK_VALUE_SIZE);
+        }
+        if m.max_entries == 0 {
+            let n = match t {
+                MapType::RINGBUF | MapType::USER_RINGBUF => Some(256 * 1024),
+                // Local storage maps must have 0 entries; perf arrays are sized by the loader.
+                MapType::SK_STORAGE
+                | MapType::INODE_STORAGE
+                | MapType::TASK_STORAGE
+                | MapType::CGRP_STORAGE
+                | MapType::CGROUP_STORAGE
+                | MapType::PERCPU_CGROUP_STORAGE
+                | MapType::PERF_EVENT_ARRAY
+                | MapType::STRUCT_OPS => None,
+                _ => Some(1024),
+            };
+            if let Some(n) = n {
+                loader = loader.map_max_entries(&m.name, n);
+            }
+        }
+    }
+    loader
+}
+
+/// The error column: our error's first line, then the verifier's last line.
+fn error_text(e: &LoadError) -> String {
+    let text = e.to_string();
+    let first = text.lines().next().unwrap_or("").trim().to_owned();
+    match e.verifier_log() {
+        Some(log) if !first.contains(log.summary()) => format!("{first} | {}", log.summary()),
+        _ => first,
+    }
+}
+
+/// Removes the pin directory (and whatever this run pinned in it) on drop.
+struct PinRoot(PathBuf);
+
+impl Drop for PinRoot {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn main() {
+    let args = parse_args();
+    let mut base = Loader::new();
+    if let Some(path) = &args.btf {
+        match Btf::from_file(path) {
+            Ok(b) => base = base.target_btf(b),
+            Err(e) => {
+                eprintln!("veristat: {}: {e}", path.display());
+                std::process::exit(1);
+            }
+        }
+    }
+    let pins = PinRoot(Path::new("/sys/fs/bpf").join(format!("veristat-{}", std::process::id())));
+    base = base.pin_root(&pins.0);
+
+    println!("file_name,prog_name,prog_type,verdict,total_insns,error");
+    for file in &args.files {
+        let file_name = file.file_name().map_or_else(
+            || file.display().to_string(),
+            |f| f.to_string_lossy().into_owned(),
+        );
+        let spec = match ObjectSpec::open(file) {
+            Ok(s) => s,
+            Err(e) => {
+                println!("{},,,failure,0,{}", csv(&file_name), csv(&e.to_string()));
+                continue;
+            }
+        };
+        let mut loader = base.clone();
+        if args.size_maps {
+            loader = size_maps(loader, &spec);
+        }
+        for p in &spec.programs {
+            let prog_type = p.section_def().map_or_else(
+                || "unknown".to_owned(),
+                |d| prog_type_name(ProgramType(d.prog_type)),
+            );
+            let (verdict, insns, error) = match loader.clone().load_only(&p.name).load(&spec) {
+                Ok(obj) => {
+                    let insns = obj
+                        .program(&p.name)
+                        .ok()
+                        .and_then(|prog| prog.verifier_stats())
+                        .map_or(0, |s| s.insns_processed);
+                    for pin in obj.pinned_maps() {
+                        let _ = std::fs::remove_file(pin);
+                    }
+                    ("success", insns, String::new())
+                }
+                Err(e) => {
+                    let insns = e
+                        .verifier_log()
+                        .and_then(|l| VerifierStats::parse(l.as_str()))
+                        .map_or(0, |s| s.insns_processed);
+                    ("failure", insns, error_text(&e))
+                }
+            };
+            println!(
+                "{},{},{},{verdict},{insns},{}",
+                csv(&file_name),
+                csv(&p.name),
+                csv(&prog_type),
+                csv(&error)
+            );
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! BTF and `.BTF.ext` straight from the sections of an ELF object, borrowed.
+
+use super::{Btf, BtfError, BtfExt};
+use object::read::elf::ElfFile64;
+use object::{Endianness, Object, ObjectSection};
+
+fn section<'a>(elf: &'a [u8], name: &str) -> Result<Option<&'a [u8]>, BtfError> {
+    let file = ElfFile64::<Endianness>::parse(elf).map_err(|e| BtfError::Elf {
+        what: e.to_string(),
+    })?;
+    match file.section_by_name(name) {
+        Some(s) => s.data().map(Some).map_err(|e| BtfError::Elf {
+            what: format!("section {name}: {e}"),
+        }),
+        None => Ok(None),
+    }
+}
+
+impl<'a> Btf<'a> {
+    /// The `.BTF` section of a 64-bit ELF object (e.g. a `clang -g -target bpf` object),
+    /// borrowed from `elf`.
+    ///
+    /// # Errors
+    /// [`BtfError::Elf`] if `elf` is not a 64-bit ELF or has no `.BTF`; parse errors.
+    pub fn from_elf(elf: &'a [u8]) -> Result<Btf<'a>, BtfError> {
+        let data = section(elf, ".BTF")?.ok_or_else(|| BtfError::Elf {
+            what: "no .BTF section (compile with -g)".into(),
+        })?;
+        Btf::parse(data)
+    }
+}
+
+impl<'a> BtfExt<'a> {
+    /// The `.BTF.ext` section of a 64-bit ELF object, `None` if it has none.
+    ///
+    /// # Errors
+    /// [`BtfError::Elf`] if `elf` is not a 64-bit ELF; parse errors.
+    pub fn from_elf(elf: &'a [u8]) -> Result<Option<BtfExt<'a>>, BtfError> {
+        section(elf, ".BTF.ext")?.map(BtfExt::parse).transpose()
+    }
+}

@@ -1,0 +1,229 @@
+//! Stage 4: maps. Every map of the object is created (or, pinned by name, reused when
+//! compatible); global data is filled and `.rodata`/`.kconfig` frozen before any program
+//! loads. Initial slots of prog arrays and maps of maps are filled after the programs load
+//! ([`fill_slots`]).
+
+use std::os::fd::{AsFd, BorrowedFd};
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+use crate::map::{Map, MapFlags, MapOptions, MapType, UpdateFlags};
+use crate::obj::{InitSlot, MapKind, MapSpec, ObjectSpec, Pinning};
+use crate::prog::Program;
+use crate::sys::Errno;
+
+use super::{LoadError, MapOverride};
+
+/// Pins this load created; removed on drop unless [`PinGuard::keep`] was called, so a failed
+/// load leaves nothing behind.
+#[derive(Debug, Default)]
+pub(crate) struct PinGuard {
+    pub paths: Vec<PathBuf>,
+    keep: bool,
+}
+
+impl PinGuard {
+    /// The load succeeded: the pins stay.
+    pub fn keep(mut self) -> Vec<PathBuf> {
+        self.keep = true;
+        std::mem::take(&mut self.paths)
+    }
+}
+
+impl Drop for PinGuard {
+    fn drop(&mut self) {
+        if !self.keep {
+            for p in &self.paths {
+                let _ = std::fs::remove_file(p);
+            }
+        }
+    }
+}
+
+/// The definition of `m` with the user's overrides applied.
+pub(crate) fn effective_spec(m: &MapSpec, ov: Option<&MapOverride>) -> MapSpec {
+    let mut m = m.clone();
+    if let Some(ov) = ov {
+        if let Some(n) = ov.max_entries {
+            m.max_entries = n;
+        }
+        if let Some(n) = ov.value_size {
+            m.value_size = n;
+        }
+        if let Some(f) = ov.flags {
+            m.flags = f;
+        }
+    }
+    if m.map_type == MapType::PERF_EVENT_ARRAY.raw() && m.max_entries == 0 {
+        // libbpf sizes perf event arrays to the number of possible CPUs.
+        m.max_entries = crate::map::possible_cpus().map_or(1, |n| n as u32);
+    }
+    m
+}
+
+fn options<'a>(
+    m: &MapSpec,
+    btf: Option<BorrowedFd<'a>>,
+    inner: Option<BorrowedFd<'a>>,
+) -> MapOptions<'a> {
+    let mut o = MapOptions::new(MapType(m.map_type), m.key_size, m.value_size, m.max_entries)
+        .name(&m.name)
+        .flags(MapFlags::from_bits_retain(
+            m.flags & !MapFlags::NUMA_NODE.bits(),
+        ))
+        .map_extra(m.map_extra);
+    if m.flags & MapFlags::NUMA_NODE.bits() != 0 {
+        o = o.numa_node(m.numa_node);
+    }
+    if let Some(fd) = inner {
+        o = o.inner_map(fd);
+    }
+    if let Some(b) = btf {
+        if m.key_type_id.is_some() || m.value_type_id.is_some() {
+            o = o.btf(b, m.key_type_id.unwrap_or(0), m.value_type_id.unwrap_or(0));
+        }
+    }
+    o
+}
+
+/// `BPF_MAP_CREATE` with the map's BTF types, retried without them if the kernel refuses the
+/// types (as libbpf does: some map types take no BTF key/value).
+fn create(
+    m: &MapSpec,
+    btf: Option<BorrowedFd<'_>>,
+    inner: Option<BorrowedFd<'_>>,
+) -> Result<Map, Error> {
+    let with_btf = btf.is_some() && (m.key_type_id.is_some() || m.value_type_id.is_some());
+    match Map::create(&options(m, btf, inner)) {
+        Err(e) if with_btf && e.errno() != Some(Errno::EPERM) => {
+            Map::create(&options(m, None, inner)).map_err(|_| e)
+        }
+        r => r,
+    }
+}
+
+/// Whether the pinned map matches the definition; `Err(what)` names the first difference.
+fn check_compatible(pinned: &Map, m: &MapSpec) -> Result<(), String> {
+    let info = pinned.info().map_err(|e| e.to_string())?;
+    let diff = |what: &str, have: u64, want: u64| {
+        Err(format!("{what} is {have} there, the object wants {want}"))
+    };
+    if info.map_type.raw() != m.map_type {
+        return diff("map type", info.map_type.raw().into(), m.map_type.into());
+    }
+    if info.key_size != m.key_size {
+        return diff("key size", info.key_size.into(), m.key_size.into());
+    }
+    if info.value_size != m.value_size {
+        return diff("value size", info.value_size.into(), m.value_size.into());
+    }
+    if info.max_entries != m.max_entries {
+        return diff("max_entries", info.max_entries.into(), m.max_entries.into());
+    }
+    if info.flags.bits() != m.flags {
+        return diff("map flags", info.flags.bits().into(), m.flags.into());
+    }
+    if info.map_extra != m.map_extra {
+        return diff("map_extra", info.map_extra, m.map_extra);
+    }
+    Ok(())
+}
+
+/// Opens the map pinned by name, if one is there.
+fn open_pinned(path: &Path, m: &MapSpec) -> Result<Option<Map>, LoadError> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let pinned = Map::from_pin(path).map_err(|e| LoadError::map(&m.name, e))?;
+    check_compatible(&pinned, m).map_err(|what| LoadError::PinIncompatible {
+        map: m.name.clone(),
+        path: path.to_owned(),
+        what,
+    })?;
+    Ok(Some(pinned))
+}
+
+/// Stage 4: creates (or reuses) every map of `spec`, in order. `specs` are the effective
+/// definitions (overrides, `set_global` values and `.kconfig` data applied).
+pub(crate) fn create_maps(
+    specs: &[MapSpec],
+    btf: Option<BorrowedFd<'_>>,
+    pin_root: &Path,
+    pins: &mut PinGuard,
+) -> Result<Vec<Map>, LoadError> {
+    let mut out = Vec::with_capacity(specs.len());
+    for m in specs {
+        let path = pin_root.join(&m.name);
+        if m.pinning == Pinning::ByName {
+            if let Some(pinned) = open_pinned(&path, m)? {
+                out.push(pinned);
+                continue;
+            }
+        }
+        let inner = match &m.inner {
+            Some(i) => Some(create(i, btf, None).map_err(|e| LoadError::map(&i.name, e))?),
+            None => None,
+        };
+        let map = create(m, btf, inner.as_ref().map(|i| i.as_fd()))
+            .map_err(|e| LoadError::map(&m.name, e))?;
+        drop(inner);
+        if let Some(data) = &m.data {
+            if matches!(m.kind, MapKind::Data { .. } | MapKind::Kconfig) && !data.is_empty() {
+                map.update(&0u32.to_ne_bytes(), data, UpdateFlags::empty())
+                    .map_err(|e| LoadError::map(&m.name, e))?;
+            }
+        }
+        if m.freeze {
+            // Before any program loads: the verifier treats frozen read-only data as constants.
+            map.freeze().map_err(|e| LoadError::map(&m.name, e))?;
+        }
+        if m.pinning == Pinning::ByName {
+            if !pin_root.exists() {
+                std::fs::create_dir_all(pin_root)
+                    .map_err(|e| LoadError::map(&m.name, Error::io(pin_root, e)))?;
+            }
+            map.pin(&path).map_err(|e| LoadError::map(&m.name, e))?;
+            pins.paths.push(path);
+        }
+        out.push(map);
+    }
+    Ok(out)
+}
+
+/// Stage 6: initial slots of prog arrays (`.values = { [i] = &prog }`) and maps of maps
+/// (`[i] = &inner`). Slots naming a program that was not loaded (autoload off) stay empty.
+pub(crate) fn fill_slots(
+    spec: &ObjectSpec,
+    maps: &[Option<Map>],
+    programs: &[(String, Option<Program>)],
+) -> Result<(), LoadError> {
+    for (i, m) in spec.maps.iter().enumerate() {
+        if m.init_slots.is_empty() {
+            continue;
+        }
+        let Some(Some(map)) = maps.get(i) else {
+            continue;
+        };
+        for (slot, what) in &m.init_slots {
+            let fd = match what {
+                InitSlot::Map(j) => maps
+                    .get(*j)
+                    .and_then(Option::as_ref)
+                    .map(std::os::fd::AsRawFd::as_raw_fd),
+                InitSlot::Program(name) => programs
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .and_then(|(_, p)| p.as_ref())
+                    .map(std::os::fd::AsRawFd::as_raw_fd),
+            };
+            let Some(fd) = fd else { continue };
+            map.update(
+                &slot.to_ne_bytes(),
+                &(fd as u32).to_ne_bytes(),
+                UpdateFlags::empty(),
+            )
+            .map_err(|e| LoadError::map(&m.name, e))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,250 @@
+//! [`Object`]: the loaded maps and programs of an object, by name, and typed access to its
+//! global variables.
+
+use std::path::PathBuf;
+
+use crate::map::{Map, Pod, UpdateFlags};
+use crate::obj::{DataVariable, MapKind, MapSpec};
+use crate::prog::Program;
+
+use super::LoadError;
+
+/// A loaded object: its maps and programs, by name, and its global variables.
+///
+/// Maps and programs can be borrowed ([`Object::program`], [`Object::map`]) or taken out
+/// ([`Object::take_program`], [`Object::take_map`]); dropping the `Object` closes whatever is
+/// left (pins and links keep their objects alive).
+#[derive(Debug)]
+pub struct Object {
+    pub(crate) name: String,
+    pub(crate) maps: Vec<(MapSpec, Option<Map>)>,
+    pub(crate) programs: Vec<(String, Option<Program>)>,
+    pub(crate) pinned: Vec<PathBuf>,
+}
+
+fn names<'a>(it: impl Iterator<Item = &'a str>) -> String {
+    let v: Vec<&str> = it.collect();
+    if v.is_empty() {
+        "none".into()
+    } else {
+        v.join(", ")
+    }
+}
+
+impl Object {
+    /// The object's name (its file name up to the first dot).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn not_found(&self, kind: &'static str, name: &str) -> LoadError {
+        let available = if kind == "program" {
+            names(
+                self.programs
+                    .iter()
+                    .filter(|p| p.1.is_some())
+                    .map(|p| p.0.as_str()),
+            )
+        } else {
+            names(
+                self.maps
+                    .iter()
+                    .filter(|m| m.1.is_some())
+                    .map(|m| m.0.name.as_str()),
+            )
+        };
+        LoadError::NotFound {
+            kind,
+            name: name.to_owned(),
+            available,
+        }
+    }
+
+    /// The loaded program named `name` (its function name).
+    ///
+    /// # Errors
+    /// [`LoadError::NotFound`] (listing the programs there are) if there is none, it was not
+    /// loaded (autoload off) or it was taken.
+    pub fn program(&self, name: &str) -> Result<&Program, LoadError> {
+        self.programs
+            .iter()
+            .find(|(n, p)| n == name && p.is_some())
+            .and_then(|(_, p)| p.as_ref())
+            .ok_or_else(|| self.not_found("program", name))
+    }
+
+    /// Takes the program named `name` out of the object.
+    ///
+    /// # Errors
+    /// As [`Object::program`].
+    pub fn take_program(&mut self, name: &str) -> Result<Program, LoadError> {
+        match self
+            .programs
+            .iter_mut()
+            .find(|(n, p)| n == name && p.is_some())
+        {
+            Some((_, p)) => p.take().ok_or_else(|| self.not_found("program", name)),
+            None => Err(self.not_found("program", name)),
+        }
+    }
+
+    /// The loaded programs, by name, in object order.
+    pub fn programs(&self) -> impl Iterator<Item = (&str, &Program)> {
+        self.programs
+            .iter()
+            .filter_map(|(n, p)| Some((n.as_str(), p.as_ref()?)))
+    }
+
+    fn map_index(&self, name: &str) -> Option<usize> {
+        self.maps.iter().position(|(m, l)| {
+            l.is_some()
+                && (m.name == name
+                    || matches!(&m.kind, MapKind::Data { section } if section == name)
+                    || (m.kind == MapKind::Kconfig && name == ".kconfig"))
+        })
+    }
+
+    /// The map named `name`: a map's symbol name, a global-data map's kernel name
+    /// (`xdp_hell.bss`) or its section (`.bss`, `.rodata`, `.data.custom`, `.kconfig`).
+    ///
+    /// # Errors
+    /// [`LoadError::NotFound`] (listing the maps there are).
+    pub fn map(&self, name: &str) -> Result<&Map, LoadError> {
+        self.map_index(name)
+            .and_then(|i| self.maps[i].1.as_ref())
+            .ok_or_else(|| self.not_found("map", name))
+    }
+
+    /// Takes the map named `name` out of the object (global variables of a taken data map
+    /// are no longer reachable through [`Object::global`]).
+    ///
+    /// # Errors
+    /// As [`Object::map`].
+    pub fn take_map(&mut self, name: &str) -> Result<Map, LoadError> {
+        match self.map_index(name) {
+            Some(i) => self.maps[i]
+                .1
+                .take()
+                .ok_or_else(|| self.not_found("map", name)),
+            None => Err(self.not_found("map", name)),
+        }
+    }
+
+    /// The maps, by name, in object order.
+    pub fn maps(&self) -> impl Iterator<Item = (&str, &Map)> {
+        self.maps
+            .iter()
+            .filter_map(|(s, m)| Some((s.name.as_str(), m.as_ref()?)))
+    }
+
+    /// The paths of the maps this load pinned by name (`LIBBPF_PIN_BY_NAME`); reused pins are
+    /// not listed. They stay pinned after the object is dropped: remove them when done.
+    pub fn pinned_maps(&self) -> &[PathBuf] {
+        &self.pinned
+    }
+
+    fn variable(&self, name: &str) -> Result<(&Map, &MapSpec, &DataVariable), LoadError> {
+        for (spec, map) in &self.maps {
+            if !matches!(spec.kind, MapKind::Data { .. }) {
+                continue;
+            }
+            if let Some(v) = spec.variable(name) {
+                let map = map.as_ref().ok_or_else(|| LoadError::Global {
+                    name: name.to_owned(),
+                    what: format!("its map `{}` was taken out of the object", spec.name),
+                })?;
+                return Ok((map, spec, v));
+            }
+        }
+        Err(LoadError::Global {
+            name: name.to_owned(),
+            what: "no global variable of that name in .bss, .data or .rodata".into(),
+        })
+    }
+
+    /// The bytes of global variable `name`, read from its data map (`BPF_MAP_LOOKUP_ELEM` of
+    /// key 0).
+    ///
+    /// # Errors
+    /// [`LoadError::Global`] if there is no such variable, [`LoadError::Map`] if the lookup
+    /// fails.
+    pub fn global_bytes(&self, name: &str) -> Result<Vec<u8>, LoadError> {
+        let (map, spec, v) = self.variable(name)?;
+        let value = map
+            .get(&0u32.to_ne_bytes())
+            .map_err(|e| LoadError::map(&spec.name, e))?
+            .ok_or_else(|| LoadError::Global {
+                name: name.to_owned(),
+                what: format!("map `{}` has no element 0", spec.name),
+            })?;
+        value
+            .get(v.offset as usize..(v.offset + v.size) as usize)
+            .map(<[u8]>::to_vec)
+            .ok_or_else(|| LoadError::Global {
+                name: name.to_owned(),
+                what: "lies outside its map's value".into(),
+            })
+    }
+
+    /// Reads global variable `name` as a `T` (whose size must be the variable's).
+    ///
+    /// ```no_run
+    /// # fn f(obj: &rawbpf::loader::Object) -> Result<(), rawbpf::loader::LoadError> {
+    /// let counter: u32 = obj.global("counter")?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Object::global_bytes`], and [`LoadError::Global`] for a size mismatch.
+    pub fn global<T: Pod>(&self, name: &str) -> Result<T, LoadError> {
+        let b = self.global_bytes(name)?;
+        if b.len() != T::SIZE {
+            return Err(size_mismatch(name, b.len(), T::SIZE));
+        }
+        Ok(T::read_from(&b))
+    }
+
+    /// Writes global variable `name` in `.bss`/`.data` (read-modify-write of the data map's
+    /// element 0). `.rodata` is frozen once loaded: set it before load with
+    /// [`Loader::set_global`](super::Loader::set_global).
+    ///
+    /// # Errors
+    /// As [`Object::global`]; [`LoadError::Map`] (refused: frozen) for `.rodata`.
+    pub fn set_global<T: Pod>(&self, name: &str, value: &T) -> Result<(), LoadError> {
+        let mut bytes = vec![0u8; T::SIZE];
+        value.write_to(&mut bytes);
+        self.set_global_bytes(name, &bytes)
+    }
+
+    /// Writes the bytes of global variable `name` (see [`Object::set_global`]).
+    ///
+    /// # Errors
+    /// As [`Object::set_global`].
+    pub fn set_global_bytes(&self, name: &str, bytes: &[u8]) -> Result<(), LoadError> {
+        let (map, spec, v) = self.variable(name)?;
+        if bytes.len() != v.size as usize {
+            return Err(size_mismatch(name, v.size as usize, bytes.len()));
+        }
+        let key = 0u32.to_ne_bytes();
+        let mut value = map
+            .get(&key)
+            .map_err(|e| LoadError::map(&spec.name, e))?
+            .unwrap_or_else(|| vec![0; spec.value_size as usize]);
+        let slot = value
+            .get_mut(v.offset as usize..(v.offset + v.size) as usize)
+            .ok_or_else(|| LoadError::Global {
+                name: name.to_owned(),
+                what: "lies outside its map's value".into(),
+            })?;
+        slot.copy_from_slice(bytes);
+        map.update(&key, &value, UpdateFlags::empty())
+            .map_err(|e| LoadError::map(&spec.name, e))
+    }
+}
+
+pub(crate) fn size_mismatch(name: &str, var: usize, given: usize) -> LoadError {
+    LoadError::Global {
+        name: name.to_owned(),
+        what: format!("the variable is {var} bytes, the value given is {given}"),
+    }
+}
