@@ -6,3 +6,6 @@ mod common;
 
 #[path = "core/unit.rs"]
 mod unit;
+
+#[path = "core/kernel.rs"]
+mod kernel;
