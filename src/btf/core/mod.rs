@@ -32,6 +32,7 @@
 //! ```
 
 mod calc;
+mod cands;
 mod compat;
 mod patch;
 mod resolve;
@@ -42,7 +43,7 @@ use std::sync::OnceLock;
 
 pub use patch::{POISON_HELPER, apply_fixup, poisoned_fixup, poisoned_insn_in_log};
 
-use super::{Btf, BtfError, CoreReloKind, Kind, TypeId, essential_len};
+use super::{Btf, BtfError, CoreReloKind, Kind, TypeId};
 use crate::insn::Insn;
 use crate::obj::CoreRelo;
 use calc::{Calc, calc};
@@ -302,68 +303,6 @@ impl<'l, 't> Relocator<'l, 't> {
                 Some(Ok(v)) => v.get(i - 1).map(|b| b as &Btf<'_>),
                 _ => None,
             },
-        }
-    }
-
-    /// Looks up the candidates of many local root types in one pass over the target
-    /// (instead of one lookup per type); later relocations on these types use the cache.
-    pub fn prefetch(&mut self, local_types: impl IntoIterator<Item = TypeId>) {
-        let mut want: HashMap<(&[u8], u8), Vec<TypeId>> = HashMap::new();
-        let mut kinds = 0u32;
-        for id in local_types {
-            if self.cache.contains_key(&id) {
-                continue;
-            }
-            let Ok(t) = self.local.type_by_id(id) else {
-                continue;
-            };
-            let n = t.name_bytes();
-            if n.is_empty() {
-                continue;
-            }
-            let key = (&n[..essential_len(n)], core_kind(t.kind()));
-            let ids = want.entry(key).or_default();
-            if !ids.contains(&id) {
-                ids.push(id);
-            }
-            kinds |= 1 << core_kind(t.kind());
-        }
-        if want.is_empty() {
-            return;
-        }
-        let mut found: HashMap<TypeId, Vec<Cand>> = HashMap::new();
-        let mut scan = |btf: &Btf<'_>| {
-            for t in btf.types() {
-                let k = core_kind(t.kind());
-                if kinds & (1 << k) == 0 {
-                    continue;
-                }
-                let n = t.name_bytes();
-                if n.is_empty() {
-                    continue;
-                }
-                if let Some(ids) = want.get(&(&n[..essential_len(n)], k)) {
-                    for &id in ids {
-                        found
-                            .entry(id)
-                            .or_default()
-                            .push(Cand { btf: 0, id: t.id() });
-                    }
-                }
-            }
-        };
-        if let Some(base) = self.target.base() {
-            scan(base);
-        }
-        scan(self.target);
-        for ids in want.values() {
-            for &id in ids {
-                let c = found.remove(&id).unwrap_or_default();
-                if !c.is_empty() {
-                    self.cache.insert(id, c);
-                }
-                // Types without vmlinux candidates go through `candidates` (modules).
-            }
         }
     }
 
