@@ -8,6 +8,21 @@ use crate::btf::{Btf, Kind, Type, TypeId, essential_len};
 /// How deep the type graph is followed before giving up (libbpf uses 32).
 const MAX_DEPTH: i32 = 32;
 
+/// How many comparison steps one question may take: a crafted BTF (a struct whose members
+/// all are that struct, a func proto whose parameters all are that proto) would otherwise
+/// make the depth-bounded walks exponential.
+pub(crate) const STEP_BUDGET: u32 = 1 << 16;
+
+/// Takes one step of the budget.
+pub(crate) fn step(budget: &mut u32) -> Result<(), Fail> {
+    *budget = budget.checked_sub(1).ok_or_else(|| {
+        Fail::Invalid(format!(
+            "type graph too complex to compare (more than {STEP_BUDGET} steps)"
+        ))
+    })?;
+    Ok(())
+}
+
 /// Whether two names are equal once their `___flavor` suffixes are dropped; an anonymous
 /// target only matches an anonymous local.
 pub(crate) fn names_match(local: &[u8], targ: &[u8]) -> bool {
@@ -81,7 +96,8 @@ pub(crate) fn types_compat(
     targ: &Btf<'_>,
     targ_id: TypeId,
 ) -> Result<bool, Fail> {
-    types_compat_depth(local, local_id, targ, targ_id, MAX_DEPTH)
+    let mut budget = STEP_BUDGET;
+    types_compat_depth(local, local_id, targ, targ_id, MAX_DEPTH, &mut budget)
 }
 
 fn types_compat_depth(
@@ -90,8 +106,10 @@ fn types_compat_depth(
     targ: &Btf<'_>,
     mut targ_id: TypeId,
     mut depth: i32,
+    budget: &mut u32,
 ) -> Result<bool, Fail> {
     loop {
+        step(budget)?;
         depth -= 1;
         if depth < 0 {
             return Err(Fail::Invalid(
@@ -127,7 +145,14 @@ fn types_compat_depth(
                     return Ok(false);
                 }
                 for (a, b) in lp.params().zip(tp.params()) {
-                    if !types_compat_depth(local, a.type_id(), targ, b.type_id(), depth - 1)? {
+                    if !types_compat_depth(
+                        local,
+                        a.type_id(),
+                        targ,
+                        b.type_id(),
+                        depth - 1,
+                        budget,
+                    )? {
                         return Ok(false);
                     }
                 }
@@ -146,7 +171,16 @@ pub(crate) fn types_match(
     targ: &Btf<'_>,
     targ_id: TypeId,
 ) -> Result<bool, Fail> {
-    types_match_depth(local, local_id, targ, targ_id, false, MAX_DEPTH)
+    let mut budget = STEP_BUDGET;
+    types_match_depth(
+        local,
+        local_id,
+        targ,
+        targ_id,
+        false,
+        MAX_DEPTH,
+        &mut budget,
+    )
 }
 
 fn types_match_depth(
@@ -156,8 +190,10 @@ fn types_match_depth(
     mut targ_id: TypeId,
     mut behind_ptr: bool,
     mut level: i32,
+    budget: &mut u32,
 ) -> Result<bool, Fail> {
     loop {
+        step(budget)?;
         if level <= 0 {
             return Err(Fail::Invalid(
                 "type graph too deep while matching types".into(),
@@ -194,7 +230,7 @@ fn types_match_depth(
                 if lk != tk {
                     return Ok(false);
                 }
-                return composites_match(local, &l, targ, &t, behind_ptr, level);
+                return composites_match(local, &l, targ, &t, behind_ptr, level, budget);
             }
             Kind::Int => {
                 let (Some(li), Some(ti)) = (l.as_int(), t.as_int()) else {
@@ -228,8 +264,15 @@ fn types_match_depth(
                     return Ok(false);
                 }
                 for (a, b) in lp.params().zip(tp.params()) {
-                    if !types_match_depth(local, a.type_id(), targ, b.type_id(), behind_ptr, level)?
-                    {
+                    if !types_match_depth(
+                        local,
+                        a.type_id(),
+                        targ,
+                        b.type_id(),
+                        behind_ptr,
+                        level,
+                        budget,
+                    )? {
                         return Ok(false);
                     }
                 }
@@ -266,6 +309,7 @@ fn composites_match(
     t: &Type<'_>,
     behind_ptr: bool,
     level: i32,
+    budget: &mut u32,
 ) -> Result<bool, Fail> {
     let (Some(lc), Some(tc)) = (l.as_composite(), t.as_composite()) else {
         return Ok(false);
@@ -276,10 +320,19 @@ fn composites_match(
     for lm in lc.members() {
         let mut matched = false;
         for tm in tc.members() {
+            step(budget)?;
             if !names_match(lm.name_bytes(), tm.name_bytes()) {
                 continue;
             }
-            if types_match_depth(local, lm.type_id(), targ, tm.type_id(), behind_ptr, level)? {
+            if types_match_depth(
+                local,
+                lm.type_id(),
+                targ,
+                tm.type_id(),
+                behind_ptr,
+                level,
+                budget,
+            )? {
                 matched = true;
                 break;
             }

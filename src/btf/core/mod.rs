@@ -38,6 +38,9 @@ mod patch;
 mod resolve;
 mod spec;
 
+#[cfg(test)]
+mod tests;
+
 use std::collections::HashMap;
 use std::sync::OnceLock;
 

@@ -265,7 +265,8 @@ fn match_member<'t>(
     targ_id: TypeId,
     out: &mut Spec<'t>,
 ) -> Result<Option<TypeId>, Fail> {
-    match_member_depth(local, la, targ, targ_id, out, 0)
+    let mut budget = super::compat::STEP_BUDGET;
+    match_member_depth(local, la, targ, targ_id, out, 0, &mut budget)
 }
 
 fn match_member_depth<'t>(
@@ -275,6 +276,7 @@ fn match_member_depth<'t>(
     targ_id: TypeId,
     out: &mut Spec<'t>,
     depth: usize,
+    budget: &mut u32,
 ) -> Result<Option<TypeId>, Fail> {
     if depth > MAX_SPEC_LEN {
         return Err(Fail::Invalid("anonymous members nest too deep".into()));
@@ -290,6 +292,7 @@ fn match_member_depth<'t>(
         return Ok(None);
     };
     for (i, m) in c.members().enumerate() {
+        super::compat::step(budget)?;
         if out.raw.len() == MAX_SPEC_LEN {
             return Err(Fail::Invalid("target access nests too deep".into()));
         }
@@ -298,7 +301,7 @@ fn match_member_depth<'t>(
         out.raw.push(i as u32);
         let name = m.name_bytes();
         if name.is_empty() {
-            let found = match_member_depth(local, la, targ, m.type_id(), out, depth + 1)?;
+            let found = match_member_depth(local, la, targ, m.type_id(), out, depth + 1, budget)?;
             if found.is_some() {
                 return Ok(found);
             }
