@@ -594,3 +594,53 @@ fn access_strings_are_checked() {
         let _ = r.compute(0, &relo(good.insn, 1, off, FieldExists));
     }
 }
+
+#[test]
+fn module_btf_is_searched_only_for_types_vmlinux_lacks() {
+    use rawbpf::btf::{BtfBuilder, IntEncoding, Kind, NewMember};
+    use std::sync::Arc;
+    let local = spec("core_local", LOCAL);
+    let lbtf = btf_of(&local);
+    let base = Arc::new(btf_of(&spec("target", TARGET_A)));
+    // A "module" split over layout A: `struct nothere` (absent from A) with `z` at 4, and a
+    // `struct foo` that must be ignored because A has one.
+    let mut b = BtfBuilder::new_split(&base);
+    let int = b.add_int("int", 4, IntEncoding::SIGNED);
+    let nothere = b
+        .add_struct(
+            "nothere",
+            8,
+            &[NewMember::new("pad", int, 0), NewMember::new("z", int, 32)],
+        )
+        .expect("nothere");
+    b.add_struct("foo", 4, &[NewMember::new("a", int, 0)])
+        .expect("foo");
+    let module = Btf::parse_split_owned(b.encode(), Arc::clone(&base)).expect("split");
+    assert!(module.find_by_name_kind("nothere", Kind::Struct).is_some());
+    let mut r = Relocator::new(&lbtf, &base).with_modules(vec![&module]);
+    let p = link_program(&local, local.program("misc").expect("misc")).expect("link");
+    let fixups: Vec<Fixup> = p
+        .core_relos
+        .iter()
+        .enumerate()
+        .map(|(i, c)| r.compute(i, c).expect("compute"))
+        .collect();
+    let z = fixups
+        .iter()
+        .find(|f| f.description.starts_with("struct nothere.z"))
+        .expect("nothere.z");
+    assert!(!z.poison, "{z:?}");
+    assert_eq!(
+        (z.target_btf, z.target_type, z.target_value),
+        (1, Some(nothere), 4)
+    );
+    let fields = link_program(&local, local.program("fields").expect("fields")).expect("link");
+    let a = fields
+        .core_relos
+        .iter()
+        .enumerate()
+        .map(|(i, c)| r.compute(i, c).expect("compute"))
+        .find(|f| f.description.starts_with("struct foo.a ("))
+        .expect("foo.a");
+    assert_eq!((a.target_btf, a.target_value), (0, 8), "vmlinux's foo wins");
+}
