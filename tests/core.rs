@@ -7,5 +7,8 @@ mod common;
 #[path = "core/unit.rs"]
 mod unit;
 
+#[path = "core/malformed.rs"]
+mod malformed;
+
 #[path = "core/kernel.rs"]
 mod kernel;
