@@ -71,7 +71,9 @@ pub(crate) fn fields_compat(
         match l.kind() {
             Kind::Ptr | Kind::Float => return Ok(true),
             Kind::Fwd | Kind::Enum | Kind::Enum64 => {
-                return Ok(names_match(l.name_bytes(), t.name_bytes()));
+                // Either is anonymous, or both have the same essential name.
+                let (ln, tn) = (l.name_bytes(), t.name_bytes());
+                return Ok(ln.is_empty() || tn.is_empty() || names_match(ln, tn));
             }
             Kind::Int => return Ok(plain_int(&l) && plain_int(&t)),
             Kind::Array => {
