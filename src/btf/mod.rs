@@ -28,6 +28,7 @@
 //! ```
 
 mod build;
+pub mod core;
 mod elf;
 mod error;
 mod ext;
