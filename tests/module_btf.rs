@@ -305,6 +305,7 @@ fn veth_offsets_and_sizes_are_those_of_its_btf() {
         ("layout_runs", 1),
     ]);
     assert_eq!(got, want, "veth types in {}", describe(&o));
+    eprintln!("module_btf: veth types in {}: {got:?}", describe(&o));
     // The local declaration has other offsets: the values are not the compiler's.
     assert_ne!(got[0].1, 24, "off_peer left as compiled");
 }
@@ -339,6 +340,7 @@ fn act_bpf_offsets_and_sizes_are_those_of_its_btf() {
         ("act_runs", 1),
     ]);
     assert_eq!(got, want, "tcf_bpf in {}", describe(&o));
+    eprintln!("module_btf: tcf_bpf in {}: {got:?}", describe(&o));
 }
 
 #[test]
