@@ -105,8 +105,8 @@ impl<'a> Elf<'a> {
             sections.push(section(i, name, sh, endian, data)?);
         }
 
-        let mut symbols = Vec::new();
         let symtab = table.symbols(endian, data, object::elf::SHT_SYMTAB)?;
+        let mut symbols = Vec::with_capacity(symtab.len());
         for (i, sym) in symtab.iter().enumerate() {
             symbols.push(symbol(i, sym, &symtab, endian, sections.len())?);
         }
@@ -127,6 +127,7 @@ impl<'a> Elf<'a> {
             let Some((entries, _)) = sh.rel(endian, data)? else {
                 continue;
             };
+            rels[target].reserve_exact(entries.len());
             for r in entries {
                 let symbol = r.r_sym(endian) as usize;
                 if symbol >= symbols.len() {
@@ -243,6 +244,7 @@ pub(crate) fn decode_insns(bytes: &[u8], big_endian: bool) -> Option<Vec<Insn>> 
     let insns = bytes
         .chunks_exact(8)
         .map(|c| {
+            let c: [u8; 8] = c.try_into().unwrap_or([0; 8]);
             let (regs, off, imm) = if big_endian {
                 // Big-endian bitfield order: dst in the high nibble.
                 (
