@@ -148,45 +148,15 @@ pub(crate) fn fill_ext_info(
     let ext = BtfExt::parse(ext_bytes).map_err(|e| ObjError::Btf {
         what: format!(".BTF.ext: {e}"),
     })?;
-    // Records are located twice: once to count them per function (so that each function's
-    // vectors are allocated once), then to store them.
+    // A section with one function (the usual program section) gets its vectors sized once;
+    // otherwise they grow as records are pushed.
     let mut cands = Vec::new();
-    let mut counts = vec![[0usize; 3]; funcs.len()];
     for sec in ext.func_info() {
         let name = sec.sec_name(btf).map_err(btf_err)?;
         candidates(funcs, name, &mut cands);
-        for r in sec.records() {
-            counts[locate(funcs, &cands, r.insn_off)
-                .ok_or_else(|| locate_err(name, r.insn_off, "func_info"))?
-                .0][0] += 1;
+        if let [only] = cands[..] {
+            funcs[only].func_info.reserve_exact(sec.len());
         }
-    }
-    for sec in ext.line_info() {
-        let name = sec.sec_name(btf).map_err(btf_err)?;
-        candidates(funcs, name, &mut cands);
-        for r in sec.records() {
-            counts[locate(funcs, &cands, r.insn_off)
-                .ok_or_else(|| locate_err(name, r.insn_off, "line_info"))?
-                .0][1] += 1;
-        }
-    }
-    for sec in ext.core_relos() {
-        let name = sec.sec_name(btf).map_err(btf_err)?;
-        candidates(funcs, name, &mut cands);
-        for r in sec.records() {
-            counts[locate(funcs, &cands, r.insn_off)
-                .ok_or_else(|| locate_err(name, r.insn_off, "CO-RE relocation"))?
-                .0][2] += 1;
-        }
-    }
-    for (f, c) in funcs.iter_mut().zip(&counts) {
-        f.func_info.reserve_exact(c[0]);
-        f.line_info.reserve_exact(c[1]);
-        f.core_relos.reserve_exact(c[2]);
-    }
-    for sec in ext.func_info() {
-        let name = sec.sec_name(btf).map_err(btf_err)?;
-        candidates(funcs, name, &mut cands);
         for r in sec.records() {
             let (f, insn) = locate(funcs, &cands, r.insn_off)
                 .ok_or_else(|| locate_err(name, r.insn_off, "func_info"))?;
@@ -199,6 +169,9 @@ pub(crate) fn fill_ext_info(
     for sec in ext.line_info() {
         let name = sec.sec_name(btf).map_err(btf_err)?;
         candidates(funcs, name, &mut cands);
+        if let [only] = cands[..] {
+            funcs[only].line_info.reserve_exact(sec.len());
+        }
         for r in sec.records() {
             let (f, insn) = locate(funcs, &cands, r.insn_off)
                 .ok_or_else(|| locate_err(name, r.insn_off, "line_info"))?;
@@ -213,6 +186,9 @@ pub(crate) fn fill_ext_info(
     for sec in ext.core_relos() {
         let name = sec.sec_name(btf).map_err(btf_err)?;
         candidates(funcs, name, &mut cands);
+        if let [only] = cands[..] {
+            funcs[only].core_relos.reserve_exact(sec.len());
+        }
         for r in sec.records() {
             let (f, insn) = locate(funcs, &cands, r.insn_off)
                 .ok_or_else(|| locate_err(name, r.insn_off, "CO-RE relocation"))?;
