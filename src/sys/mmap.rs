@@ -11,6 +11,7 @@
 //!   `&[u8]`; [`map_sysfs_file`] checks that the file is on sysfs before mapping it.
 
 use std::os::fd::AsFd;
+use std::path::Path;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicUsize, Ordering, fence};
 
@@ -279,5 +280,153 @@ impl Drop for MapMmap {
         unsafe {
             libc::munmap(self.ptr.as_ptr().cast(), self.map_len);
         }
+    }
+}
+
+/// The directory whose sysfs files [`map_sysfs_file`] maps: the kernel's BTF.
+const SYSFS_BTF_DIR: &str = "/sys/kernel/btf/";
+
+/// A private, read-only mapping of a whole file whose contents never change, made by
+/// [`map_sysfs_file`]. Derefs to the file's bytes; unmapped on drop.
+pub struct ReadOnlyMapping {
+    ptr: NonNull<u8>,
+    len: usize,
+}
+
+// SAFETY: the mapping is immutable memory owned by this value (see `map_sysfs_file`), not
+// tied to a thread; sharing `&[u8]` into it between threads is as sound as for any `&[u8]`.
+unsafe impl Send for ReadOnlyMapping {}
+// SAFETY: as for `Send`: only shared reads of immutable bytes.
+unsafe impl Sync for ReadOnlyMapping {}
+
+impl std::fmt::Debug for ReadOnlyMapping {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadOnlyMapping")
+            .field("len", &self.len)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::ops::Deref for ReadOnlyMapping {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        // SAFETY: `ptr` is the start of a live `PROT_READ` mapping of `len` bytes, owned by
+        // `self` and unmapped only in `drop`, so valid for reads for the borrow of `self`. Its
+        // contents are a sysfs BTF file, which the kernel never changes or truncates (checked
+        // by `map_sysfs_file`), and the mapping is private and never written by this crate,
+        // so the bytes stay immutable for the life of the slice.
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+}
+
+impl AsRef<[u8]> for ReadOnlyMapping {
+    fn as_ref(&self) -> &[u8] {
+        self
+    }
+}
+
+impl Drop for ReadOnlyMapping {
+    fn drop(&mut self) {
+        // SAFETY: `ptr`/`len` are exactly the mapping `map_sysfs_file` created, owned by
+        // `self`; every slice handed out borrows `self`, so none outlives this.
+        unsafe {
+            libc::munmap(self.ptr.as_ptr().cast(), self.len);
+        }
+    }
+}
+
+/// Maps a kernel BTF file (`/sys/kernel/btf/vmlinux`, `/sys/kernel/btf/<module>`) private and
+/// read-only, without copying it: the pages are the kernel's own.
+///
+/// Sound because those files are immutable: the kernel never changes or truncates a BTF
+/// file while it exists. The function makes sure that is what it maps: the opened file must
+/// be on sysfs (`fstatfs` magic `SYSFS_MAGIC`) and resolve (after symlinks,
+/// `/proc/self/fd`) to a file directly in `/sys/kernel/btf/`. Other sysfs files can be
+/// mappings of device memory that changes under the reader, so they are refused.
+///
+/// # Errors
+/// The `open(2)`/`fstatfs(2)`/`mmap(2)` error; `EINVAL` for a file that is not a sysfs BTF
+/// file, or is empty. Kernels before 6.10 cannot mmap these files (`EINVAL`,
+/// `ENODEV`, …): read the file instead.
+pub fn map_sysfs_file(path: impl AsRef<Path>) -> std::io::Result<ReadOnlyMapping> {
+    use std::os::fd::AsRawFd;
+    let file = std::fs::File::open(path.as_ref())?;
+    let fs = nix::sys::statfs::fstatfs(&file).map_err(std::io::Error::from)?;
+    if fs.filesystem_type() != nix::sys::statfs::SYSFS_MAGIC {
+        return Err(std::io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    let target = std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd()))?;
+    let in_btf_dir = target
+        .to_str()
+        .and_then(|t| t.strip_prefix(SYSFS_BTF_DIR))
+        .is_some_and(|name| !name.is_empty() && !name.contains('/'));
+    if !in_btf_dir {
+        return Err(std::io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    let len = usize::try_from(file.metadata()?.len())
+        .map_err(|_| std::io::Error::from_raw_os_error(libc::E2BIG))?;
+    if len == 0 {
+        return Err(std::io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    // SAFETY: a new mapping at an address the kernel chooses (no MAP_FIXED), so no existing
+    // memory is replaced; `len` is the file's size and the kernel maps the whole BTF blob
+    // (it refuses a length past it). The kernel refuses shared mappings of its BTF (EACCES):
+    // private and read-only it is.
+    let p = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ,
+            libc::MAP_PRIVATE | libc::MAP_POPULATE,
+            file.as_raw_fd(),
+            0,
+        )
+    };
+    if p == libc::MAP_FAILED {
+        return Err(std::io::Error::last_os_error());
+    }
+    let ptr = NonNull::new(p.cast::<u8>())
+        .ok_or_else(|| std::io::Error::from_raw_os_error(libc::ENOMEM))?;
+    Ok(ReadOnlyMapping { ptr, len })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sysfs_btf_is_mapped_and_other_files_are_refused() {
+        let path = "/sys/kernel/btf/vmlinux";
+        if !Path::new(path).exists() {
+            return;
+        }
+        match map_sysfs_file(path) {
+            Ok(m) => {
+                let bytes = std::fs::read(path).unwrap();
+                assert_eq!(&m[..], &bytes[..]);
+                assert_eq!(&m[..2], &0xeb9fu16.to_le_bytes());
+            }
+            // Kernels before 6.10 cannot mmap it.
+            Err(e) => assert!(e.raw_os_error().is_some(), "{e}"),
+        }
+        let einval = Some(libc::EINVAL);
+        // Not on sysfs.
+        assert_eq!(
+            map_sysfs_file("/proc/self/status")
+                .unwrap_err()
+                .raw_os_error(),
+            einval
+        );
+        assert_eq!(
+            map_sysfs_file("Cargo.toml").unwrap_err().raw_os_error(),
+            einval
+        );
+        // On sysfs, but not a BTF file.
+        let other = "/sys/kernel/mm/transparent_hugepage/enabled";
+        if Path::new(other).exists() {
+            assert_eq!(map_sysfs_file(other).unwrap_err().raw_os_error(), einval);
+        }
+        assert!(map_sysfs_file("/sys/kernel/btf/no such module").is_err());
     }
 }

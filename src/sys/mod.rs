@@ -48,7 +48,7 @@ pub use fd::{FdKind, fd_kind};
 pub use flags::*;
 pub use info::{BtfInfo, LinkInfo, MapInfo, ProgInfo};
 pub use insn::Insn;
-pub use mmap::MapMmap;
+pub use mmap::{MapMmap, ReadOnlyMapping, map_sysfs_file};
 pub use types::*;
 
 /// Calls `bpf(cmd, attr, size_of::<T>())`.
