@@ -1,14 +1,5 @@
 //! [`Object`]: the loaded maps and programs of an object, by name, and typed access to its
-//! global variables.
-//!
-//! Global variables are read and written through a shared mapping of their data map
-//! ([`MapMmap`]), made on first use and kept in the `Object`: no syscall per access, and
-//! programs see writes at once. When a data map cannot be mapped, access falls back to
-//! `BPF_MAP_LOOKUP_ELEM`/`BPF_MAP_UPDATE_ELEM` of element 0. That happens for a map reused
-//! from a pin that was created without `BPF_F_MMAPABLE` (by another loader), for values with
-//! special fields the kernel refuses to map (`ENOTSUPP`: a `bpf_spin_lock`, timer or kptr in a
-//! `.data.*` section), on kernels before 5.5 (no mmapable arrays), and for an fd opened
-//! write-only.
+//! global variables (through a shared mapping of their data map, see [`Object`]).
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -24,6 +15,16 @@ use super::LoadError;
 /// Maps and programs can be borrowed ([`Object::program`], [`Object::map`]) or taken out
 /// ([`Object::take_program`], [`Object::take_map`]); dropping the `Object` closes whatever is
 /// left (pins and links keep their objects alive).
+///
+/// # Global variables
+/// Global variables ([`Object::global`], [`Object::set_global`]) are read and written through
+/// a shared mapping of their data map ([`MapMmap`], [`Object::mmap`]), made on first use and
+/// kept in the `Object`: no syscall per access, and programs see writes at once. When a data
+/// map cannot be mapped, access falls back to `BPF_MAP_LOOKUP_ELEM`/`BPF_MAP_UPDATE_ELEM` of
+/// element 0. That happens for a map reused from a pin that was created without
+/// `BPF_F_MMAPABLE` (by another loader), for values with special fields the kernel refuses to
+/// map (`ENOTSUPP`: a `bpf_spin_lock`, timer or kptr in a `.data.*` section), on kernels
+/// before 5.5 (no mmapable arrays), and for an fd opened write-only.
 #[derive(Debug)]
 pub struct Object {
     pub(crate) name: String,
@@ -229,7 +230,7 @@ impl Object {
     }
 
     /// The bytes of global variable `name`, read through the mapping of its data map (see
-    /// the [module docs](self) for the lookup fallback).
+    /// the [`Object`](Object#global-variables) docs for the lookup fallback).
     ///
     /// An aligned variable no larger than a machine word (a `u64` counter) is read whole even
     /// while a program updates it; larger ones may mix bytes from before and after an update.
@@ -277,8 +278,8 @@ impl Object {
     }
 
     /// Writes global variable `name` in `.bss`/`.data` through the mapping of its data map
-    /// (programs see it at once; see the [module docs](self) for the fallback). `.rodata` is
-    /// frozen once loaded: set it before load with
+    /// (programs see it at once; see the [`Object`](Object#global-variables) docs for the
+    /// fallback). `.rodata` is frozen once loaded: set it before load with
     /// [`Loader::set_global`](super::Loader::set_global).
     ///
     /// # Errors
