@@ -661,3 +661,25 @@ fn globals_are_read_and_written_through_the_mmap() {
     data_map.freeze().unwrap();
     assert!(obj.mmap(".data").is_err());
 }
+
+#[test]
+fn globals_next_to_a_spin_lock_fall_back_to_lookup_and_update() {
+    if !common::privileged() {
+        return;
+    }
+    let obj = load("tests/bpf/mmap_globals.bpf.o", Loader::new());
+    // The kernel refuses to mmap a map whose value holds a spin lock.
+    let err = obj.mmap(".data.locked").unwrap_err();
+    assert!(
+        matches!(&err, LoadError::Global { what, .. } if what.contains("cannot be mmapped")),
+        "{err}"
+    );
+    assert_eq!(obj.global::<u64>("locked_value").unwrap(), 3);
+    run_syscall(&obj, "bump_locked");
+    assert_eq!(obj.global::<u64>("locked_value").unwrap(), 13);
+    obj.set_global("locked_value", &100u64).unwrap();
+    run_syscall(&obj, "bump_locked");
+    assert_eq!(obj.global::<u64>("locked_value").unwrap(), 110);
+    // The other data maps are still mapped.
+    assert!(obj.mmap(".bss").is_ok());
+}

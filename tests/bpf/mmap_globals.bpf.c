@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (MIT OR GPL-2.0)
 /* Global data accessed through the mmap of its maps: `bump` (a syscall program, run with
  * BPF_PROG_TEST_RUN) counts its runs in .bss, copies a .data input set from user space into
- * .bss, and returns a .rodata value. */
+ * .bss, and returns a .rodata value. `bump_locked` updates a variable next to a spin lock. */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -17,6 +17,20 @@ __u8 data_bytes[5] = { 1, 2, 3, 4, 5 };
 __u64 bss_counter;
 __u64 bss_seen_input;
 __u32 bss_seen_bytes;
+
+/* A section whose value holds a spin lock: the kernel refuses to mmap such a map, so the
+ * loader reaches these through lookup/update. */
+struct bpf_spin_lock locked_lock SEC(".data.locked");
+__u64 locked_value SEC(".data.locked") = 3;
+
+SEC("syscall")
+int bump_locked(void *ctx)
+{
+	bpf_spin_lock(&locked_lock);
+	locked_value += 10;
+	bpf_spin_unlock(&locked_lock);
+	return 0;
+}
 
 SEC("syscall")
 int bump(void *ctx)
