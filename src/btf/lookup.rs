@@ -4,6 +4,9 @@ use super::parse::{rd32, record_len};
 use super::{Btf, Kind, Type, essential_len};
 use std::sync::atomic::Ordering;
 
+/// Levels of split BTF searched by name lookups (the kernel has one: modules over vmlinux).
+const MAX_SPLIT_DEPTH: usize = 8;
+
 /// FxHash-style hash of a name, 32 bits, eight bytes at a time.
 fn hash(b: &[u8]) -> u32 {
     const K: u64 = 0x517c_c1b7_2722_0a95;
@@ -62,7 +65,7 @@ impl Query<'_> {
 pub struct Matches<'b, 'q> {
     q: Query<'q>,
     /// The blobs still to search: base chain first, innermost last.
-    stack: [Option<&'b Btf<'b>>; 2],
+    stack: [Option<&'b Btf<'b>>; MAX_SPLIT_DEPTH],
     cur: Option<Source<'b>>,
 }
 
@@ -216,13 +219,20 @@ fn build_index(btf: &Btf<'_>) -> Vec<u64> {
 
 impl<'a> Btf<'a> {
     fn matches<'b, 'q>(&'b self, name: &'q str, kind: Option<Kind>, mode: Mode) -> Matches<'b, 'q> {
-        let base = self.base.as_deref();
-        let stack = match base {
-            // Split BTF over a base: the base first. Bases are not split themselves here
-            // (kernel module BTF is split once, over vmlinux).
-            Some(b) => [Some(b), Some(self)],
-            None => [Some(self), None],
-        };
+        // The base chain, outermost base first (split BTF over split BTF is allowed).
+        let mut chain: [Option<&'b Btf<'b>>; MAX_SPLIT_DEPTH] = [None; MAX_SPLIT_DEPTH];
+        let mut depth = 0;
+        let mut b: Option<&'b Btf<'b>> = Some(self);
+        while let Some(x) = b {
+            if depth == MAX_SPLIT_DEPTH {
+                break;
+            }
+            chain[depth] = Some(x);
+            depth += 1;
+            b = x.base.as_deref();
+        }
+        chain[..depth].reverse();
+        let stack = chain;
         Matches {
             q: Query {
                 name: name.as_bytes(),

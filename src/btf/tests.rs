@@ -174,8 +174,18 @@ fn split_btf() {
         &[],
     );
     let bytes2 = b2.encode();
-    let split2 = Btf::parse_split(&bytes2, base).unwrap();
+    let split2 = std::sync::Arc::new(Btf::parse_split(&bytes2, base).unwrap());
     assert_eq!(split2.type_by_id(9).unwrap().name().unwrap(), "int");
+    // Split over split: lookups search the whole chain, base first.
+    let mut b3 = BtfBuilder::new_split(&split2);
+    let top = b3.add_typedef("int", int);
+    let bytes3 = b3.encode();
+    let split3 = Btf::parse_split(&bytes3, split2).unwrap();
+    assert_eq!(split3.first_id(), 10);
+    for _ in 0..2 {
+        let all: Vec<_> = split3.find_all_any_kind("int").map(|t| t.id()).collect();
+        assert_eq!(all, [int, 9, top]);
+    }
 }
 
 #[test]
