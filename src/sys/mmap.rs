@@ -347,8 +347,8 @@ impl Drop for ReadOnlyMapping {
 ///
 /// # Errors
 /// The `open(2)`/`fstatfs(2)`/`mmap(2)` error; `EINVAL` for a file that is not a sysfs BTF
-/// file, or is empty. Kernels before 6.10 cannot mmap these files (`EINVAL`,
-/// `ENODEV`, …): read the file instead.
+/// file, or is empty. Older kernels cannot mmap these files (`EINVAL`, `ENODEV`, …): read the
+/// file instead.
 pub fn map_sysfs_file(path: impl AsRef<Path>) -> std::io::Result<ReadOnlyMapping> {
     use std::os::fd::AsRawFd;
     let file = std::fs::File::open(path.as_ref())?;
