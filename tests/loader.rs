@@ -487,13 +487,21 @@ fn kconfig_values_of_every_kind() {
     assert_eq!(std::str::from_utf8(&got[..end]).unwrap(), host);
 }
 
-/// The running kernel's config text (`/proc/config.gz`, through `zcat`).
+/// The running kernel's config text, from the same places the loader reads it:
+/// `/proc/config.gz` (through `zcat`), else `/boot/config-$(uname -r)`.
 fn kernel_config() -> String {
-    let out = std::process::Command::new("zcat")
+    if let Ok(out) = std::process::Command::new("zcat")
         .arg("/proc/config.gz")
         .output()
-        .expect("zcat /proc/config.gz");
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    {
+        if out.status.success() && !out.stdout.is_empty() {
+            return String::from_utf8_lossy(&out.stdout).into_owned();
+        }
+    }
+    let release = nix::sys::utsname::uname().expect("uname");
+    let path = format!("/boot/config-{}", release.release().to_string_lossy());
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("no kernel config: /proc/config.gz or {path}: {e}"))
 }
 
 #[test]

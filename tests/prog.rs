@@ -361,3 +361,26 @@ fn missing_capability_is_named() {
     .join()
     .unwrap_or_else(|e| std::panic::resume_unwind(e));
 }
+
+/// Run statistics show up in the info while `BPF_ENABLE_STATS` is on.
+#[test]
+fn run_stats_in_info() {
+    if !common::privileged() {
+        return;
+    }
+    let p = Program::load(
+        ProgramType::SOCKET_FILTER,
+        &[Insn::mov64_imm(Reg::R0, 0), Insn::exit()],
+        &opts("stats"),
+    )
+    .expect("load");
+    let stats =
+        rawbpf::sys::enable_stats(rawbpf::sys::StatsType::RUN_TIME).expect("BPF_ENABLE_STATS");
+    p.test_run(TestRun::with_data(&frame(64)).repeat(100))
+        .expect("run");
+    let info = p.info().expect("info");
+    drop(stats);
+    assert!(info.run_cnt >= 100, "{info:?}");
+    assert!(info.run_time_ns > 0, "{info:?}");
+    assert!(info.load_time.as_nanos() > 0);
+}

@@ -28,6 +28,7 @@
 //! ```
 
 mod build;
+pub mod core;
 mod elf;
 mod error;
 mod ext;
@@ -210,6 +211,9 @@ pub struct Btf<'a> {
     str_base: u32,
     /// Type-section offset of own type `i * SPARSE_STRIDE`.
     sparse: Vec<u32>,
+    /// Ids of the DATASECs of this blob, collected by the validating pass (object loading
+    /// looks them up by name several times; this spares a walk over all types each time).
+    datasecs: Vec<TypeId>,
     name_index: OnceLock<Vec<u64>>,
     lookups: AtomicU32,
 }

@@ -221,8 +221,8 @@ impl<'a> Btf<'a> {
                 what: "string section too large",
             })?;
         let types = &d[l.types_at..l.types_at + l.types_len];
-        let sparse = validate(types, l.types_at, first_id, str_end)?;
-        let count = sparse.1;
+        let v = validate(types, l.types_at, first_id, str_end)?;
+        let count = v.count;
         Ok(Btf {
             types_at: l.types_at,
             types_len: l.types_len,
@@ -233,7 +233,8 @@ impl<'a> Btf<'a> {
             first_id,
             count,
             str_base,
-            sparse: sparse.0,
+            sparse: v.sparse,
+            datasecs: v.datasecs,
             name_index: OnceLock::new(),
             lookups: AtomicU32::new(0),
         })
@@ -347,6 +348,31 @@ impl<'a> Btf<'a> {
             });
         }
         let types = self.type_section();
+        let off = self.offset_of_index(idx);
+        let len = record_len(rd32(types, off + 4));
+        Ok(Type::new(
+            self,
+            id,
+            types.get(off..off + len).unwrap_or(&[]),
+        ))
+    }
+
+    /// Ids of this blob's DATASECs, in id order.
+    pub(crate) fn datasec_ids(&self) -> &[TypeId] {
+        &self.datasecs
+    }
+
+    /// Byte offset, in this blob's type section, of the record of type `id`; `None` for
+    /// `void`, the base's types and ids past the last.
+    pub(crate) fn type_offset(&self, id: TypeId) -> Option<usize> {
+        let idx = id.checked_sub(self.first_id)?;
+        (idx < self.count && id != 0).then(|| self.offset_of_index(idx))
+    }
+
+    /// Offset of the `idx`-th record of this blob (`idx < count`), via the sparse index.
+    #[inline]
+    fn offset_of_index(&self, idx: u32) -> usize {
+        let types = self.type_section();
         let mut off = self
             .sparse
             .get((idx / SPARSE_STRIDE) as usize)
@@ -355,12 +381,7 @@ impl<'a> Btf<'a> {
         for _ in 0..idx % SPARSE_STRIDE {
             off += record_len(rd32(types, off + 4));
         }
-        let len = record_len(rd32(types, off + 4));
-        Ok(Type::new(
-            self,
-            id,
-            types.get(off..off + len).unwrap_or(&[]),
-        ))
+        off
     }
 
     /// The types of this blob in id order (not the base's: see [`Btf::base`]).
@@ -417,14 +438,22 @@ impl<'b> Iterator for Types<'b> {
 
 impl ExactSizeIterator for Types<'_> {}
 
+/// What the validating pass collects.
+struct Validated {
+    sparse: Vec<u32>,
+    count: u32,
+    datasecs: Vec<TypeId>,
+}
+
 /// The validating pass: every record fits, has a known kind, and a name inside the strings.
-/// Returns the sparse index and the number of types.
+/// Returns the sparse index, the number of types and the ids of the DATASECs.
 fn validate(
     types: &[u8],
     at: usize,
     first_id: TypeId,
     str_end: u32,
-) -> Result<(Vec<u32>, u32), BtfError> {
+) -> Result<Validated, BtfError> {
+    let mut datasecs = Vec::new();
     let mut sparse = Vec::with_capacity(types.len() / (40 * SPARSE_STRIDE as usize) + 1);
     let mut off = 0usize;
     let mut n: u32 = 0;
@@ -465,6 +494,9 @@ fn validate(
                 id: Some(id),
             });
         }
+        if kind == Kind::Datasec as u8 {
+            datasecs.push(id);
+        }
         let len = TYPE_LEN + extra;
         if types.len() - off < len {
             return Err(BtfError::Truncated {
@@ -484,5 +516,9 @@ fn validate(
             });
         }
     }
-    Ok((sparse, n))
+    Ok(Validated {
+        sparse,
+        count: n,
+        datasecs,
+    })
 }

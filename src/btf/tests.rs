@@ -481,9 +481,19 @@ fn impossible_size() {
 
 #[test]
 fn only_handle_rs_talks_to_the_kernel() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/btf");
-    for e in std::fs::read_dir(&dir).unwrap() {
-        let p = e.unwrap().path();
+    let mut dirs = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/btf")];
+    let mut files = Vec::new();
+    while let Some(dir) = dirs.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else {
+                files.push(p);
+            }
+        }
+    }
+    for p in files {
         let name = p.file_name().unwrap().to_string_lossy().into_owned();
         if name == "handle.rs" || name == "tests.rs" {
             continue;

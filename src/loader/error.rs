@@ -69,6 +69,17 @@ pub enum LoadError {
         #[source]
         source: Box<LoadError>,
     },
+    /// A CO-RE relocation could not be computed or applied, or the verifier rejected the
+    /// program because it reaches an instruction CO-RE poisoned (then `log` is the verifier's
+    /// whole log).
+    #[error("CO-RE: {source}")]
+    Core {
+        /// What failed, naming the relocation.
+        #[source]
+        source: crate::btf::core::CoreError,
+        /// The verifier log, for a rejected program.
+        log: Option<VerifierLog>,
+    },
     /// A kernel operation failed (the program's load, an attach target lookup…).
     #[error(transparent)]
     Kernel(#[from] Error),
@@ -107,6 +118,7 @@ impl LoadError {
         match self {
             LoadError::Program { source, .. } => source.verifier_log(),
             LoadError::Kernel(Error::Verifier { log, .. }) => Some(log),
+            LoadError::Core { log, .. } => log.as_ref(),
             _ => None,
         }
     }

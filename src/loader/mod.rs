@@ -51,6 +51,7 @@ pub use kconfig::{kernel_version_code, running_kernel_version};
 pub use object::Object;
 
 use crate::btf::Btf;
+use crate::btf::core::Relocator;
 use crate::map::Pod;
 use crate::obj::{MapKind, ObjectSpec};
 use crate::prog::{AttachType, LogLevel, ProgramType};
@@ -80,6 +81,7 @@ pub(crate) struct ProgramOverride {
 pub struct Loader {
     pin_root: PathBuf,
     target_btf: Option<Arc<Btf<'static>>>,
+    kernel_btf: Option<Arc<Btf<'static>>>,
     maps: HashMap<String, MapOverride>,
     programs: HashMap<String, ProgramOverride>,
     autoload_default: bool,
@@ -100,6 +102,7 @@ impl Loader {
         Loader {
             pin_root: PathBuf::from(DEFAULT_PIN_ROOT),
             target_btf: None,
+            kernel_btf: None,
             maps: HashMap::new(),
             programs: HashMap::new(),
             autoload_default: true,
@@ -119,6 +122,13 @@ impl Loader {
     /// still looked up in the running kernel's BTF.
     pub fn target_btf(mut self, btf: Btf<'static>) -> Self {
         self.target_btf = Some(Arc::new(btf));
+        self
+    }
+
+    /// The running kernel's BTF to use for every stage, instead of the process-wide cached
+    /// [`Btf::from_kernel`] (e.g. [`Btf::from_kernel_uncached`] to measure a cold load).
+    pub fn kernel_btf(mut self, btf: Arc<Btf<'static>>) -> Self {
+        self.kernel_btf = Some(btf);
         self
     }
 
@@ -282,7 +292,10 @@ impl Loader {
     /// [`verifier_log`](LoadError::verifier_log) is the whole log.
     pub fn load(&self, spec: &ObjectSpec) -> Result<Object, LoadError> {
         // Stage 1: kernel BTF, once.
-        let kernel = Btf::from_kernel().map_err(|e| LoadError::btf("kernel BTF", e))?;
+        let kernel = match &self.kernel_btf {
+            Some(k) => Arc::clone(k),
+            None => Btf::from_kernel().map_err(|e| LoadError::btf("kernel BTF", e))?,
+        };
         let target: &Btf<'_> = self.target_btf.as_deref().unwrap_or(&kernel);
         // Stage 2: object BTF.
         let obj_btf = match &spec.btf {
@@ -318,6 +331,25 @@ impl Loader {
                 });
             }
         }
+        // One CO-RE relocator for the whole object: candidates are looked up once, in one
+        // pass over the target; module BTF is read only for types vmlinux lacks.
+        let mut relocator = obj_btf.as_ref().map(|local| {
+            let r = Relocator::new(local, target);
+            if self.target_btf.is_none() {
+                r.with_kernel_modules()
+            } else {
+                r
+            }
+        });
+        if let Some(r) = relocator.as_mut() {
+            r.prefetch(
+                spec.programs
+                    .iter()
+                    .chain(&spec.subprograms)
+                    .filter(|p| self.autoloads(p) || p.section == ".text")
+                    .flat_map(|p| p.core_relos.iter().map(|c| c.type_id)),
+            );
+        }
         let mut programs = Vec::with_capacity(spec.programs.len());
         for p in &spec.programs {
             if !self.autoloads(p) {
@@ -326,7 +358,7 @@ impl Loader {
             }
             let loaded = (|| {
                 let mut linked = programs::relocate(spec, p, &created, &ksyms)?;
-                programs::relocate_core(&mut linked, obj_btf.as_ref(), target)?;
+                let fixups = programs::relocate_core(&mut linked, relocator.as_mut())?;
                 let params = programs::load_params(p, self.programs.get(&p.name), &kernel)?;
                 programs::load_program(
                     p,
@@ -336,6 +368,7 @@ impl Loader {
                     self.log_level,
                 )
                 .map_err(|e| programs::explain_typed_ksym(e, spec, &linked, &ksyms))
+                .map_err(|e| programs::explain_poisoned(e, &fixups))
             })()
             .map_err(|e| e.in_program(&p.name, &p.section))?;
             programs.push((p.name.clone(), Some(loaded)));

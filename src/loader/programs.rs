@@ -6,7 +6,9 @@
 
 use std::os::fd::{AsRawFd, BorrowedFd};
 
+use crate::btf::core::{CoreError, Fixup, Relocator};
 use crate::btf::{Btf, Kind};
+use crate::error::Error;
 use crate::map::Map;
 use crate::obj::section::{Attach, SecFlags, attach_type as at, prog_type as pt};
 use crate::obj::{ExternValue, LinkedProgram, ObjectSpec, ProgramSpec, apply_relocations};
@@ -35,25 +37,46 @@ pub(crate) fn relocate(
     Ok(linked)
 }
 
-/// Stage 5b, the CO-RE hook: rewrites the instructions named by `linked.core_relos` (field
-/// offsets, sizes, existence, enum values…) from the object's BTF (`obj_btf`) to the target
-/// kernel's (`target`: the running kernel's BTF, or [`Loader::target_btf`](super::Loader::target_btf)).
-///
-/// The CO-RE engine (`btf::core`) is not wired yet: a program with CO-RE relocations is
-/// refused with [`LoadError::Unsupported`]; one without any passes unchanged.
+/// Stage 5b, CO-RE: rewrites the instructions named by `linked.core_relos` (field
+/// offsets, sizes, existence, enum values…) from the object's BTF to the target's, with the
+/// relocator the load shares between programs (its candidate cache spans the object).
+/// Returns the fixups, for [`explain_poisoned`].
 pub(crate) fn relocate_core(
     linked: &mut LinkedProgram,
-    obj_btf: Option<&Btf<'_>>,
-    target: &Btf<'_>,
-) -> Result<(), LoadError> {
-    let _ = (obj_btf, target);
+    relocator: Option<&mut Relocator<'_, '_>>,
+) -> Result<Vec<Fixup>, LoadError> {
     if linked.core_relos.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
-    Err(LoadError::Unsupported {
-        feature: format!("CO-RE ({} relocations)", linked.core_relos.len()),
-        hint: "the CO-RE engine is not wired into the loader yet".into(),
-    })
+    let Some(relocator) = relocator else {
+        return Err(LoadError::Unsupported {
+            feature: format!(
+                "CO-RE ({} relocations) without .BTF",
+                linked.core_relos.len()
+            ),
+            hint: "the object has CO-RE records but no .BTF section; rebuild it with -g".into(),
+        });
+    };
+    relocator
+        .relocate(&mut linked.insns, &linked.core_relos)
+        .map_err(|source| LoadError::Core { source, log: None })
+}
+
+/// A verifier rejection at an instruction CO-RE poisoned becomes [`LoadError::Core`] naming
+/// the relocation (its kind, type and field), with the verifier's log kept.
+pub(crate) fn explain_poisoned(e: LoadError, fixups: &[Fixup]) -> LoadError {
+    match e {
+        LoadError::Kernel(Error::Verifier { log, errno, name }) => {
+            match CoreError::from_verifier_log(log.as_str(), fixups) {
+                Some(source) => LoadError::Core {
+                    source,
+                    log: Some(log),
+                },
+                None => LoadError::Kernel(Error::Verifier { log, errno, name }),
+            }
+        }
+        e => e,
+    }
 }
 
 /// The BTF name of an attach target, with libbpf's prefixes, and the kind to look up.

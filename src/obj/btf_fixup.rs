@@ -13,10 +13,9 @@
 //! Existing type ids never change (CO-RE relocations, func_info and map key/value ids stay
 //! valid); an `int` and the dummy VAR are appended when needed.
 
-use std::collections::HashMap;
-
 use crate::btf::Btf;
 
+use super::btf_index::{BtfIndex, int_type};
 use super::elf::Elf;
 use super::error::ObjError;
 use super::{ExternKind, ExternSpec};
@@ -46,10 +45,13 @@ fn bad(what: impl Into<String>) -> ObjError {
     ObjError::Btf { what: what.into() }
 }
 
-/// Returns the BTF bytes ready for the kernel (see the module docs).
+/// Returns the BTF bytes ready for the kernel (see the module docs). The output is built
+/// in one buffer: header and types copied once and patched in place, then the appended
+/// types, the strings and the appended strings.
 pub(crate) fn fixup_btf(
     raw: &[u8],
     btf: &Btf<'_>,
+    index: &BtfIndex<'_>,
     elf: &Elf<'_>,
     externs: &[ExternSpec],
     kconfig_size: u32,
@@ -71,40 +73,24 @@ pub(crate) fn fixup_btf(
     ) else {
         return Err(bad("sections lie outside the blob"));
     };
-    let mut types = types.to_vec();
-    let mut strs = strs.to_vec();
+    // At most an `int` and a VAR (16 bytes each) and their names are appended.
+    let mut out = Vec::with_capacity(hdr_len + type_len + str_len + 64);
+    out.extend_from_slice(header);
+    out.extend_from_slice(types);
 
-    // Offset of each type record in `types`, by id.
-    let mut at = vec![0usize; 1];
-    let mut off = 0;
     let mut int_id = None;
-    let mut id = 1u32;
-    for t in btf.types() {
-        at.push(off);
-        let info = t.info();
-        let kind = (info >> 24) & 0x1f;
-        if kind == KIND_INT
-            && int_id.is_none()
-            && t.name().ok() == Some("int")
-            && t.size() == Some(4)
-        {
-            int_id = Some(id);
-        }
-        off += t.raw().len();
-        id += 1;
-    }
-    let next_id = id;
-    let rec = |id: u32| at.get(id as usize).copied();
-    let kind_of = |types: &[u8], id: u32| {
+    let next_id = btf.last_id() + 1;
+    let rec = |id: u32| btf.type_offset(id).map(|o| o + hdr_len);
+    let kind_of = |out: &[u8], id: u32| {
         rec(id)
-            .and_then(|o| rd(types, o + 4))
+            .and_then(|o| rd(out, o + 4))
             .map(|i| (i >> 24) & 0x1f)
     };
-    let name_of = |types: &[u8], id: u32| -> Option<String> {
-        let n = rd(types, rec(id)?)? as usize;
+    let name_of = |out: &[u8], id: u32| -> Option<&[u8]> {
+        let n = rd(out, rec(id)?)? as usize;
         let s = strs.get(n..)?;
         let end = s.iter().position(|&b| b == 0)?;
-        Some(String::from_utf8_lossy(&s[..end]).into_owned())
+        Some(&s[..end])
     };
 
     let mut appended: Vec<u8> = Vec::new();
@@ -116,38 +102,39 @@ pub(crate) fn fixup_btf(
         new_strs.push(0);
         off
     };
-
-    let ext_by_name: HashMap<&str, &ExternSpec> =
-        externs.iter().map(|e| (e.name.as_str(), e)).collect();
+    let ext_by_name = |name: &[u8]| externs.iter().find(|e| e.name.as_bytes() == name);
     let mut dummy: Option<(u32, u32)> = None; // (id, name_off)
 
-    for ds_id in 1..next_id {
-        if kind_of(&types, ds_id) != Some(KIND_DATASEC) {
+    for &(ds_id, _) in &index.datasecs {
+        if kind_of(&out, ds_id) != Some(KIND_DATASEC) {
             continue;
         }
         let o = rec(ds_id).ok_or_else(|| bad("type table"))?;
-        let vlen = (rd(&types, o + 4).unwrap_or(0) & 0xffff) as usize;
-        let name = name_of(&types, ds_id).unwrap_or_default();
-        match name.as_str() {
-            ".kconfig" => {
+        let vlen = (rd(&out, o + 4).unwrap_or(0) & 0xffff) as usize;
+        let name = name_of(&out, ds_id).unwrap_or_default();
+        match name {
+            b".kconfig" => {
                 for i in 0..vlen {
                     let vs = o + 12 + i * 12;
-                    let var = rd(&types, vs).unwrap_or(0);
-                    let vname = name_of(&types, var).unwrap_or_default();
+                    let var = rd(&out, vs).unwrap_or(0);
+                    let vname = name_of(&out, var).unwrap_or_default();
                     if let Some(ExternKind::Kconfig { offset, .. }) =
-                        ext_by_name.get(vname.as_str()).map(|e| e.kind)
+                        ext_by_name(vname).map(|e| e.kind)
                     {
-                        wr(&mut types, vs + 4, offset);
+                        wr(&mut out, vs + 4, offset);
                     }
-                    if kind_of(&types, var) == Some(KIND_VAR) {
+                    if kind_of(&out, var) == Some(KIND_VAR) {
                         if let Some(vo) = rec(var) {
-                            wr(&mut types, vo + 12, VAR_GLOBAL_ALLOCATED);
+                            wr(&mut out, vo + 12, VAR_GLOBAL_ALLOCATED);
                         }
                     }
                 }
-                wr(&mut types, o + 8, kconfig_size);
+                wr(&mut out, o + 8, kconfig_size);
             }
-            ".ksyms" => {
+            b".ksyms" => {
+                if int_id.is_none() {
+                    int_id = int_type(btf);
+                }
                 let int = match int_id {
                     Some(i) => i,
                     None => {
@@ -162,8 +149,8 @@ pub(crate) fn fixup_btf(
                 };
                 for i in 0..vlen {
                     let vs = o + 12 + i * 12;
-                    let target = rd(&types, vs).unwrap_or(0);
-                    match kind_of(&types, target) {
+                    let target = rd(&out, vs).unwrap_or(0);
+                    match kind_of(&out, target) {
                         Some(KIND_FUNC) => {
                             let (did, dname) = *dummy.get_or_insert_with(|| {
                                 let name_off = add_string(&mut new_strs, DUMMY_NAME);
@@ -174,60 +161,56 @@ pub(crate) fn fixup_btf(
                                 (next - 1, name_off)
                             });
                             let fo = rec(target).ok_or_else(|| bad("type table"))?;
-                            let info = rd(&types, fo + 4).unwrap_or(0);
-                            wr(&mut types, fo + 4, (info & !0xffff) | FUNC_GLOBAL);
-                            let proto = rd(&types, fo + 8).unwrap_or(0);
-                            if kind_of(&types, proto) == Some(KIND_FUNC_PROTO) {
+                            let info = rd(&out, fo + 4).unwrap_or(0);
+                            wr(&mut out, fo + 4, (info & !0xffff) | FUNC_GLOBAL);
+                            let proto = rd(&out, fo + 8).unwrap_or(0);
+                            if kind_of(&out, proto) == Some(KIND_FUNC_PROTO) {
                                 let po = rec(proto).ok_or_else(|| bad("type table"))?;
-                                let n = (rd(&types, po + 4).unwrap_or(0) & 0xffff) as usize;
+                                let n = (rd(&out, po + 4).unwrap_or(0) & 0xffff) as usize;
                                 for p in 0..n {
                                     let param = po + 12 + p * 8;
-                                    if rd(&types, param) == Some(0)
-                                        && rd(&types, param + 4).is_some_and(|t| t != 0)
+                                    if rd(&out, param) == Some(0)
+                                        && rd(&out, param + 4).is_some_and(|t| t != 0)
                                     {
-                                        wr(&mut types, param, dname);
+                                        wr(&mut out, param, dname);
                                     }
                                 }
                             }
-                            wr(&mut types, vs, did);
+                            wr(&mut out, vs, did);
                         }
                         Some(KIND_VAR) => {
                             if let Some(vo) = rec(target) {
-                                wr(&mut types, vo + 8, int);
-                                wr(&mut types, vo + 12, VAR_GLOBAL_ALLOCATED);
+                                wr(&mut out, vo + 8, int);
+                                wr(&mut out, vo + 12, VAR_GLOBAL_ALLOCATED);
                             }
                         }
                         _ => {}
                     }
-                    wr(&mut types, vs + 4, (i * 4) as u32);
-                    wr(&mut types, vs + 8, 4);
+                    wr(&mut out, vs + 4, (i * 4) as u32);
+                    wr(&mut out, vs + 8, 4);
                 }
-                wr(&mut types, o + 8, (vlen * 4) as u32);
+                wr(&mut out, o + 8, (vlen * 4) as u32);
             }
             sec_name => {
-                let Some(sec) = elf.section_by_name(sec_name) else {
+                let Some(sec) = elf.sections.iter().find(|s| s.name.as_bytes() == sec_name) else {
                     continue;
                 };
-                if rd(&types, o + 8) == Some(0) {
-                    wr(
-                        &mut types,
-                        o + 8,
-                        u32::try_from(sec.size).unwrap_or(u32::MAX),
-                    );
+                if rd(&out, o + 8) == Some(0) {
+                    wr(&mut out, o + 8, u32::try_from(sec.size).unwrap_or(u32::MAX));
                 }
                 for i in 0..vlen {
                     let vs = o + 12 + i * 12;
-                    let var = rd(&types, vs).unwrap_or(0);
-                    let Some(vname) = name_of(&types, var) else {
+                    let var = rd(&out, vs).unwrap_or(0);
+                    let Some(vname) = name_of(&out, var) else {
                         continue;
                     };
                     if let Some(sym) = elf
                         .symbols
                         .iter()
-                        .find(|s| s.section == Some(sec.index) && s.name == vname)
+                        .find(|s| s.section == Some(sec.index) && s.name.as_bytes() == vname)
                     {
                         wr(
-                            &mut types,
+                            &mut out,
                             vs + 4,
                             u32::try_from(sym.value).unwrap_or(u32::MAX),
                         );
@@ -237,16 +220,14 @@ pub(crate) fn fixup_btf(
         }
     }
 
-    let mut out = header.to_vec();
-    let new_type_len = types.len() + appended.len();
-    let new_str_len = strs.len() + new_strs.len();
+    let new_type_len = type_len + appended.len();
+    let new_str_len = str_len + new_strs.len();
     wr(&mut out, 8, 0);
     wr(&mut out, 12, new_type_len as u32);
     wr(&mut out, 16, new_type_len as u32);
     wr(&mut out, 20, new_str_len as u32);
-    out.extend_from_slice(&types);
     out.extend_from_slice(&appended);
-    strs.extend_from_slice(&new_strs);
-    out.extend_from_slice(&strs);
+    out.extend_from_slice(strs);
+    out.extend_from_slice(&new_strs);
     Ok(out)
 }

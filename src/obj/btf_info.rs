@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use crate::btf::{Btf, BtfExt, TypeId, TypeView};
 
+use super::btf_index::BtfIndex;
 use super::elf::{Elf, STT_SECTION};
 use super::error::ObjError;
 use super::maps::{DataVariable, MapKind, MapSpec};
@@ -22,23 +23,22 @@ fn btf_err(e: crate::btf::BtfError) -> ObjError {
 pub(crate) fn fill_data_variables(
     elf: &Elf<'_>,
     btf: &Btf<'_>,
+    index: &BtfIndex<'_>,
     maps: &mut [MapSpec],
 ) -> Result<(), ObjError> {
     for m in maps.iter_mut() {
         let MapKind::Data { section } = &m.kind else {
             continue;
         };
-        let Some(ds_ty) = btf
-            .types()
-            .find(|t| t.as_datasec().is_some() && t.name().ok() == Some(section.as_str()))
-        else {
+        let Some(ds_id) = index.datasec(section) else {
             continue;
         };
+        let ds_ty = btf.type_by_id(ds_id).map_err(btf_err)?;
         let Some(ds) = ds_ty.as_datasec() else {
             continue;
         };
         let sec_index = elf.sections.iter().position(|s| s.name == section.as_str());
-        let mut vars = Vec::new();
+        let mut vars = Vec::with_capacity(usize::from(ds_ty.vlen()));
         for vs in ds.vars() {
             let v = btf.type_by_id(vs.type_id).map_err(btf_err)?;
             let name = v.name().map_err(btf_err)?;
@@ -98,14 +98,21 @@ pub(crate) enum ExternBtf {
 }
 
 /// The externs the BTF declares, by name.
-pub(crate) fn extern_info(btf: &Btf<'_>) -> Result<HashMap<String, ExternBtf>, ObjError> {
+pub(crate) fn extern_info(
+    btf: &Btf<'_>,
+    index: &BtfIndex<'_>,
+) -> Result<HashMap<String, ExternBtf>, ObjError> {
     let mut out = HashMap::new();
-    for t in btf.types() {
-        let Some(ds) = t.as_datasec() else { continue };
-        let sec = t.name().map_err(btf_err)?;
+    for &(id, name) in &index.datasecs {
+        let t = btf.type_by_id(id).map_err(btf_err)?;
+        let sec = match name {
+            Some(n) => n,
+            None => t.name().map_err(btf_err)?,
+        };
         if sec != ".kconfig" && sec != ".ksyms" {
             continue;
         }
+        let Some(ds) = t.as_datasec() else { continue };
         for vs in ds.vars() {
             let v = btf.type_by_id(vs.type_id).map_err(btf_err)?;
             let name = v.name().map_err(btf_err)?.to_owned();
@@ -141,11 +148,19 @@ pub(crate) fn fill_ext_info(
     let ext = BtfExt::parse(ext_bytes).map_err(|e| ObjError::Btf {
         what: format!(".BTF.ext: {e}"),
     })?;
+    // A section with one function (the usual program section) gets its vectors sized once;
+    // otherwise they grow as records are pushed.
+    let mut cands = Vec::new();
     for sec in ext.func_info() {
         let name = sec.sec_name(btf).map_err(btf_err)?;
+        candidates(funcs, name, &mut cands);
+        if let [only] = cands[..] {
+            funcs[only].func_info.reserve_exact(sec.len());
+        }
         for r in sec.records() {
-            let (f, insn) = locate(funcs, name, r.insn_off, "func_info")?;
-            f.func_info.push(FuncInfo {
+            let (f, insn) = locate(funcs, &cands, r.insn_off)
+                .ok_or_else(|| locate_err(name, r.insn_off, "func_info"))?;
+            funcs[f].func_info.push(FuncInfo {
                 insn,
                 type_id: r.type_id,
             });
@@ -153,9 +168,14 @@ pub(crate) fn fill_ext_info(
     }
     for sec in ext.line_info() {
         let name = sec.sec_name(btf).map_err(btf_err)?;
+        candidates(funcs, name, &mut cands);
+        if let [only] = cands[..] {
+            funcs[only].line_info.reserve_exact(sec.len());
+        }
         for r in sec.records() {
-            let (f, insn) = locate(funcs, name, r.insn_off, "line_info")?;
-            f.line_info.push(LineInfo {
+            let (f, insn) = locate(funcs, &cands, r.insn_off)
+                .ok_or_else(|| locate_err(name, r.insn_off, "line_info"))?;
+            funcs[f].line_info.push(LineInfo {
                 insn,
                 file_name_off: r.file_name_off,
                 line_off: r.line_off,
@@ -165,9 +185,14 @@ pub(crate) fn fill_ext_info(
     }
     for sec in ext.core_relos() {
         let name = sec.sec_name(btf).map_err(btf_err)?;
+        candidates(funcs, name, &mut cands);
+        if let [only] = cands[..] {
+            funcs[only].core_relos.reserve_exact(sec.len());
+        }
         for r in sec.records() {
-            let (f, insn) = locate(funcs, name, r.insn_off, "CO-RE relocation")?;
-            f.core_relos.push(CoreRelo {
+            let (f, insn) = locate(funcs, &cands, r.insn_off)
+                .ok_or_else(|| locate_err(name, r.insn_off, "CO-RE relocation"))?;
+            funcs[f].core_relos.push(CoreRelo {
                 insn,
                 type_id: r.type_id,
                 access_str_off: r.access_str_off,
@@ -183,35 +208,46 @@ pub(crate) fn fill_ext_info(
     Ok(())
 }
 
-/// The function of section `section` holding byte offset `off`, and the instruction index
-/// relative to it.
-fn locate<'f>(
-    funcs: &'f mut [ProgramSpec],
-    section: &str,
-    off: u32,
-    what: &str,
-) -> Result<(&'f mut ProgramSpec, u32), ObjError> {
-    let err = |w: String| ObjError::Section {
-        section: section.to_owned(),
-        what: w,
-    };
+/// Sets `out` to the indices of the functions of ELF section `section`, in order.
+fn candidates(funcs: &[ProgramSpec], section: &str, out: &mut Vec<usize>) {
+    out.clear();
+    out.extend(
+        funcs
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.section == section)
+            .map(|(i, _)| i),
+    );
+}
+
+/// The index of the function (among `cands`, the functions of one section) holding byte
+/// offset `off`, and the instruction index relative to it; `None` if `off` is not on an
+/// instruction boundary or in no function ([`locate_err`] says which).
+#[inline]
+fn locate(funcs: &[ProgramSpec], cands: &[usize], off: u32) -> Option<(usize, u32)> {
     if off % 8 != 0 {
-        return Err(err(format!(
-            "{what} record at byte {off:#x} is not on an instruction boundary"
-        )));
+        return None;
     }
     let idx = (off / 8) as usize;
-    let f = funcs
-        .iter_mut()
-        .find(|f| {
-            f.section == section
-                && (f.section_offset..f.section_offset + f.insns.len()).contains(&idx)
-        })
-        .ok_or_else(|| {
-            err(format!(
-                "{what} record at instruction {idx} is not inside any function"
-            ))
-        })?;
-    let rel = (idx - f.section_offset) as u32;
-    Ok((f, rel))
+    cands.iter().copied().find_map(|i| {
+        let f = &funcs[i];
+        let rel = idx.checked_sub(f.section_offset)?;
+        (rel < f.insns.len()).then_some((i, rel as u32))
+    })
+}
+
+#[cold]
+fn locate_err(section: &str, off: u32, what: &str) -> ObjError {
+    let what = if off % 8 != 0 {
+        format!("{what} record at byte {off:#x} is not on an instruction boundary")
+    } else {
+        format!(
+            "{what} record at instruction {} is not inside any function",
+            off / 8
+        )
+    };
+    ObjError::Section {
+        section: section.to_owned(),
+        what,
+    }
 }

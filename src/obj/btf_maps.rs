@@ -7,6 +7,7 @@
 
 use crate::btf::{Btf, TypeId, TypeView};
 
+use super::btf_index::BtfIndex;
 use super::elf::{Elf, R_BPF_64_64, STT_FUNC, Section};
 use super::error::ObjError;
 use super::maps::{InitSlot, MapKind, MapSpec, MapSymbol, Pinning};
@@ -22,12 +23,13 @@ pub(crate) fn fill_btf_maps(
     elf: &Elf<'_>,
     sec: &Section<'_>,
     btf: &Btf<'_>,
+    index: &BtfIndex<'_>,
     maps: &mut [MapSpec],
     syms: &[MapSymbol],
 ) -> Result<(), ObjError> {
-    let datasec = btf
-        .types()
-        .find(|t| t.as_datasec().is_some() && t.name().ok() == Some(".maps"))
+    let datasec = index
+        .datasec(".maps")
+        .and_then(|id| btf.type_by_id(id).ok())
         .and_then(|t| t.as_datasec())
         .ok_or_else(|| ObjError::Section {
             section: ".maps".into(),

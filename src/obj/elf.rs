@@ -105,8 +105,8 @@ impl<'a> Elf<'a> {
             sections.push(section(i, name, sh, endian, data)?);
         }
 
-        let mut symbols = Vec::new();
         let symtab = table.symbols(endian, data, object::elf::SHT_SYMTAB)?;
+        let mut symbols = Vec::with_capacity(symtab.len());
         for (i, sym) in symtab.iter().enumerate() {
             symbols.push(symbol(i, sym, &symtab, endian, sections.len())?);
         }
@@ -127,6 +127,7 @@ impl<'a> Elf<'a> {
             let Some((entries, _)) = sh.rel(endian, data)? else {
                 continue;
             };
+            rels[target].reserve_exact(entries.len());
             for r in entries {
                 let symbol = r.r_sym(endian) as usize;
                 if symbol >= symbols.len() {
@@ -240,31 +241,31 @@ pub(crate) fn decode_insns(bytes: &[u8], big_endian: bool) -> Option<Vec<Insn>> 
     if bytes.len() % 8 != 0 {
         return None;
     }
-    let insns = bytes
+    // One loop per byte order: no branch per instruction, and the little-endian loop is a
+    // plain field-by-field copy.
+    let chunks = bytes
         .chunks_exact(8)
-        .map(|c| {
-            let (regs, off, imm) = if big_endian {
-                // Big-endian bitfield order: dst in the high nibble.
-                (
-                    c[1].rotate_left(4),
-                    i16::from_be_bytes([c[2], c[3]]),
-                    i32::from_be_bytes([c[4], c[5], c[6], c[7]]),
-                )
-            } else {
-                (
-                    c[1],
-                    i16::from_le_bytes([c[2], c[3]]),
-                    i32::from_le_bytes([c[4], c[5], c[6], c[7]]),
-                )
-            };
-            Insn {
+        .map(|c| <[u8; 8]>::try_from(c).unwrap_or([0; 8]));
+    let insns = if big_endian {
+        chunks
+            .map(|c| Insn {
                 code: c[0],
-                regs,
-                off,
-                imm,
-            }
-        })
-        .collect();
+                // Big-endian bitfield order: dst in the high nibble.
+                regs: c[1].rotate_left(4),
+                off: i16::from_be_bytes([c[2], c[3]]),
+                imm: i32::from_be_bytes([c[4], c[5], c[6], c[7]]),
+            })
+            .collect()
+    } else {
+        chunks
+            .map(|c| Insn {
+                code: c[0],
+                regs: c[1],
+                off: i16::from_le_bytes([c[2], c[3]]),
+                imm: i32::from_le_bytes([c[4], c[5], c[6], c[7]]),
+            })
+            .collect()
+    };
     Some(insns)
 }
 

@@ -17,6 +17,7 @@
 //! ```
 
 mod btf_fixup;
+mod btf_index;
 mod btf_info;
 mod btf_maps;
 mod data;

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use crate::btf::Btf;
 
 use super::btf_fixup::fixup_btf;
+use super::btf_index::BtfIndex;
 use super::btf_info::{ExternBtf, extern_info, fill_data_variables, fill_ext_info};
 use super::btf_maps::fill_btf_maps;
 
@@ -82,19 +83,20 @@ pub(crate) fn parse(name: &str, bytes: &[u8]) -> Result<ObjectSpec, ObjError> {
         None => None,
     };
     let btf_ext = elf.section_by_name(".BTF.ext").map(|s| s.data.to_vec());
+    let btf_index = parsed_btf.as_ref().map(BtfIndex::new);
 
     // Maps: BTF-defined, legacy, then global data.
     let mut maps = Vec::new();
     let mut map_syms = Vec::new();
     if let Some(sec) = elf.section_by_name(".maps") {
         btf_map_placeholders(&elf, sec, &mut maps, &mut map_syms);
-        let btf = parsed_btf.as_ref().ok_or_else(|| {
-            section_err(
+        let (Some(btf), Some(index)) = (&parsed_btf, &btf_index) else {
+            return Err(section_err(
                 ".maps",
                 "BTF-defined maps need the object's BTF (compile with -g)",
-            )
-        })?;
-        fill_btf_maps(&elf, sec, btf, &mut maps, &map_syms)?;
+            ));
+        };
+        fill_btf_maps(&elf, sec, btf, index, &mut maps, &map_syms)?;
     }
     if let Some(sec) = elf.section_by_name("maps") {
         legacy_maps(&elf, sec, &mut maps, &mut map_syms)?;
@@ -125,12 +127,12 @@ pub(crate) fn parse(name: &str, bytes: &[u8]) -> Result<ObjectSpec, ObjError> {
         }
     }
 
-    if let Some(btf) = &parsed_btf {
-        fill_data_variables(&elf, btf, &mut maps)?;
+    if let (Some(btf), Some(index)) = (&parsed_btf, &btf_index) {
+        fill_data_variables(&elf, btf, index, &mut maps)?;
     }
-    let extern_btf = match &parsed_btf {
-        Some(btf) => extern_info(btf)?,
-        None => HashMap::new(),
+    let extern_btf = match (&parsed_btf, &btf_index) {
+        (Some(btf), Some(index)) => extern_info(btf, index)?,
+        _ => HashMap::new(),
     };
 
     let text = elf.section_by_name(".text").map(|s| s.index);
@@ -142,13 +144,13 @@ pub(crate) fn parse(name: &str, bytes: &[u8]) -> Result<ObjectSpec, ObjError> {
     };
     let externs = collect_externs(&elf, name, &mut maps, &mut targets, &extern_btf)?;
 
-    let btf = match (&parsed_btf, btf_bytes) {
-        (Some(parsed), Some(raw)) => {
+    let btf = match (&parsed_btf, &btf_index, btf_bytes) {
+        (Some(parsed), Some(index), Some(raw)) => {
             let kconfig_size = maps
                 .iter()
                 .find(|m| m.kind == MapKind::Kconfig)
                 .map_or(0, |m| m.value_size);
-            Some(fixup_btf(raw, parsed, &elf, &externs, kconfig_size)?)
+            Some(fixup_btf(raw, parsed, index, &elf, &externs, kconfig_size)?)
         }
         _ => None,
     };
@@ -323,7 +325,7 @@ fn functions(
     targets: &Targets,
     spec: &ObjectSpec,
 ) -> Result<Vec<ProgramSpec>, ObjError> {
-    let insns = elf.insns(sec)?;
+    let mut insns = elf.insns(sec)?;
     let relocs = classify(elf, sec, &insns, targets)?;
     let mut syms: Vec<&Symbol<'_>> = elf
         .symbols
@@ -345,6 +347,11 @@ fn functions(
     }
     syms.sort_by_key(|s| s.value);
     let mut out: Vec<ProgramSpec> = Vec::with_capacity(syms.len());
+    // `relocs` is sorted by instruction and the functions are visited in ascending,
+    // disjoint ranges: each function takes the next run of relocations. The first one that
+    // falls before a function (in no function) is kept for the error.
+    let mut relocs = relocs.into_iter();
+    let mut orphan = None;
     for (i, sym) in syms.iter().enumerate() {
         let sym_err = |what: String| ObjError::Symbol {
             symbol: sym.name.to_owned(),
@@ -378,20 +385,26 @@ fn functions(
                 return Err(sym_err(format!("overlaps function `{}`", prev.name)));
             }
         }
-        let relocations = relocs
-            .iter()
-            .filter(|r| (start..end).contains(&r.insn))
-            .map(|r| {
-                let mut r = r.clone();
+        let n = relocs.as_slice().partition_point(|r| r.insn < end);
+        let mut relocations = Vec::with_capacity(n);
+        for mut r in relocs.by_ref().take(n) {
+            if r.insn >= start {
                 r.insn -= start;
-                r
-            })
-            .collect();
+                relocations.push(r);
+            } else if orphan.is_none() {
+                orphan = Some(r);
+            }
+        }
+        let insns = if syms.len() == 1 && start == 0 && end == insns.len() {
+            std::mem::take(&mut insns)
+        } else {
+            insns[start..end].to_vec()
+        };
         out.push(ProgramSpec {
             name: sym.name.to_owned(),
             section: sec.name.to_owned(),
             section_offset: start,
-            insns: insns[start..end].to_vec(),
+            insns,
             relocations,
             func_info: Vec::new(),
             line_info: Vec::new(),
@@ -401,18 +414,13 @@ fn functions(
             global: sym.bind != STB_LOCAL,
         });
     }
-    for r in &relocs {
-        if !out
-            .iter()
-            .any(|p| (p.section_offset..p.section_offset + p.insns.len()).contains(&r.insn))
-        {
-            return Err(ObjError::Relocation {
-                section: sec.name.to_owned(),
-                insn: r.insn,
-                symbol: r.symbol.clone(),
-                what: "the instruction is not inside any function".into(),
-            });
-        }
+    if let Some(r) = orphan.or_else(|| relocs.next()) {
+        return Err(ObjError::Relocation {
+            section: sec.name.to_owned(),
+            insn: r.insn,
+            symbol: r.symbol,
+            what: "the instruction is not inside any function".into(),
+        });
     }
     Ok(out)
 }

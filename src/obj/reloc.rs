@@ -270,7 +270,7 @@ pub(crate) fn classify(
     insns: &[Insn],
     targets: &dyn SymbolTargets,
 ) -> Result<Vec<Relocation>, ObjError> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(elf.rels[sec.index].len());
     for rel in &elf.rels[sec.index] {
         out.push(classify_one(elf, sec, insns, targets, rel)?);
     }

@@ -4,6 +4,11 @@
 # Rebuilds every committed BPF object of the repository, reproducibly:
 #   tests/bpf/*.bpf.c      -> tests/bpf/*.bpf.o
 #   examples/*/*.bpf.c     -> examples/*/*.bpf.o (next to the source)
+#   benches/bpf/*.bpf.c    -> benches/bpf/*.bpf.o (the benchmark's objects, built with the
+#                             flags of ../shared/bench/bpf/build.sh against a vmlinux.h that
+#                             bpftool generates from the running kernel's BTF into a temporary
+#                             directory: never committed, so these objects are reproducible
+#                             on the same kernel only)
 #
 # Usage:
 #   tests/bpf/build.sh           rebuild the objects in place
@@ -42,6 +47,7 @@ done
 cd "$REPO"
 shopt -s nullglob
 sources=(tests/bpf/*.bpf.c examples/*/*.bpf.c)
+bench_sources=(benches/bpf/*.bpf.c)
 
 outdir=""
 if [ "$check" = 1 ]; then
@@ -70,6 +76,39 @@ for src in "${sources[@]}"; do
 		echo "built $obj"
 	fi
 done
+
+if [ "${#bench_sources[@]}" -ne 0 ]; then
+	BPFTOOL=${BPFTOOL:-bpftool}
+	VMLINUX_BTF=${VMLINUX_BTF:-/sys/kernel/btf/vmlinux}
+	command -v "$BPFTOOL" >/dev/null || {
+		echo "error: $BPFTOOL not found (needed for benches/bpf: vmlinux.h)" >&2
+		exit 1
+	}
+	hdr=$(mktemp -d)
+	trap 'rm -rf "$hdr" ${outdir:+"$outdir"}' EXIT
+	"$BPFTOOL" btf dump file "$VMLINUX_BTF" format c >"$hdr/vmlinux.h"
+	for src in "${bench_sources[@]}"; do
+		obj=${src%.c}.o
+		out=$obj
+		if [ "$check" = 1 ]; then
+			out=$outdir/$obj
+			mkdir -p "$(dirname "$out")"
+		fi
+		"$CLANG" -target bpf -O2 -g -D__TARGET_ARCH_x86 -Wall -Wno-unused-function \
+			-fdebug-prefix-map="$REPO"=. -ffile-prefix-map="$REPO"=. \
+			-I"$hdr" -I"$(dirname "$src")" \
+			-c "$src" -o "$out"
+		"$STRIP" --strip-debug "$out"
+		if [ "$check" = 1 ]; then
+			if ! cmp -s "$out" "$obj"; then
+				stale+=("$obj")
+			fi
+		else
+			echo "built $obj"
+		fi
+	done
+	sources+=("${bench_sources[@]}")
+fi
 
 if [ "$check" = 1 ]; then
 	if [ "${#stale[@]}" -ne 0 ]; then

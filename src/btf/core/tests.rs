@@ -1,0 +1,58 @@
+//! Crafted BTF that would make the comparisons explode: they must end, quickly, with an error
+//! or an answer.
+
+use super::{CoreError, Relocator};
+use crate::btf::{Btf, BtfBuilder, CoreReloKind, NewMember};
+use crate::obj::CoreRelo;
+
+/// A struct `s` of 64 members `m`, each of type `s` itself; a func proto `p` whose 64
+/// parameters are pointers to `p`; a struct `a` whose 64 anonymous members are `a`.
+/// Returns the BTF and the string offsets of `"0"` and `"0:0"`.
+fn explosive() -> (Vec<u8>, u32, u32, [u32; 3]) {
+    let mut b = BtfBuilder::new();
+    let zero = b.add_string("0");
+    let zero_zero = b.add_string("0:0");
+    let s = b.next_id();
+    let members: Vec<NewMember<'_>> = (0..64).map(|_| NewMember::new("m", s, 0)).collect();
+    assert_eq!(b.add_struct("s", 8, &members).expect("s"), s);
+    let p = b.next_id();
+    let ptr = p + 1;
+    let params: Vec<(&str, u32)> = (0..64).map(|_| ("x", ptr)).collect();
+    assert_eq!(b.add_func_proto(ptr, &params).expect("p"), p);
+    assert_eq!(b.add_ptr(p), ptr);
+    let td = b.add_typedef("p", ptr);
+    let a = b.next_id();
+    let anon: Vec<NewMember<'_>> = (0..64).map(|_| NewMember::new("", a, 0)).collect();
+    assert_eq!(b.add_struct("a", 8, &anon).expect("a"), a);
+    (b.encode(), zero, zero_zero, [s, td, a])
+}
+
+#[test]
+fn self_similar_types_end_with_an_error() {
+    let (bytes, zero, zero_zero, [s, td, a]) = explosive();
+    let btf = Btf::parse(&bytes).expect("parse");
+    let mut r = Relocator::new(&btf, &btf);
+    let relo = |type_id, access_str_off, kind| CoreRelo {
+        insn: 0,
+        type_id,
+        access_str_off,
+        kind,
+    };
+    let start = std::time::Instant::now();
+    for (i, rel) in [
+        relo(s, zero, CoreReloKind::TypeMatches),
+        relo(td, zero, CoreReloKind::TypeExists),
+        relo(td, zero, CoreReloKind::TypeMatches),
+        relo(a, zero_zero, CoreReloKind::FieldByteOffset),
+        relo(s, zero_zero, CoreReloKind::FieldByteOffset),
+    ]
+    .iter()
+    .enumerate()
+    {
+        match r.compute(i, rel) {
+            Ok(_) | Err(CoreError::Invalid { .. }) => {}
+            Err(e) => panic!("{i}: {e}"),
+        }
+    }
+    assert!(start.elapsed().as_secs() < 10, "took {:?}", start.elapsed());
+}
