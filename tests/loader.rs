@@ -561,3 +561,160 @@ fn tp_btf_program_gets_its_attach_btf_id_and_fires() {
     drop(link);
     assert!(obj.global::<u64>("exec_btf_seen").unwrap() >= 2);
 }
+
+/// The number of system calls this thread makes while `f` runs, counted by a perf event on
+/// the `raw_syscalls:sys_enter` tracepoint (includes the one that disables the counter).
+fn syscalls_during(f: impl FnOnce()) -> u64 {
+    use rawbpf::sys::mount::tracepoint_id;
+    use rawbpf::sys::perf_event::{
+        PERF_TYPE_TRACEPOINT, PerfEventAttr, attr_flags, perf_event_disable, perf_event_enable,
+        perf_event_open,
+    };
+    use std::io::Read;
+    use std::os::fd::AsFd;
+
+    let attr = PerfEventAttr {
+        type_: PERF_TYPE_TRACEPOINT,
+        config: tracepoint_id("raw_syscalls", "sys_enter").expect("sys_enter tracepoint id"),
+        flags: attr_flags::DISABLED,
+        ..Default::default()
+    };
+    let fd = perf_event_open(&attr, 0, -1, None, 0).expect("perf_event_open(sys_enter)");
+    perf_event_enable(fd.as_fd()).expect("enable");
+    f();
+    perf_event_disable(fd.as_fd()).expect("disable");
+    let mut count = [0u8; 8];
+    std::fs::File::from(fd)
+        .read_exact(&mut count)
+        .expect("read counter");
+    u64::from_ne_bytes(count)
+}
+
+#[test]
+fn globals_are_read_and_written_through_the_mmap() {
+    if !common::privileged() {
+        return;
+    }
+    let spec = spec("tests/bpf/mmap_globals.bpf.o");
+    let obj = Loader::new()
+        .load(&spec)
+        .unwrap_or_else(|e| panic!("{e}\n{:?}", e.verifier_log()));
+    let var = |section: &str, name: &str| {
+        let m = spec
+            .maps
+            .iter()
+            .find(|m| m.name.ends_with(section))
+            .unwrap();
+        m.variable(name).unwrap().offset as usize
+    };
+
+    // A program increments a .bss counter; reads through the mapping see every run.
+    let bss = obj.mmap(".bss").expect("mmap .bss");
+    assert!(bss.is_writable());
+    let counter_at = var(".bss", "bss_counter");
+    let read_counter = || {
+        let mut b = [0u8; 8];
+        bss.read(counter_at, &mut b).unwrap();
+        u64::from_ne_bytes(b)
+    };
+    assert_eq!(read_counter(), 0);
+    for i in 1..=5u64 {
+        assert_eq!(run_syscall(&obj, "bump"), 77 + 3);
+        assert_eq!(read_counter(), i);
+        assert_eq!(obj.global::<u64>("bss_counter").unwrap(), i);
+    }
+
+    // Reading a global costs no syscall; the lookup it replaced costs one per read (which
+    // also shows the counter counts).
+    let reads = 200;
+    let through_mmap = syscalls_during(|| {
+        for _ in 0..reads {
+            assert_eq!(obj.global::<u64>("bss_counter").unwrap(), 5);
+        }
+    });
+    assert!(
+        through_mmap <= 5,
+        "{through_mmap} syscalls for {reads} reads"
+    );
+    let bss_map = obj.map(".bss").unwrap();
+    let through_lookup = syscalls_during(|| {
+        for _ in 0..reads {
+            bss_map.get(&0u32.to_ne_bytes()).unwrap().unwrap();
+        }
+    });
+    assert!(through_lookup >= reads, "{through_lookup} syscalls");
+    eprintln!("syscalls for {reads} reads: {through_mmap} mmap, {through_lookup} lookup");
+
+    // Written through the mapping, seen by the program (.data -> .bss), both as a whole word
+    // and as bytes inside a word.
+    obj.set_global("data_input", &1234u64).unwrap();
+    obj.set_global("data_bytes", &[10u8, 20, 30, 40, 50])
+        .unwrap();
+    let data = obj.mmap(".data").unwrap();
+    let mut b = [0u8; 8];
+    data.read(var(".data", "data_input"), &mut b).unwrap();
+    assert_eq!(u64::from_ne_bytes(b), 1234);
+    data.write(var(".data", "data_bytes") + 4, &[60]).unwrap();
+    run_syscall(&obj, "bump");
+    assert_eq!(obj.global::<u64>("bss_seen_input").unwrap(), 1234);
+    assert_eq!(
+        obj.global::<u32>("bss_seen_bytes").unwrap(),
+        10 + 20 + 30 + 40 + 60
+    );
+    assert_eq!(read_counter(), 6);
+
+    // .rodata: mapped read-only, readable, never writable.
+    let ro = obj.mmap(".rodata").unwrap();
+    assert!(!ro.is_writable());
+    ro.read(var(".rodata", "ro_value"), &mut b).unwrap();
+    assert_eq!(u64::from_ne_bytes(b), 77);
+    assert_eq!(obj.global::<[u32; 3]>("ro_small").unwrap(), [1, 2, 3]);
+    assert_eq!(ro.write(0, &[1]).unwrap_err(), rawbpf::sys::Errno::EACCES);
+    let err = obj.set_global("ro_value", &1u64).unwrap_err();
+    assert!(
+        matches!(&err, LoadError::Global { what, .. } if what.contains("set it before load")),
+        "{err}"
+    );
+    assert_eq!(obj.global::<u64>("ro_value").unwrap(), 77);
+
+    // Out of bounds: errors, not panics.
+    let len = bss.len();
+    assert_eq!(len % 8, 0);
+    let erange = rawbpf::sys::Errno::from_raw(libc::ERANGE);
+    assert_eq!(bss.read(len, &mut [0u8; 1]).unwrap_err(), erange);
+    assert_eq!(bss.read(len - 4, &mut [0u8; 8]).unwrap_err(), erange);
+    assert_eq!(bss.read(usize::MAX, &mut [0u8; 2]).unwrap_err(), erange);
+    assert_eq!(bss.write(len - 1, &[0, 0]).unwrap_err(), erange);
+    assert_eq!(bss.write(usize::MAX, &[0]).unwrap_err(), erange);
+    assert_eq!(bss.read(len + 1, &mut []).unwrap_err(), erange);
+    bss.read(len, &mut []).unwrap();
+    assert_eq!(read_counter(), 6);
+
+    // A taken map loses the object's mapping: it can be frozen again.
+    let mut obj = obj;
+    let data_map = obj.take_map(".data").unwrap();
+    data_map.freeze().unwrap();
+    assert!(obj.mmap(".data").is_err());
+}
+
+#[test]
+fn globals_next_to_a_spin_lock_fall_back_to_lookup_and_update() {
+    if !common::privileged() {
+        return;
+    }
+    let obj = load("tests/bpf/mmap_globals.bpf.o", Loader::new());
+    // The kernel refuses to mmap a map whose value holds a spin lock.
+    let err = obj.mmap(".data.locked").unwrap_err();
+    assert!(
+        matches!(&err, LoadError::Global { what, .. } if what.contains("cannot be mmapped")),
+        "{err}"
+    );
+    assert_eq!(obj.global::<u64>("locked_value").unwrap(), 3);
+    run_syscall(&obj, "bump_locked");
+    assert_eq!(obj.global::<u64>("locked_value").unwrap(), 13);
+    obj.set_global("locked_value", &100u64).unwrap();
+    run_syscall(&obj, "bump_locked");
+    assert_eq!(obj.global::<u64>("locked_value").unwrap(), 110);
+    // The other data maps are still mapped.
+    assert!(obj.mmap(".bss").is_ok());
+}

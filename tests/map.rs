@@ -746,3 +746,118 @@ fn struct_ops_map_create() {
         (MapType::STRUCT_OPS, size, id)
     );
 }
+
+#[test]
+fn mmapable_array_through_the_mapping() {
+    if !common::privileged() {
+        return;
+    }
+    use rawbpf::map::MapMmap;
+    use rawbpf::sys::Errno;
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<MapMmap>();
+
+    // value_size 12: elements 16 bytes apart.
+    let map = create_with(
+        MapOptions::new(MapType::ARRAY, 4, 12, 3)
+            .name(&common::unique_name("mm"))
+            .flags(MapFlags::MMAPABLE),
+    );
+    let mem = map.mmap().unwrap();
+    assert!(mem.is_writable());
+    assert_eq!(mem.value_stride(), 16);
+    assert_eq!(mem.len(), 48);
+
+    // Written through the mapping, seen by a lookup; updated by syscall, seen in the mapping.
+    let v1: Vec<u8> = (1..=12).collect();
+    mem.write(16, &v1).unwrap();
+    assert_eq!(map.get(&1u32.to_ne_bytes()).unwrap().unwrap(), v1);
+    let v2: Vec<u8> = (100..112).collect();
+    map.update(&2u32.to_ne_bytes(), &v2, UpdateFlags::empty())
+        .unwrap();
+    assert_eq!(mem.read_vec(32, 12).unwrap(), v2);
+
+    // Partial-word writes keep the bytes around them.
+    mem.write(19, &[0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff])
+        .unwrap();
+    let mut want = v1.clone();
+    want[3..9].copy_from_slice(&[0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff]);
+    assert_eq!(map.get(&1u32.to_ne_bytes()).unwrap().unwrap(), want);
+    let mut one = [0u8; 1];
+    mem.read(24, &mut one).unwrap();
+    assert_eq!(one[0], 0xff);
+
+    // Out of bounds: errors, never panics; nothing written.
+    let erange = Errno::from_raw(libc::ERANGE);
+    assert_eq!(mem.read(48, &mut one).unwrap_err(), erange);
+    assert_eq!(mem.read(44, &mut [0u8; 5]).unwrap_err(), erange);
+    assert_eq!(mem.write(40, &[1u8; 9]).unwrap_err(), erange);
+    assert_eq!(mem.write(usize::MAX - 1, &[1u8; 4]).unwrap_err(), erange);
+    assert_eq!(mem.read_vec(0, 49).unwrap_err(), erange);
+    assert_eq!(mem.read_vec(32, 12).unwrap(), v2);
+
+    // Threads writing different bytes of one word never undo each other.
+    std::thread::scope(|s| {
+        for t in 0..4usize {
+            let mem = &mem;
+            s.spawn(move || {
+                for i in 0..=200u8 {
+                    mem.write(t, &[i]).unwrap();
+                }
+            });
+        }
+    });
+    assert_eq!(mem.read_vec(0, 4).unwrap(), [200; 4]);
+
+    // A writable mapping keeps the map from being frozen.
+    let err = map.freeze().unwrap_err();
+    assert_eq!(err.errno(), Some(Errno::EBUSY), "{err}");
+    drop(mem);
+    map.freeze().unwrap();
+    // Frozen: Map::mmap maps read-only; a writable mapping is refused by the kernel.
+    let ro = map.mmap().unwrap();
+    assert!(!ro.is_writable());
+    assert_eq!(ro.write(0, &[1]).unwrap_err(), Errno::EACCES);
+    assert_eq!(ro.read_vec(32, 12).unwrap(), v2);
+    let fd = rawbpf::sys::MapFd::from_fd(map.as_fd().try_clone_to_owned().unwrap()).unwrap();
+    assert_eq!(MapMmap::read_write(&fd).unwrap_err(), Errno::EPERM);
+    // The mapping keeps the map alive after every fd is closed.
+    drop(fd);
+    drop(map);
+    assert_eq!(ro.read_vec(16, 3).unwrap(), [1, 2, 3]);
+
+    // Only mmapable arrays can be mapped.
+    let plain = create(MapType::ARRAY, 4, 8, 2);
+    assert!(matches!(plain.mmap(), Err(Error::InvalidArgument(_))));
+    let hash = create(MapType::HASH, 4, 8, 2);
+    assert!(matches!(
+        hash.mmap_read_only(),
+        Err(Error::InvalidArgument(_))
+    ));
+    let fd = rawbpf::sys::MapFd::from_fd(plain.as_fd().try_clone_to_owned().unwrap()).unwrap();
+    assert_eq!(MapMmap::read_only(&fd).unwrap_err(), Errno::EINVAL);
+}
+
+#[test]
+fn rdonly_prog_array_is_mapped_read_only() {
+    if !common::privileged() {
+        return;
+    }
+    let map = create_with(
+        MapOptions::new(MapType::ARRAY, 4, 8, 1)
+            .name(&common::unique_name("mmro"))
+            .flags(MapFlags::MMAPABLE | MapFlags::RDONLY_PROG),
+    );
+    map.update(
+        &0u32.to_ne_bytes(),
+        &9u64.to_ne_bytes(),
+        UpdateFlags::empty(),
+    )
+    .unwrap();
+    let mem = map.mmap().unwrap();
+    assert!(!mem.is_writable());
+    assert_eq!(mem.read_vec(0, 8).unwrap(), 9u64.to_ne_bytes());
+    // A read-only mapping does not keep the map from being frozen.
+    map.freeze().unwrap();
+    assert_eq!(mem.read_vec(0, 8).unwrap(), 9u64.to_ne_bytes());
+}

@@ -1,9 +1,10 @@
 //! The running kernel's BTF: vmlinux and module BTF from `/sys/kernel/btf`, mmapped.
 //!
 //! The sysfs files are immutable for the life of the kernel (module BTF for the life of the
-//! module), so mapping them read-only is sound; their pages are the kernel's own memory and
-//! do not count towards this process's RSS.
-#![allow(unsafe_code)]
+//! module), so they are mapped read-only ([`crate::sys::mmap::map_sysfs_file`], which checks
+//! that a file is one of them: the `unsafe` lives in `sys`); their pages are the kernel's own
+//! memory and do not count towards this process's RSS. Files the kernel cannot mmap (only
+//! recent kernels map vmlinux BTF) are read instead.
 
 use super::{Btf, BtfError};
 use std::path::{Path, PathBuf};
@@ -14,34 +15,18 @@ pub const SYSFS_BTF: &str = "/sys/kernel/btf";
 
 static VMLINUX: Mutex<Option<Arc<Btf<'static>>>> = Mutex::new(None);
 
-/// Maps a `/sys/kernel/btf` file read-only.
-fn map_sysfs(path: &Path) -> Result<memmap2::Mmap, BtfError> {
-    let file = std::fs::File::open(path).map_err(|e| BtfError::io(path, &e))?;
-    // The kernel refuses shared mappings of its BTF (EACCES): map private and read-only.
-    // SAFETY: the file is a sysfs BTF blob, which the kernel never changes or truncates while
-    // it exists, so the mapping's contents stay valid and constant for its whole life.
-    unsafe {
-        memmap2::MmapOptions::new()
-            .populate()
-            .map_copy_read_only(&file)
-    }
-    .map_err(|e| BtfError::io(path, &e))
-}
-
 fn open_sysfs(path: &Path, base: Option<Arc<Btf<'static>>>) -> Result<Btf<'static>, BtfError> {
-    match map_sysfs(path) {
+    match crate::sys::mmap::map_sysfs_file(path) {
         Ok(map) => Btf::parse_mapped(map, base),
-        // Kernels before 6.10 cannot mmap the sysfs files: read them instead.
-        Err(BtfError::Io { errno: Some(e), .. })
-            if e == libc::EINVAL || e == libc::ENODEV || e == libc::EPERM || e == libc::EACCES =>
-        {
+        // Older kernels cannot mmap the sysfs files: read them instead. A missing file fails
+        // here with the read's error.
+        Err(_) => {
             let bytes = std::fs::read(path).map_err(|e| BtfError::io(path, &e))?;
             match base {
                 Some(b) => Btf::parse_split_owned(bytes, b),
                 None => Btf::parse_owned(bytes),
             }
         }
-        Err(e) => Err(e),
     }
 }
 

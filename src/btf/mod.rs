@@ -176,7 +176,8 @@ impl Kind {
 enum Storage<'a> {
     Borrowed(&'a [u8]),
     Owned(Vec<u8>),
-    Mapped(memmap2::Mmap),
+    /// A read-only mapping (of a `/sys/kernel/btf` file, made by [`kernel`]).
+    Mapped(Box<dyn std::ops::Deref<Target = [u8]> + Send + Sync>),
 }
 
 impl Storage<'_> {
@@ -184,7 +185,7 @@ impl Storage<'_> {
         match self {
             Storage::Borrowed(b) => b,
             Storage::Owned(v) => v,
-            Storage::Mapped(m) => m,
+            Storage::Mapped(m) => std::ops::Deref::deref(&**m),
         }
     }
 }

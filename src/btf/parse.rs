@@ -186,11 +186,12 @@ impl<'a> Btf<'a> {
         Btf::open(Storage::Owned(bytes), Some(base))
     }
 
+    /// Parses BTF in a read-only mapping the result keeps (immutable bytes: a sysfs BTF file).
     pub(crate) fn parse_mapped(
-        map: memmap2::Mmap,
+        map: impl std::ops::Deref<Target = [u8]> + Send + Sync + 'static,
         base: Option<Arc<Btf<'a>>>,
     ) -> Result<Btf<'a>, BtfError> {
-        Btf::open(Storage::Mapped(map), base)
+        Btf::open(Storage::Mapped(Box::new(map)), base)
     }
 
     fn open(data: Storage<'a>, base: Option<Arc<Btf<'a>>>) -> Result<Btf<'a>, BtfError> {

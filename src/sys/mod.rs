@@ -18,7 +18,7 @@
 //!
 //! Besides `bpf(2)`: [`perf_event`] (`perf_event_open(2)`, kprobe/uprobe PMUs), [`mount`]
 //! (bpffs, tracefs, tracepoint ids), [`tracefs`] (legacy probe events), [`caps`] (capget),
-//! [`cpus`] (possible CPUs).
+//! [`cpus`] (possible CPUs), [`mmap`] (mappings of mmapable array maps and sysfs BTF files).
 //!
 //! [`BorrowedFd`]: std::os::fd::BorrowedFd
 //! [`OwnedFd`]: std::os::fd::OwnedFd
@@ -36,6 +36,7 @@ mod fd;
 pub mod flags;
 pub mod info;
 mod insn;
+pub mod mmap;
 pub mod mount;
 pub mod perf_event;
 pub mod tracefs;
@@ -47,6 +48,7 @@ pub use fd::{FdKind, fd_kind};
 pub use flags::*;
 pub use info::{BtfInfo, LinkInfo, MapInfo, ProgInfo};
 pub use insn::Insn;
+pub use mmap::{MapMmap, ReadOnlyMapping, map_sysfs_file};
 pub use types::*;
 
 /// Calls `bpf(cmd, attr, size_of::<T>())`.

@@ -55,9 +55,10 @@ pub struct ProgLoadArgs<'a> {
     pub attach_btf_obj: Option<BorrowedFd<'a>>,
     /// The fds `BPF_PSEUDO_MAP_IDX`/kfunc instructions index into.
     ///
-    /// The kernel reads entries at the indices the instructions name; an index past the end
-    /// makes it read past the slice (a read of this process's memory, or `EFAULT`), never a
-    /// write. Set `fd_array_bounded` to let a 6.13+ kernel know the length.
+    /// The kernel reads the entries the instructions name without knowing the slice's length
+    /// (before 6.13, or without `fd_array_bounded`), so [`prog_load`] checks every index
+    /// against `fd_array.len()` first and fails with `EINVAL` if one is past the end (see
+    /// [`check_fd_array`]). Set `fd_array_bounded` to let a 6.13+ kernel know the length.
     pub fd_array: &'a [i32],
     /// Pass `fd_array.len()` as `fd_array_cnt` (kernel 6.13+; every fd in it is bound to
     /// the program).
@@ -103,16 +104,59 @@ fn count(len: usize, rec: u32) -> Result<u32, Errno> {
     u32::try_from(len / rec as usize).map_err(|_| Errno::E2BIG)
 }
 
+/// `BPF_JMP | BPF_CALL`.
+const JMP_CALL: u8 = 0x05 | 0x80;
+/// `BPF_LD | BPF_IMM | BPF_DW` (0 | 0 | 0x18).
+const LD_IMM64: u8 = 0x18;
+/// `src_reg` of a kfunc call (`off` > 0: index of the kfunc's module BTF fd in `fd_array`).
+const PSEUDO_KFUNC_CALL: u8 = 2;
+/// `src_reg` of an `ld_imm64` of a map by `fd_array` index.
+const PSEUDO_MAP_IDX: u8 = 5;
+/// `src_reg` of an `ld_imm64` of a map value address by `fd_array` index.
+const PSEUDO_MAP_IDX_VALUE: u8 = 6;
+
+/// Checks that every `fd_array` index the instructions name is below `fd_array_len`:
+/// `imm` of an `ld_imm64` with `src_reg` `BPF_PSEUDO_MAP_IDX`/`BPF_PSEUDO_MAP_IDX_VALUE`
+/// (where a negative `imm` would make the kernel read before the array), and a positive
+/// `off` of a kfunc call (`BPF_JMP | BPF_CALL`, `src_reg` `BPF_PSEUDO_KFUNC_CALL`; the kernel
+/// rejects a negative one itself).
+///
+/// Every instruction is checked, including the second halves of `ld_imm64` pairs, as the
+/// kernel's own scans do. [`prog_load`] calls this before the syscall.
+///
+/// # Errors
+/// `EINVAL` for the first instruction whose index is out of bounds.
+pub fn check_fd_array(insns: &[Insn], fd_array_len: usize) -> Result<(), Errno> {
+    for insn in insns {
+        let src = insn.regs >> 4;
+        let index = match (insn.code, src) {
+            (LD_IMM64, PSEUDO_MAP_IDX | PSEUDO_MAP_IDX_VALUE) => {
+                usize::try_from(insn.imm).map_err(|_| Errno::EINVAL)?
+            }
+            (JMP_CALL, PSEUDO_KFUNC_CALL) if insn.off > 0 => insn.off as usize,
+            _ => continue,
+        };
+        if index >= fd_array_len {
+            return Err(Errno::EINVAL);
+        }
+    }
+    Ok(())
+}
+
 /// `BPF_PROG_LOAD`: verifies and loads a program, returning its fd.
 ///
 /// The verifier log (if `args.log` is set) is in the caller's buffer, NUL-terminated;
 /// `args.log_true_size` is set on return either way. `ENOSPC` means the log did not fit.
 /// `EAGAIN` from the kernel is retried up to 5 times. `EINVAL` without a syscall for a name
-/// over 15 bytes, records not a multiple of their size, or both attach fds set.
+/// over 15 bytes, records not a multiple of their size, both attach fds set, or an
+/// instruction naming an `fd_array` index past `args.fd_array`'s end ([`check_fd_array`]).
 pub fn prog_load(args: &mut ProgLoadArgs<'_>) -> Result<OwnedFd, Errno> {
     if args.attach_prog.is_some() && args.attach_btf_obj.is_some() {
         return Err(Errno::EINVAL);
     }
+    // The kernel indexes `fd_array` without a bound (before 6.13 it has no length): never
+    // let it read past the slice.
+    check_fd_array(args.insns, args.fd_array.len())?;
     let mut flags = args.prog_flags;
     let (log_buf, log_size) = match args.log.as_deref_mut() {
         Some(b) => (ptr_mut(b), u32::try_from(b.len()).unwrap_or(u32::MAX)),
@@ -164,8 +208,9 @@ pub fn prog_load(args: &mut ProgLoadArgs<'_>) -> Result<OwnedFd, Errno> {
     for _ in 0..5 {
         let mut a = attr;
         // SAFETY: every input pointer comes from a slice or CStr borrowed for the call with
-        // its length/count in the attr (the fd_array caveat is documented on the field: reads
-        // only). The only output buffer is the log: `log_buf`/`log_size` come from one
+        // its length/count in the attr; `fd_array` has no count before 6.13, but
+        // `check_fd_array` made sure every index the instructions name is inside it (it is
+        // only read). The only output buffer is the log: `log_buf`/`log_size` come from one
         // exclusive slice and the kernel writes at most `log_size` bytes. Returns a new fd.
         result = unsafe { bpf_fd(BpfCmd::PROG_LOAD, &mut a) };
         args.log_true_size = a.log_true_size;
@@ -449,4 +494,77 @@ pub fn prog_stream_read_by_fd(
     // SAFETY: the kernel writes at most `stream_buf_len` bytes into the exclusive `buf`.
     let n = unsafe { bpf(BpfCmd::PROG_STREAM_READ_BY_FD, &mut attr) }?;
     Ok(n as usize)
+}
+
+#[cfg(test)]
+mod fd_array_tests {
+    use super::*;
+
+    fn insn(code: u8, src: u8, off: i16, imm: i32) -> Insn {
+        Insn {
+            code,
+            regs: (src << 4) | 1,
+            off,
+            imm,
+        }
+    }
+
+    /// `r1 = map_by_idx(idx)` (both halves), then `exit`.
+    fn map_idx_prog(src: u8, idx: i32) -> Vec<Insn> {
+        vec![
+            insn(LD_IMM64, src, 0, idx),
+            Insn::default(),
+            insn(0xb7, 0, 0, 0), // r0 = 0
+            insn(0x95, 0, 0, 0), // exit
+        ]
+    }
+
+    #[test]
+    fn indices_past_the_array_are_refused_before_the_syscall() {
+        for src in [PSEUDO_MAP_IDX, PSEUDO_MAP_IDX_VALUE] {
+            assert_eq!(check_fd_array(&map_idx_prog(src, 0), 1), Ok(()));
+            assert_eq!(check_fd_array(&map_idx_prog(src, 1), 2), Ok(()));
+            assert_eq!(check_fd_array(&map_idx_prog(src, 1), 1), Err(Errno::EINVAL));
+            assert_eq!(check_fd_array(&map_idx_prog(src, 0), 0), Err(Errno::EINVAL));
+            // A negative index would make the kernel read before the array.
+            assert_eq!(
+                check_fd_array(&map_idx_prog(src, -1), 8),
+                Err(Errno::EINVAL)
+            );
+        }
+        // Other ld_imm64 kinds (map by fd: src 1) do not index fd_array.
+        assert_eq!(check_fd_array(&map_idx_prog(1, 77), 0), Ok(()));
+
+        // kfunc calls: off > 0 indexes fd_array, off 0 is vmlinux, negative is refused by the
+        // kernel itself.
+        let kfunc = |off| {
+            [
+                insn(JMP_CALL, PSEUDO_KFUNC_CALL, off, 1234),
+                insn(0x95, 0, 0, 0),
+            ]
+        };
+        assert_eq!(check_fd_array(&kfunc(0), 0), Ok(()));
+        assert_eq!(check_fd_array(&kfunc(-3), 0), Ok(()));
+        assert_eq!(check_fd_array(&kfunc(2), 3), Ok(()));
+        assert_eq!(check_fd_array(&kfunc(3), 3), Err(Errno::EINVAL));
+        assert_eq!(check_fd_array(&kfunc(i16::MAX), 1), Err(Errno::EINVAL));
+        // A helper call (src 0) with an offset does not index fd_array.
+        assert_eq!(check_fd_array(&[insn(JMP_CALL, 0, 5, 1)], 0), Ok(()));
+
+        // prog_load refuses before any syscall, so this needs no privilege.
+        let fds = [-1i32; 2];
+        let insns = map_idx_prog(PSEUDO_MAP_IDX, 2);
+        let mut args = ProgLoadArgs {
+            prog_type: ProgType::SOCKET_FILTER,
+            insns: &insns,
+            license: c"GPL",
+            fd_array: &fds,
+            ..Default::default()
+        };
+        assert_eq!(prog_load(&mut args).unwrap_err(), Errno::EINVAL);
+        let insns = [insn(JMP_CALL, PSEUDO_KFUNC_CALL, 1, 1), insn(0x95, 0, 0, 0)];
+        args.insns = &insns;
+        args.fd_array = &[];
+        assert_eq!(prog_load(&mut args).unwrap_err(), Errno::EINVAL);
+    }
 }
