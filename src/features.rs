@@ -445,7 +445,9 @@ pub fn link_type(t: LinkType) -> Result<()> {
     }
 }
 
+mod locks;
 mod named;
+pub use locks::sleepable_spin_lock;
 pub use named::*;
 
 #[cfg(test)]

@@ -28,6 +28,7 @@ pub const ALL: &[(&str, Probe)] = &[
     ("uprobe_multi", uprobe_multi),
     ("arena", arena),
     ("prog_stream", prog_stream),
+    ("sleepable_spin_lock", super::sleepable_spin_lock),
 ];
 
 /// The probe called `name` in [`ALL`], run (or its cached answer); `None` for an unknown name.

@@ -309,3 +309,13 @@ fn cached_outcomes_give_back_the_error() {
     assert_eq!(o.result().unwrap_err().errno(), Some(Errno::ENOENT));
     assert!(Outcome::Available.result().is_ok());
 }
+
+#[test]
+fn sleepable_spin_lock_probe() {
+    if !root() {
+        return;
+    }
+    if let Err(e) = consistent("sleepable_spin_lock", sleepable_spin_lock) {
+        assert!(e.to_string().contains("spin"), "{e}");
+    }
+}
