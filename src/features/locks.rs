@@ -95,7 +95,8 @@ fn probe() -> Outcome {
     match sys::prog_load(&mut args) {
         Ok(_p) => Outcome::Available,
         Err(e) if e == Errno::EINVAL || e == Errno::EACCES => {
-            let log = String::from_utf8_lossy(&log);
+            let end = log.iter().position(|b| *b == 0).unwrap_or(log.len());
+            let log = String::from_utf8_lossy(&log[..end]);
             if log.contains("spin_lock") || log.contains("sleepable") {
                 Outcome::unsupported(
                     "bpf_spin_lock in sleepable programs",
