@@ -123,26 +123,6 @@ impl LinkInfo {
     }
 }
 
-/// Iterator over the ids of every link in the system (`BPF_LINK_GET_NEXT_ID`).
-#[derive(Debug)]
-pub struct LinkIds {
-    next: Option<u32>,
-}
-
-impl LinkIds {
-    pub(crate) fn new() -> Self {
-        LinkIds { next: Some(0) }
-    }
-}
-
-impl Iterator for LinkIds {
-    type Item = Result<u32>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        crate::map::next_id(
-            &mut self.next,
-            sys::link_get_next_id,
-            "BPF_LINK_GET_NEXT_ID",
-        )
-    }
-}
+/// Iterator over the ids of every link in the system (`BPF_LINK_GET_NEXT_ID`). Needs
+/// `CAP_SYS_ADMIN`.
+pub type LinkIds = crate::map::ObjectIds;

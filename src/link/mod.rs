@@ -176,7 +176,7 @@ impl Link {
 
     /// The ids of all links in the system (`BPF_LINK_GET_NEXT_ID`).
     pub fn ids() -> LinkIds {
-        LinkIds::new()
+        LinkIds::new(sys::link_get_next_id, "BPF_LINK_GET_NEXT_ID")
     }
 
     /// Gives the fd back (the link stays attached while it is open).

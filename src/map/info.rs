@@ -68,33 +68,42 @@ impl MapInfo {
     }
 }
 
-/// Iterator over the ids of every map in the system, in increasing order
-/// (`BPF_MAP_GET_NEXT_ID`). Needs `CAP_SYS_ADMIN`.
+/// Iterator over the ids of every object of one kind in the system, in increasing order
+/// (`BPF_{MAP,PROG,LINK}_GET_NEXT_ID`): [`MapIds`], [`ProgramIds`](crate::prog::ProgramIds),
+/// [`LinkIds`](crate::link::LinkIds). Needs `CAP_SYS_ADMIN`.
 #[derive(Debug)]
-pub struct MapIds {
+pub struct ObjectIds {
     next: Option<u32>,
+    get_next: fn(u32) -> std::result::Result<Option<u32>, Errno>,
+    call: &'static str,
 }
 
-impl MapIds {
-    pub(crate) fn new() -> Self {
-        MapIds { next: Some(0) }
+impl ObjectIds {
+    pub(crate) fn new(
+        get_next: fn(u32) -> std::result::Result<Option<u32>, Errno>,
+        call: &'static str,
+    ) -> Self {
+        ObjectIds {
+            next: Some(0),
+            get_next,
+            call,
+        }
     }
 }
 
-impl Iterator for MapIds {
+impl Iterator for ObjectIds {
     type Item = Result<u32>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        next_id(
-            &mut self.next,
-            crate::sys::map_get_next_id,
-            "BPF_MAP_GET_NEXT_ID",
-        )
+        next_id(&mut self.next, self.get_next, self.call)
     }
 }
 
+/// Iterator over the ids of every map in the system (`BPF_MAP_GET_NEXT_ID`).
+pub type MapIds = ObjectIds;
+
 /// One step of a `*_GET_NEXT_ID` walk; shared by maps, programs and links.
-pub(crate) fn next_id(
+fn next_id(
     state: &mut Option<u32>,
     f: fn(u32) -> std::result::Result<Option<u32>, Errno>,
     call: &'static str,

@@ -34,7 +34,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use batch::BatchCursor;
-pub use info::{MapIds, MapInfo};
+pub use info::{MapIds, MapInfo, ObjectIds};
 pub use ops::Keys;
 pub use options::MapOptions;
 pub use pod::Pod;
@@ -43,7 +43,6 @@ pub use typed_more::{BloomFilter, LpmKey, LpmTrie, MapOfMaps, ProgArray, Queue, 
 pub use types::{ANY, MapFlags, MapType, UpdateFlags};
 
 pub(crate) use glue::{capability_missing, path_cstring};
-pub(crate) use info::next_id;
 pub(crate) use options::object_name;
 pub(crate) use pod::Buf;
 
@@ -190,7 +189,7 @@ impl Map {
 
     /// The ids of all maps loaded in the system (`BPF_MAP_GET_NEXT_ID`).
     pub fn ids() -> MapIds {
-        MapIds::new()
+        MapIds::new(crate::sys::map_get_next_id, "BPF_MAP_GET_NEXT_ID")
     }
 
     /// The name given at creation (or read from the kernel).

@@ -105,25 +105,4 @@ impl ProgramInfo {
 
 /// Iterator over the ids of every program in the system (`BPF_PROG_GET_NEXT_ID`). Needs
 /// `CAP_SYS_ADMIN`.
-#[derive(Debug)]
-pub struct ProgramIds {
-    next: Option<u32>,
-}
-
-impl ProgramIds {
-    pub(crate) fn new() -> Self {
-        ProgramIds { next: Some(0) }
-    }
-}
-
-impl Iterator for ProgramIds {
-    type Item = Result<u32>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        crate::map::next_id(
-            &mut self.next,
-            sys::prog_get_next_id,
-            "BPF_PROG_GET_NEXT_ID",
-        )
-    }
-}
+pub type ProgramIds = crate::map::ObjectIds;
