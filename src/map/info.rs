@@ -1,4 +1,4 @@
-//! [`MapInfo`] (`BPF_OBJ_GET_INFO_BY_FD` on a map) and [`MapIds`] (`BPF_MAP_GET_NEXT_ID`).
+//! [`MapInfo`] (`BPF_OBJ_GET_INFO_BY_FD` on a map) and [`ObjectIds`], the `*_GET_NEXT_ID` walk.
 
 use std::os::fd::BorrowedFd;
 

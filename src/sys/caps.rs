@@ -1,5 +1,5 @@
-//! Effective capabilities of the calling thread, via `capget(2)`, so errors can say which
-//! capability an `EPERM` lacks.
+//! Effective capabilities of the calling thread: read with `capget(2)`, so errors can say which
+//! capability an `EPERM` lacks, and lowered with `capset(2)` (to test without them).
 
 /// `CAP_NET_ADMIN`: XDP, tc, netns and netfilter attachments.
 pub const CAP_NET_ADMIN: u32 = 12;
