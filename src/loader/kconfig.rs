@@ -221,6 +221,9 @@ fn parse_num(text: &str) -> Option<i128> {
 }
 
 fn fits(v: i128, size: u32, signed: bool) -> bool {
+    if !(1..=8).contains(&size) {
+        return false;
+    }
     let bits = size * 8;
     if signed {
         let max = (1i128 << (bits - 1)) - 1;
@@ -294,6 +297,17 @@ mod tests {
         )
         .unwrap();
         assert_eq!(b[0], b'm');
+        // An integer of an odd size (from the object's BTF) is an error, not a panic.
+        let mut b = [0u8; 16];
+        for (size, signed) in [(0, false), (0, true), (16, false), (16, true)] {
+            let e = encode(
+                "CONFIG_BASE",
+                c.get("CONFIG_BASE").unwrap(),
+                KconfigType::Int { size, signed },
+                &mut b,
+            );
+            assert!(e.is_err(), "size {size}");
+        }
         let mut b = [0u8; 8];
         encode(
             "CONFIG_BASE",
