@@ -3,9 +3,9 @@
 use std::os::fd::BorrowedFd;
 
 use super::LinkType;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::prog::AttachType;
-use crate::sys::{self, Errno};
+use crate::sys;
 
 /// What the kernel reports about a link (`struct bpf_link_info`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,15 +69,8 @@ pub enum LinkDetails {
 impl LinkInfo {
     /// Reads the info of the link behind `fd`.
     pub fn of_fd(fd: BorrowedFd<'_>) -> Result<LinkInfo> {
-        let raw = sys::link_info(fd).map_err(|e| {
-            let hint = (e == Errno::EINVAL).then_some("the fd is not a BPF link");
-            Error::Syscall {
-                call: "BPF_OBJ_GET_INFO_BY_FD",
-                errno: e,
-                context: None,
-                hint,
-            }
-        })?;
+        let raw = sys::link_info(fd)
+            .map_err(|e| crate::map::info_error(e, "the fd is not a BPF link"))?;
         let details = match raw.type_ {
             LinkType::XDP => LinkDetails::Xdp {
                 ifindex: raw.xdp().ifindex,

@@ -1,4 +1,5 @@
-//! Small helpers the handle layers share: capability checks for `EPERM`, bpffs paths.
+//! Small helpers the handle layers share: capability checks for `EPERM`, info errors, bpffs
+//! paths.
 
 use std::ffi::CString;
 use std::path::Path;
@@ -24,6 +25,17 @@ pub(crate) fn capability_missing(needed: &[&'static str]) -> Option<&'static str
         let substitutable = *cap != "CAP_SYS_ADMIN";
         !(has(cap) || (substitutable && has("CAP_SYS_ADMIN")))
     })
+}
+
+/// The error of `BPF_OBJ_GET_INFO_BY_FD`; `not_this_kind` is the hint for `EINVAL` (the fd is
+/// another kind of object).
+pub(crate) fn info_error(e: crate::sys::Errno, not_this_kind: &'static str) -> Error {
+    Error::Syscall {
+        call: "BPF_OBJ_GET_INFO_BY_FD",
+        errno: e,
+        context: None,
+        hint: (e == crate::sys::Errno::EINVAL).then_some(not_this_kind),
+    }
 }
 
 /// The number of possible CPUs.

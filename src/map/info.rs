@@ -41,15 +41,8 @@ pub struct MapInfo {
 impl MapInfo {
     /// Reads the info of the map behind `fd`.
     pub fn of_fd(fd: BorrowedFd<'_>) -> Result<MapInfo> {
-        let raw = crate::sys::map_info(fd).map_err(|e| {
-            let hint = (e == Errno::EINVAL).then_some("the fd is not a BPF map");
-            Error::Syscall {
-                call: "BPF_OBJ_GET_INFO_BY_FD",
-                errno: e,
-                context: None,
-                hint,
-            }
-        })?;
+        let raw = crate::sys::map_info(fd)
+            .map_err(|e| crate::map::info_error(e, "the fd is not a BPF map"))?;
         Ok(MapInfo {
             id: raw.id,
             map_type: raw.type_,

@@ -42,7 +42,7 @@ pub use typed::{Array, HashMap, PerCpuArray, PerCpuHashMap, PerCpuValues};
 pub use typed_more::{BloomFilter, LpmKey, LpmTrie, MapOfMaps, ProgArray, Queue, Stack};
 pub use types::{ANY, MapFlags, MapType, UpdateFlags};
 
-pub(crate) use glue::{capability_missing, path_cstring};
+pub(crate) use glue::{capability_missing, info_error, path_cstring};
 pub(crate) use options::object_name;
 pub(crate) use pod::Buf;
 

@@ -4,8 +4,8 @@ use std::os::fd::BorrowedFd;
 use std::time::Duration;
 
 use super::ProgramType;
-use crate::error::{Error, Result};
-use crate::sys::{self, Errno};
+use crate::error::Result;
+use crate::sys;
 
 /// What the kernel reports about a program (`struct bpf_prog_info`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,15 +57,7 @@ impl ProgramInfo {
 
     /// Reads the info of the program behind `fd`, with its map ids.
     pub fn of_fd(fd: BorrowedFd<'_>) -> Result<ProgramInfo> {
-        let err = |e: Errno| {
-            let hint = (e == Errno::EINVAL).then_some("the fd is not a BPF program");
-            Error::Syscall {
-                call: "BPF_OBJ_GET_INFO_BY_FD",
-                errno: e,
-                context: None,
-                hint,
-            }
-        };
+        let err = |e| crate::map::info_error(e, "the fd is not a BPF program");
         let first = sys::prog_info(fd).map_err(err)?;
         let mut map_ids = vec![0u32; first.nr_map_ids as usize];
         let raw = if map_ids.is_empty() {
