@@ -56,8 +56,8 @@ fn capget() -> Result<(CapHeader, [CapData; 2]), super::Errno> {
         pid: 0,
     };
     let mut data = [CapData::default(); 2];
-    // SAFETY: capget with a version-3 header writes exactly two `CapData` entries, which
-    // `data` provides; both pointers are valid and exclusive for the call.
+    // capget with a version-3 header writes exactly two `CapData` entries.
+    // SAFETY: `data` is those two entries; both pointers are valid and exclusive for the call.
     let r = unsafe {
         libc::syscall(
             libc::SYS_capget,
@@ -90,8 +90,8 @@ pub fn drop_effective_capabilities(caps: &[u32]) -> Result<(), super::Errno> {
             .ok_or(super::Errno::EINVAL)?;
         half.effective &= !(1 << (c % 32));
     }
-    // SAFETY: capset with a version-3 header reads exactly two `CapData` entries, which
-    // `data` provides; both pointers are valid for the call.
+    // capset with a version-3 header reads exactly two `CapData` entries.
+    // SAFETY: `data` is those two entries; both pointers are valid for the call.
     let r = unsafe { libc::syscall(libc::SYS_capset, &mut hdr as *mut CapHeader, data.as_ptr()) };
     if r < 0 {
         return Err(super::Errno::last());
