@@ -147,7 +147,7 @@ impl Link {
                 e if e == Errno::EINVAL => {
                     Some("the new program's type or attach type does not fit the link")
                 }
-                e if e == Errno::from_raw(libc::ENOLINK) => Some("the link is detached"),
+                e if e == Errno::ENOLINK => Some("the link is detached"),
                 _ => None,
             };
             Error::Syscall {
