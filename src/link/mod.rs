@@ -5,9 +5,10 @@
 //! removing the pin file lets it go). [`Link::update`] swaps the program atomically,
 //! [`Link::detach`] detaches without closing.
 //!
-//! Attach functions per hook family come in files of their own; here are the generic
-//! [`Link::create`] (`BPF_LINK_CREATE` without a per-type tail) and XDP
-//! ([`Program::attach_xdp`]).
+//! So far there are the generic [`Link::create`] (`BPF_LINK_CREATE` without a per-type tail,
+//! enough for targets that are an fd or an ifindex: cgroups, netns, sockmaps, XDP) and XDP
+//! ([`Program::attach_xdp`]); the other hook families (tc, kprobes, tracepoints, …) are to
+//! get a file each here, with the `BPF_LINK_CREATE` tails the sys layer already has.
 //!
 //! ```no_run
 //! use rawbpf::insn::{Insn, Reg};
