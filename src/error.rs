@@ -178,6 +178,7 @@ impl Error {
             Error::MissingCapability { .. } => Some(Errno::EPERM),
             Error::Io { source, .. } => source.raw_os_error().map(Errno::from_raw),
             Error::BtfHandle(e) => e.errno(),
+            Error::Load(e) => e.errno(),
             _ => None,
         }
     }
@@ -334,6 +335,8 @@ mod tests {
         })
         .unwrap_err();
         assert!(matches!(e, Error::Load(_)) && e.is_not_supported(), "{e:?}");
+        let e: Error = LoadError::map("m", Error::syscall("BPF_MAP_CREATE", Errno::E2BIG)).into();
+        assert_eq!(e.errno(), Some(Errno::E2BIG));
         let e: Error = crate::btf::BtfHandleError::Syscall {
             call: "BPF_BTF_GET_FD_BY_ID",
             errno: Errno::ENOENT,
