@@ -60,17 +60,27 @@ pub(crate) fn pin_error(call: &'static str, path: &Path, errno: Errno) -> Error 
 
 /// The error of `*_GET_FD_BY_ID`.
 pub(crate) fn by_id_error(call: &'static str, id: u32, errno: Errno) -> Error {
-    let context = Some(format!("id {id}"));
+    let hint = (errno == Errno::ENOENT).then_some("no object has that id (any more)");
+    sys_admin_error(call, errno, Some(format!("id {id}")), hint)
+}
+
+/// The error of a command that needs `CAP_SYS_ADMIN` (by-id opens, id walks): an `EPERM`
+/// without it says so; anything else is a plain syscall error with `hint`.
+pub(crate) fn sys_admin_error(
+    call: &'static str,
+    errno: Errno,
+    context: Option<String>,
+    hint: Option<&'static str>,
+) -> Error {
     if errno == Errno::EPERM {
-        if let Some(cap) = capability_missing(&["CAP_SYS_ADMIN"]) {
+        if let Some(capability) = capability_missing(&["CAP_SYS_ADMIN"]) {
             return Error::MissingCapability {
                 call,
-                capability: cap,
+                capability,
                 context,
             };
         }
     }
-    let hint = (errno == Errno::ENOENT).then_some("no object has that id (any more)");
     Error::Syscall {
         call,
         errno,

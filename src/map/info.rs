@@ -3,7 +3,7 @@
 use std::os::fd::BorrowedFd;
 
 use super::{MapFlags, MapType};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::sys::Errno;
 
 /// What the kernel reports about a map (`struct bpf_map_info`).
@@ -88,42 +88,17 @@ impl Iterator for ObjectIds {
     type Item = Result<u32>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        next_id(&mut self.next, self.get_next, self.call)
+        let start = self.next.take()?;
+        match (self.get_next)(start) {
+            Ok(Some(id)) => {
+                self.next = Some(id);
+                Some(Ok(id))
+            }
+            Ok(None) => None,
+            Err(e) => Some(Err(super::glue::sys_admin_error(self.call, e, None, None))),
+        }
     }
 }
 
 /// Iterator over the ids of every map in the system (`BPF_MAP_GET_NEXT_ID`).
 pub type MapIds = ObjectIds;
-
-/// One step of a `*_GET_NEXT_ID` walk; shared by maps, programs and links.
-fn next_id(
-    state: &mut Option<u32>,
-    f: fn(u32) -> std::result::Result<Option<u32>, Errno>,
-    call: &'static str,
-) -> Option<Result<u32>> {
-    let start = (*state)?;
-    match f(start) {
-        Ok(Some(id)) => {
-            *state = Some(id);
-            Some(Ok(id))
-        }
-        Ok(None) => {
-            *state = None;
-            None
-        }
-        Err(e) => {
-            *state = None;
-            if e == Errno::EPERM {
-                let capability =
-                    super::capability_missing(&["CAP_SYS_ADMIN"]).unwrap_or("CAP_SYS_ADMIN");
-                Some(Err(Error::MissingCapability {
-                    call,
-                    capability,
-                    context: None,
-                }))
-            } else {
-                Some(Err(Error::syscall(call, e)))
-            }
-        }
-    }
-}
