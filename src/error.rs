@@ -1,4 +1,5 @@
-//! The crate error type, [`Error`], shared by the runtime layers (programs, maps, links).
+//! The crate error type, [`Error`]: the runtime layers' own (programs, maps, links), and the
+//! one every other rawbpf error converts into.
 //!
 //! Every error says which call failed and why, in terms a user can act on:
 //! - a failed `bpf(2)` command is [`Error::Syscall`] with the command's name and its errno;
@@ -9,16 +10,31 @@
 //! - a verifier rejection is [`Error::Verifier`] and carries the whole log.
 //!
 //! "Absent" is not an error: a lookup of a missing key returns `Ok(None)`.
+//!
+//! The other layers have their own error types ([`BtfError`](crate::btf::BtfError),
+//! [`ObjError`](crate::obj::ObjError), [`LoadError`], …); each converts into [`Error`], so one
+//! function can `?` any rawbpf call:
+//!
+//! ```no_run
+//! fn run() -> rawbpf::Result<()> {
+//!     let spec = rawbpf::ObjectSpec::open("prog.bpf.o")?; // ObjError
+//!     let obj = rawbpf::Loader::new().load(&spec)?; // LoadError
+//!     let _counters = obj.map("counters")?;
+//!     Ok(())
+//! }
+//! ```
 
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::loader::LoadError;
 use crate::sys::Errno;
 
-/// Result alias of the runtime layers.
+/// Result alias with [`Error`] as the default error.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// An error of the runtime layers (programs, maps, links).
+/// An error of any rawbpf call: the runtime layers' own (programs, maps, links) and, wrapped,
+/// those of the pure layers and the loader.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -88,8 +104,34 @@ pub enum Error {
     /// An argument does not fit the object (wrong key size, too many values, …).
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
-    // Room for the pure layers' errors, wired in by the lead at merge time:
-    // `Btf(#[from] crate::btf::BtfError)` and `Object(#[from] crate::obj::ObjError)`.
+    /// BTF bytes that do not parse, or a BTF query that cannot be answered.
+    #[error(transparent)]
+    Btf(#[from] crate::btf::BtfError),
+    /// BTF the kernel rejected (with its log) or could not hand back.
+    #[error(transparent)]
+    BtfHandle(#[from] crate::btf::BtfHandleError),
+    /// An ELF object that could not be read, parsed or linked.
+    #[error(transparent)]
+    Object(#[from] crate::obj::ObjError),
+    /// Instruction bytes that do not decode.
+    #[error(transparent)]
+    Insn(#[from] crate::insn::InsnError),
+    /// A CO-RE relocation that cannot be computed or applied.
+    #[error(transparent)]
+    Core(#[from] crate::btf::core::CoreError),
+    /// Loading an object with a [`Loader`](crate::Loader) failed. (A [`LoadError::Kernel`]
+    /// converts to the [`Error`] it wraps, not to this variant.)
+    #[error(transparent)]
+    Load(Box<LoadError>),
+}
+
+impl From<LoadError> for Error {
+    fn from(e: LoadError) -> Self {
+        match e {
+            LoadError::Kernel(e) => e,
+            e => Error::Load(Box::new(e)),
+        }
+    }
 }
 
 fn ctx(context: &Option<String>) -> String {
@@ -135,6 +177,8 @@ impl Error {
             | Error::Verifier { errno, .. } => Some(*errno),
             Error::MissingCapability { .. } => Some(Errno::EPERM),
             Error::Io { source, .. } => source.raw_os_error().map(Errno::from_raw),
+            Error::BtfHandle(e) => e.errno(),
+            Error::Load(e) => e.errno(),
             _ => None,
         }
     }
@@ -147,7 +191,18 @@ impl Error {
             Error::Syscall { errno, .. } => {
                 *errno == Errno::ENOTSUPP || *errno == Errno::EOPNOTSUPP
             }
+            Error::Load(e) => e.is_not_supported(),
             _ => false,
+        }
+    }
+
+    /// The whole verifier log, when the error is a verifier rejection (directly or of a
+    /// program an object load failed on).
+    pub fn verifier_log(&self) -> Option<&VerifierLog> {
+        match self {
+            Error::Verifier { log, .. } => Some(log),
+            Error::Load(e) => e.verifier_log(),
+            _ => None,
         }
     }
 
@@ -249,6 +304,54 @@ mod tests {
             e.to_string(),
             "the verifier rejected program (p) (EACCES): R0 !read_ok"
         );
+    }
+
+    #[test]
+    fn every_layer_converts_with_question_mark() {
+        fn btf() -> Result<()> {
+            crate::btf::Btf::parse(&[0u8; 3])?;
+            Ok(())
+        }
+        fn obj() -> Result<()> {
+            crate::ObjectSpec::parse(b"not an ELF file")?;
+            Ok(())
+        }
+        fn insn() -> Result<()> {
+            crate::insn::decode(&[0u8; 7])?;
+            Ok(())
+        }
+        fn load(e: LoadError) -> Result<()> {
+            Err(e)?
+        }
+        assert!(matches!(btf(), Err(Error::Btf(_))));
+        assert!(matches!(obj(), Err(Error::Object(_))));
+        assert!(matches!(insn(), Err(Error::Insn(_))));
+        let kernel = LoadError::Kernel(Error::syscall("BPF_PROG_LOAD", Errno::ENOTSUPP));
+        let e = load(kernel).unwrap_err();
+        assert!(matches!(e, Error::Syscall { .. }), "{e:?}");
+        let e = load(LoadError::Unsupported {
+            feature: "struct_ops".into(),
+            hint: "h".into(),
+        })
+        .unwrap_err();
+        assert!(matches!(e, Error::Load(_)) && e.is_not_supported(), "{e:?}");
+        let e: Error = LoadError::map("m", Error::syscall("BPF_MAP_CREATE", Errno::E2BIG)).into();
+        assert_eq!(e.errno(), Some(Errno::E2BIG));
+        let e: Error = crate::btf::BtfHandleError::Syscall {
+            call: "BPF_BTF_GET_FD_BY_ID",
+            errno: Errno::ENOENT,
+        }
+        .into();
+        assert_eq!(e.errno(), Some(Errno::ENOENT));
+        let log = VerifierLog::new("R0 !read_ok\n".into());
+        let e: Error = LoadError::Kernel(Error::Verifier {
+            name: None,
+            errno: Errno::EACCES,
+            log: log.clone(),
+        })
+        .in_program("p", "xdp")
+        .into();
+        assert_eq!(e.verifier_log(), Some(&log));
     }
 
     #[test]

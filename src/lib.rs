@@ -17,6 +17,20 @@
 //! drop(link); // detaches
 //! # Ok(()) }
 //! ```
+//!
+//! # Layers
+//!
+//! - [`sys`]: the raw layer, the only one that talks to the kernel: one safe function per
+//!   `bpf(2)` command, the attr and info structs, perf events, tracefs, capabilities.
+//! - [`insn`], [`btf`], [`obj`]: pure and kernel-free: instructions (build, decode,
+//!   disassemble), BTF (parse, build, format values, CO-RE in [`btf::core`]), ELF objects.
+//!   ([`btf::BtfHandle`] and the kernel's own BTF are the exceptions, through [`sys`].)
+//! - [`map`], [`prog`], [`link`]: safe handles of kernel objects ([`Map`] with typed views,
+//!   [`Program`], [`Link`]).
+//! - [`loader`]: object to kernel: maps created, externs resolved, CO-RE applied, programs
+//!   loaded, as one [`Object`].
+//!
+//! Every layer's error converts into [`Error`], so `?` works across them (see [`error`]).
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 

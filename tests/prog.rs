@@ -271,54 +271,16 @@ fn test_run_unsupported_type_is_not_supported() {
     assert!(e.is_not_supported(), "{e:?}");
 }
 
-/// `struct __user_cap_header_struct` and `__user_cap_data_struct` (capability v3).
-#[repr(C)]
-struct CapHeader {
-    version: u32,
-    pid: i32,
-}
-#[repr(C)]
-#[derive(Clone, Copy, Default)]
-struct CapData {
-    effective: u32,
-    permitted: u32,
-    inheritable: u32,
-}
-
-/// Clears `caps` from the calling thread's effective set (capabilities are per thread).
-fn drop_effective(caps: &[u32]) {
-    let mut hdr = CapHeader {
-        version: 0x2008_0522,
-        pid: 0,
-    };
-    let mut data = [CapData::default(); 2];
-    // SAFETY: capget writes one header and two data structs, which these are.
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_capget,
-            &mut hdr as *mut CapHeader,
-            data.as_mut_ptr(),
-        )
-    };
-    assert_eq!(rc, 0, "capget: {}", std::io::Error::last_os_error());
-    for &c in caps {
-        data[(c / 32) as usize].effective &= !(1 << (c % 32));
-    }
-    // SAFETY: capset reads one header and two data structs, which these are.
-    let rc = unsafe { libc::syscall(libc::SYS_capset, &mut hdr as *mut CapHeader, data.as_ptr()) };
-    assert_eq!(rc, 0, "capset: {}", std::io::Error::last_os_error());
-}
-
 /// An EPERM that comes from a missing capability names the capability.
 #[test]
 fn missing_capability_is_named() {
     if !common::privileged() {
         return;
     }
-    use rawbpf::sys::caps::{CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN};
+    use rawbpf::sys::caps::{CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN, drop_effective_capabilities};
     // Without CAP_NET_ADMIN (and CAP_SYS_ADMIN), an XDP program cannot be loaded.
     std::thread::spawn(|| {
-        drop_effective(&[CAP_NET_ADMIN, CAP_SYS_ADMIN]);
+        drop_effective_capabilities(&[CAP_NET_ADMIN, CAP_SYS_ADMIN]).expect("capset");
         let e = Program::load(
             ProgramType::XDP,
             &[Insn::mov64_imm(Reg::R0, 2), Insn::exit()],
@@ -343,7 +305,7 @@ fn missing_capability_is_named() {
         )
         .expect("socket filter with CAP_BPF");
         // Without CAP_BPF too, not even a map.
-        drop_effective(&[CAP_BPF]);
+        drop_effective_capabilities(&[CAP_BPF]).expect("capset");
         let e = Map::create(&MapOptions::new(MapType::ARRAY, 4, 4, 1))
             .expect_err("map without CAP_BPF");
         assert!(

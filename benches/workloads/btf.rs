@@ -13,73 +13,60 @@ const TYPE_NAME: &str = "task_struct";
 const WARMUP: usize = 3;
 const ITERS: usize = 30;
 
-/// `btf_parse`: read the file, parse, look up.
-fn parse_once() -> u32 {
-    let path = vmlinux_btf_path();
-    let btf = Btf::from_file(&path).unwrap_or_else(|e| panic!("btf_parse: {e}"));
-    btf.id_by_name_kind(TYPE_NAME, Kind::Struct)
-        .expect("task_struct not found")
+/// `btf_parse`: read the file and parse it.
+fn parse() -> Btf<'static> {
+    Btf::from_file(vmlinux_btf_path()).unwrap_or_else(|e| panic!("btf_parse: {e}"))
 }
 
-/// `btf_vmlinux`: the running kernel's BTF (mmapped, uncached), look up.
-fn vmlinux_once() -> u32 {
-    let btf = Btf::from_kernel_uncached().unwrap_or_else(|e| panic!("btf_vmlinux: {e}"));
-    btf.id_by_name_kind(TYPE_NAME, Kind::Struct)
-        .expect("task_struct not found")
+/// `btf_vmlinux`: the running kernel's BTF (mmapped, uncached).
+fn vmlinux() -> Btf<'static> {
+    Btf::from_kernel_uncached().unwrap_or_else(|e| panic!("btf_vmlinux: {e}"))
 }
 
-fn timed(f: fn() -> u32, id: &mut u32) -> u64 {
-    let t = Instant::now();
-    *id = black_box(f());
-    ns_since(t)
+/// How a workload opens the BTF.
+type Open = fn() -> Btf<'static>;
+
+/// The workloads: name, how the BTF is opened, what the JSON says it measures.
+const WORKLOADS: [(&str, Open, &str); 2] = [
+    ("btf_parse", parse, "Btf::from_file + id_by_name_kind"),
+    (
+        "btf_vmlinux",
+        vmlinux,
+        "Btf::from_kernel_uncached + id_by_name_kind",
+    ),
+];
+
+/// The id of `task_struct`.
+fn look_up(btf: &Btf<'_>) -> u32 {
+    btf.id_by_name_kind(TYPE_NAME, Kind::Struct)
+        .expect("task_struct not found")
 }
 
 /// Runs the wanted workloads of this group.
 pub fn run(cli: &Cli) {
-    let mut id = 0;
-    if cli.wants("btf", "btf_parse") {
-        let s = sample(WARMUP, ITERS, || timed(parse_once, &mut id));
-        emit(
-            "btf_parse",
-            &s,
-            None,
-            json!({"api": "Btf::from_file + id_by_name_kind", "type_id": id}),
-        );
-    }
-    if cli.wants("btf", "btf_vmlinux") {
-        let s = sample(WARMUP, ITERS, || timed(vmlinux_once, &mut id));
-        emit(
-            "btf_vmlinux",
-            &s,
-            None,
-            json!({"api": "Btf::from_kernel_uncached + id_by_name_kind", "type_id": id}),
-        );
+    for (name, open, api) in WORKLOADS {
+        if cli.wants("btf", name) {
+            let mut id = 0;
+            let s = sample(WARMUP, ITERS, || {
+                let t = Instant::now();
+                id = black_box(look_up(&open()));
+                ns_since(t)
+            });
+            emit(name, &s, None, json!({"api": api, "type_id": id}));
+        }
     }
 }
 
 /// `workloads rss btf_parse|btf_vmlinux|baseline`: one parse + lookup in a fresh process,
 /// peak RSS read while the BTF is alive.
 pub fn rss(mode: &str) {
+    let Some(&(_, open, _)) = WORKLOADS.iter().find(|w| w.0 == mode) else {
+        return emit_rss("baseline", 0, json!({}));
+    };
     let t = Instant::now();
-    match mode {
-        "btf_parse" => {
-            let btf = Btf::from_file(vmlinux_btf_path()).expect("parse");
-            let id = btf
-                .id_by_name_kind(TYPE_NAME, Kind::Struct)
-                .expect("task_struct");
-            let ns = ns_since(t);
-            emit_rss(mode, ns, json!({"type_id": id}));
-            drop(black_box(btf));
-        }
-        "btf_vmlinux" => {
-            let btf = Btf::from_kernel_uncached().expect("parse");
-            let id = btf
-                .id_by_name_kind(TYPE_NAME, Kind::Struct)
-                .expect("task_struct");
-            let ns = ns_since(t);
-            emit_rss(mode, ns, json!({"type_id": id}));
-            drop(black_box(btf));
-        }
-        _ => emit_rss("baseline", 0, json!({})),
-    }
+    let btf = open();
+    let id = look_up(&btf);
+    let ns = ns_since(t);
+    emit_rss(mode, ns, json!({"type_id": id}));
+    drop(black_box(btf));
 }

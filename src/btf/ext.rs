@@ -4,7 +4,7 @@
 //! may be larger than the fields known here (forward compatible: extra bytes are skipped and
 //! available through [`ExtSection::raw_records`]).
 
-use super::parse::{MAGIC, rd32};
+use super::parse::{HeaderNames, check_preamble, rd32};
 use super::{Btf, BtfError, TypeId};
 use std::marker::PhantomData;
 
@@ -245,39 +245,16 @@ impl<'a> BtfExt<'a> {
     /// [`BtfError`] naming the offset: truncated header or subsection, bad magic, record size
     /// smaller than the format's or not a multiple of 4.
     pub fn parse(d: &'a [u8]) -> Result<BtfExt<'a>, BtfError> {
-        if d.len() < 24 {
-            return Err(BtfError::Truncated {
-                offset: 0,
-                what: "BTF.ext header",
-                need: 24,
-                have: d.len(),
-            });
-        }
-        let magic = u16::from_ne_bytes([d[0], d[1]]);
-        if magic != MAGIC {
-            return Err(BtfError::BadMagic { magic });
-        }
-        if d[2] != 1 {
-            return Err(BtfError::BadHeader {
-                offset: 2,
-                what: "unsupported BTF.ext version (expected 1)",
-            });
-        }
-        let hdr_len = rd32(d, 4) as usize;
-        if hdr_len < 24 {
-            return Err(BtfError::BadHeader {
-                offset: 4,
-                what: "BTF.ext hdr_len shorter than 24",
-            });
-        }
-        if hdr_len > d.len() {
-            return Err(BtfError::Truncated {
-                offset: 0,
-                what: "BTF.ext header (hdr_len)",
-                need: hdr_len,
-                have: d.len(),
-            });
-        }
+        let hdr_len = check_preamble(
+            d,
+            24,
+            &HeaderNames {
+                header: "BTF.ext header",
+                hdr_len: "BTF.ext header (hdr_len)",
+                version: "unsupported BTF.ext version (expected 1)",
+                short: "BTF.ext hdr_len shorter than 24",
+            },
+        )?;
         let func_info = info::<FuncInfo>(d, hdr_len, 8)?;
         let line_info = info::<LineInfo>(d, hdr_len, 16)?;
         let core_relo = if hdr_len >= 32 {
@@ -381,6 +358,7 @@ fn info<R: ExtRecord>(d: &[u8], hdr_len: usize, field: usize) -> Result<(&[u8], 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::btf::parse::MAGIC;
 
     fn w(v: &mut Vec<u8>, ws: &[u32]) {
         for x in ws {

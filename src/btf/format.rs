@@ -159,7 +159,6 @@ impl Dumper<'_, '_> {
         match t.view() {
             TypeView::Int(i) => self.int(
                 id,
-                i.byte_size(),
                 i.encoding().bits(),
                 i.bit_offset(),
                 i.bits(),
@@ -323,7 +322,6 @@ impl Dumper<'_, '_> {
     fn int(
         &mut self,
         id: TypeId,
-        size: u32,
         enc: u8,
         int_off: u32,
         bits: u32,
@@ -342,7 +340,6 @@ impl Dumper<'_, '_> {
             let _ = write!(self.out, "\"0x{v:x}\"");
             return Ok(());
         }
-        let _ = size;
         match enc {
             0 | 1 if !matches!(bits, 8 | 16 | 32 | 64) => self.bitfield(id, bits, 0, data),
             0 => {

@@ -23,7 +23,8 @@ fn fixture() -> Fixture {
         .add_enum("color", 4, false, &[("RED", 0), ("GREEN", 1)])
         .unwrap();
     let ptr = b.add_ptr(int);
-    let legacy = b.add_int_bits("u3", 4, IntEncoding::empty(), 0, 3);
+    // A legacy bitfield INT no member uses: it only takes an id (the others keep theirs).
+    b.add_int_bits("u3", 4, IntEncoding::empty(), 0, 3);
     let anon = b
         .add_union(
             "",
@@ -51,7 +52,6 @@ fn fixture() -> Fixture {
             ],
         )
         .unwrap();
-    let _ = legacy;
     Fixture {
         bytes: b.encode(),
         value,

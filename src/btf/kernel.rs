@@ -2,7 +2,7 @@
 //!
 //! The sysfs files are immutable for the life of the kernel (module BTF for the life of the
 //! module), so they are mapped read-only ([`crate::sys::mmap::map_sysfs_file`], which checks
-//! that a file is one of them: the `unsafe` lives in `sys`); their pages are the kernel's own
+//! that a file is one of them: the mapping itself lives in `sys`); their pages are the kernel's own
 //! memory and do not count towards this process's RSS. Files the kernel cannot mmap (only
 //! recent kernels map vmlinux BTF) are read instead.
 

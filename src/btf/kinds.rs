@@ -91,11 +91,7 @@ impl<'b> Composite<'b> {
     }
     /// The members in order.
     pub fn members(&self) -> Members<'b> {
-        Members {
-            t: self.0,
-            i: 0,
-            n: self.vlen(),
-        }
+        Records::new(self.0, |t, index| Member { t, index })
     }
     /// The member at `index` (CO-RE access specs index members), `None` past the end.
     pub fn member_at(&self, index: u16) -> Option<Member<'b>> {
@@ -107,33 +103,46 @@ impl<'b> Composite<'b> {
     }
 }
 
-/// Iterator over the members of a STRUCT or UNION.
+/// Iterator over the `vlen` records that follow a type: [`Members`], [`EnumValues`],
+/// [`Params`], [`VarSecinfos`].
 #[derive(Debug, Clone)]
-pub struct Members<'b> {
+pub struct Records<'b, R> {
     t: Type<'b>,
     i: u16,
     n: u16,
+    at: fn(Type<'b>, u16) -> R,
 }
 
-impl<'b> Iterator for Members<'b> {
-    type Item = Member<'b>;
-    fn next(&mut self) -> Option<Member<'b>> {
+impl<'b, R> Records<'b, R> {
+    fn new(t: Type<'b>, at: fn(Type<'b>, u16) -> R) -> Self {
+        Records {
+            t,
+            i: 0,
+            n: t.vlen(),
+            at,
+        }
+    }
+}
+
+impl<R> Iterator for Records<'_, R> {
+    type Item = R;
+    fn next(&mut self) -> Option<R> {
         if self.i >= self.n {
             return None;
         }
-        let m = Member {
-            t: self.t,
-            index: self.i,
-        };
+        let r = (self.at)(self.t, self.i);
         self.i += 1;
-        Some(m)
+        Some(r)
     }
     fn size_hint(&self) -> (usize, Option<usize>) {
         let n = (self.n - self.i) as usize;
         (n, Some(n))
     }
 }
-impl ExactSizeIterator for Members<'_> {}
+impl<R> ExactSizeIterator for Records<'_, R> {}
+
+/// Iterator over the members of a STRUCT or UNION.
+pub type Members<'b> = Records<'b, Member<'b>>;
 
 /// One member of a STRUCT or UNION.
 #[derive(Debug, Clone, Copy)]
@@ -159,10 +168,7 @@ impl<'b> Member<'b> {
     /// # Errors
     /// [`BtfError::StringOutOfRange`] or [`BtfError::BadString`].
     pub fn name(&self) -> Result<&'b str, BtfError> {
-        self.t
-            .btf
-            .string(self.name_off())
-            .map_err(|e| with_id(e, self.t.id))
+        record_name(self.t, self.name_off())
     }
     pub(crate) fn name_bytes(&self) -> &'b [u8] {
         self.t.btf.str_bytes(self.name_off()).unwrap_or(&[])
@@ -189,6 +195,11 @@ impl<'b> Member<'b> {
             0
         }
     }
+}
+
+/// The name at `name_off` of a record of `t`, an error naming `t` if it is out of range.
+fn record_name<'b>(t: Type<'b>, name_off: u32) -> Result<&'b str, BtfError> {
+    t.btf.string(name_off).map_err(|e| with_id(e, t.id))
 }
 
 pub(crate) fn with_id(e: BtfError, id: TypeId) -> BtfError {
@@ -221,36 +232,12 @@ impl<'b> Enum<'b> {
     }
     /// The enumerators in order.
     pub fn values(&self) -> EnumValues<'b> {
-        EnumValues {
-            t: self.0,
-            i: 0,
-            n: self.vlen(),
-        }
+        Records::new(self.0, |t, index| EnumValue { t, index })
     }
 }
 
 /// Iterator over the enumerators of an ENUM or ENUM64.
-#[derive(Debug, Clone)]
-pub struct EnumValues<'b> {
-    t: Type<'b>,
-    i: u16,
-    n: u16,
-}
-
-impl<'b> Iterator for EnumValues<'b> {
-    type Item = EnumValue<'b>;
-    fn next(&mut self) -> Option<EnumValue<'b>> {
-        if self.i >= self.n {
-            return None;
-        }
-        let v = EnumValue {
-            t: self.t,
-            index: self.i,
-        };
-        self.i += 1;
-        Some(v)
-    }
-}
+pub type EnumValues<'b> = Records<'b, EnumValue<'b>>;
 
 /// One enumerator.
 #[derive(Debug, Clone, Copy)]
@@ -273,10 +260,7 @@ impl<'b> EnumValue<'b> {
     /// # Errors
     /// [`BtfError::StringOutOfRange`] or [`BtfError::BadString`].
     pub fn name(&self) -> Result<&'b str, BtfError> {
-        self.t
-            .btf
-            .string(self.name_off())
-            .map_err(|e| with_id(e, self.t.id))
+        record_name(self.t, self.name_off())
     }
     pub(crate) fn name_bytes(&self) -> &'b [u8] {
         self.t.btf.str_bytes(self.name_off()).unwrap_or(&[])
@@ -340,11 +324,7 @@ impl<'b> FuncProto<'b> {
     }
     /// The parameters; a trailing one with type 0 and no name means `...`.
     pub fn params(&self) -> Params<'b> {
-        Params {
-            t: self.0,
-            i: 0,
-            n: self.vlen(),
-        }
+        Records::new(self.0, |t, index| Param { t, index })
     }
     /// The parameter at `index`, `None` past the end.
     pub fn param_at(&self, index: u16) -> Option<Param<'b>> {
@@ -359,27 +339,7 @@ impl<'b> FuncProto<'b> {
 }
 
 /// Iterator over the parameters of a FUNC_PROTO.
-#[derive(Debug, Clone)]
-pub struct Params<'b> {
-    t: Type<'b>,
-    i: u16,
-    n: u16,
-}
-
-impl<'b> Iterator for Params<'b> {
-    type Item = Param<'b>;
-    fn next(&mut self) -> Option<Param<'b>> {
-        if self.i >= self.n {
-            return None;
-        }
-        let p = Param {
-            t: self.t,
-            index: self.i,
-        };
-        self.i += 1;
-        Some(p)
-    }
-}
+pub type Params<'b> = Records<'b, Param<'b>>;
 
 /// One FUNC_PROTO parameter.
 #[derive(Debug, Clone, Copy)]
@@ -401,10 +361,7 @@ impl<'b> Param<'b> {
     /// # Errors
     /// [`BtfError::StringOutOfRange`] or [`BtfError::BadString`].
     pub fn name(&self) -> Result<&'b str, BtfError> {
-        self.t
-            .btf
-            .string(self.name_off())
-            .map_err(|e| with_id(e, self.t.id))
+        record_name(self.t, self.name_off())
     }
     /// The parameter's type.
     pub fn type_id(&self) -> TypeId {
@@ -448,37 +405,19 @@ impl<'b> Datasec<'b> {
     }
     /// The variables of the section.
     pub fn vars(&self) -> VarSecinfos<'b> {
-        VarSecinfos {
-            t: self.0,
-            i: 0,
-            n: self.vlen(),
-        }
+        Records::new(self.0, |t, i| {
+            let at = TYPE_LEN + i as usize * 12;
+            VarSecinfo {
+                type_id: rd32(t.rec, at),
+                offset: rd32(t.rec, at + 4),
+                size: rd32(t.rec, at + 8),
+            }
+        })
     }
 }
 
 /// Iterator over the variables of a DATASEC.
-#[derive(Debug, Clone)]
-pub struct VarSecinfos<'b> {
-    t: Type<'b>,
-    i: u16,
-    n: u16,
-}
-
-impl Iterator for VarSecinfos<'_> {
-    type Item = VarSecinfo;
-    fn next(&mut self) -> Option<VarSecinfo> {
-        if self.i >= self.n {
-            return None;
-        }
-        let at = TYPE_LEN + self.i as usize * 12;
-        self.i += 1;
-        Some(VarSecinfo {
-            type_id: rd32(self.t.rec, at),
-            offset: rd32(self.t.rec, at + 4),
-            size: rd32(self.t.rec, at + 8),
-        })
-    }
-}
+pub type VarSecinfos<'b> = Records<'b, VarSecinfo>;
 
 /// One variable of a DATASEC (`struct btf_var_secinfo`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -51,8 +51,8 @@ pub use format::{format_percpu_value, format_value, format_value_into};
 pub use handle::{BtfHandle, BtfHandleError, BtfHandleInfo};
 pub use kernel::{SYSFS_BTF, kernel_modules_with_btf};
 pub use kinds::{
-    EnumValue, EnumValues, FuncLinkage, IntEncoding, Member, Members, Param, Params, VarLinkage,
-    VarSecinfo, VarSecinfos,
+    EnumValue, EnumValues, FuncLinkage, IntEncoding, Member, Members, Param, Params, Records,
+    VarLinkage, VarSecinfo, VarSecinfos,
 };
 pub use lookup::Matches;
 pub use parse::Types;

@@ -73,12 +73,30 @@ struct Layout {
     strs_len: usize,
 }
 
-fn header(d: &[u8]) -> Result<Layout, BtfError> {
-    if d.len() < HEADER_LEN {
+/// The names a header check uses in its errors.
+pub(crate) struct HeaderNames {
+    /// The header (`"BTF header"`).
+    pub header: &'static str,
+    /// The header as long as `hdr_len` says (`"BTF header (hdr_len)"`).
+    pub hdr_len: &'static str,
+    /// A version other than 1.
+    pub version: &'static str,
+    /// A `hdr_len` below the minimum.
+    pub short: &'static str,
+}
+
+/// The checks `.BTF` and `.BTF.ext` headers share: at least `min_len` bytes, the magic,
+/// version 1, a `hdr_len` of at least `min_len` that fits in `d`. Returns `hdr_len`.
+pub(crate) fn check_preamble(
+    d: &[u8],
+    min_len: usize,
+    names: &HeaderNames,
+) -> Result<usize, BtfError> {
+    if d.len() < min_len {
         return Err(BtfError::Truncated {
             offset: 0,
-            what: "BTF header",
-            need: HEADER_LEN,
+            what: names.header,
+            need: min_len,
             have: d.len(),
         });
     }
@@ -89,24 +107,38 @@ fn header(d: &[u8]) -> Result<Layout, BtfError> {
     if d[2] != 1 {
         return Err(BtfError::BadHeader {
             offset: 2,
-            what: "unsupported version (expected 1)",
+            what: names.version,
         });
     }
     let hdr_len = rd32(d, 4) as usize;
-    if hdr_len < HEADER_LEN {
+    if hdr_len < min_len {
         return Err(BtfError::BadHeader {
             offset: 4,
-            what: "hdr_len shorter than struct btf_header",
+            what: names.short,
         });
     }
     if hdr_len > d.len() {
         return Err(BtfError::Truncated {
             offset: 0,
-            what: "BTF header (hdr_len)",
+            what: names.hdr_len,
             need: hdr_len,
             have: d.len(),
         });
     }
+    Ok(hdr_len)
+}
+
+fn header(d: &[u8]) -> Result<Layout, BtfError> {
+    let hdr_len = check_preamble(
+        d,
+        HEADER_LEN,
+        &HeaderNames {
+            header: "BTF header",
+            hdr_len: "BTF header (hdr_len)",
+            version: "unsupported version (expected 1)",
+            short: "hdr_len shorter than struct btf_header",
+        },
+    )?;
     if d[HEADER_LEN..hdr_len].iter().any(|&b| b != 0) {
         return Err(BtfError::BadHeader {
             offset: HEADER_LEN,

@@ -3,9 +3,9 @@
 use std::os::fd::BorrowedFd;
 
 use super::LinkType;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::prog::AttachType;
-use crate::sys::{self, Errno};
+use crate::sys;
 
 /// What the kernel reports about a link (`struct bpf_link_info`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,15 +69,8 @@ pub enum LinkDetails {
 impl LinkInfo {
     /// Reads the info of the link behind `fd`.
     pub fn of_fd(fd: BorrowedFd<'_>) -> Result<LinkInfo> {
-        let raw = sys::link_info(fd).map_err(|e| {
-            let hint = (e == Errno::EINVAL).then_some("the fd is not a BPF link");
-            Error::Syscall {
-                call: "BPF_OBJ_GET_INFO_BY_FD",
-                errno: e,
-                context: None,
-                hint,
-            }
-        })?;
+        let raw = sys::link_info(fd)
+            .map_err(|e| crate::map::info_error(e, "the fd is not a BPF link"))?;
         let details = match raw.type_ {
             LinkType::XDP => LinkDetails::Xdp {
                 ifindex: raw.xdp().ifindex,
@@ -123,26 +116,6 @@ impl LinkInfo {
     }
 }
 
-/// Iterator over the ids of every link in the system (`BPF_LINK_GET_NEXT_ID`).
-#[derive(Debug)]
-pub struct LinkIds {
-    next: Option<u32>,
-}
-
-impl LinkIds {
-    pub(crate) fn new() -> Self {
-        LinkIds { next: Some(0) }
-    }
-}
-
-impl Iterator for LinkIds {
-    type Item = Result<u32>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        crate::map::next_id(
-            &mut self.next,
-            sys::link_get_next_id,
-            "BPF_LINK_GET_NEXT_ID",
-        )
-    }
-}
+/// Iterator over the ids of every link in the system (`BPF_LINK_GET_NEXT_ID`). Needs
+/// `CAP_SYS_ADMIN`.
+pub type LinkIds = crate::map::ObjectIds;

@@ -5,9 +5,10 @@
 //! removing the pin file lets it go). [`Link::update`] swaps the program atomically,
 //! [`Link::detach`] detaches without closing.
 //!
-//! Attach functions per hook family come in files of their own; here are the generic
-//! [`Link::create`] (`BPF_LINK_CREATE` without a per-type tail) and XDP
-//! ([`Program::attach_xdp`]).
+//! So far there are the generic [`Link::create`] (`BPF_LINK_CREATE` without a per-type tail,
+//! enough for targets that are an fd or an ifindex: cgroups, netns, sockmaps, XDP) and XDP
+//! ([`Program::attach_xdp`]); the other hook families (tc, kprobes, tracepoints, …) are to
+//! get a file each here, with the `BPF_LINK_CREATE` tails the sys layer already has.
 //!
 //! ```no_run
 //! use rawbpf::insn::{Insn, Reg};
@@ -147,7 +148,7 @@ impl Link {
                 e if e == Errno::EINVAL => {
                     Some("the new program's type or attach type does not fit the link")
                 }
-                e if e == Errno::from_raw(libc::ENOLINK) => Some("the link is detached"),
+                e if e == Errno::ENOLINK => Some("the link is detached"),
                 _ => None,
             };
             Error::Syscall {
@@ -176,7 +177,7 @@ impl Link {
 
     /// The ids of all links in the system (`BPF_LINK_GET_NEXT_ID`).
     pub fn ids() -> LinkIds {
-        LinkIds::new()
+        LinkIds::new(sys::link_get_next_id, "BPF_LINK_GET_NEXT_ID")
     }
 
     /// Gives the fd back (the link stays attached while it is open).

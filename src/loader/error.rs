@@ -123,6 +123,16 @@ impl LoadError {
         }
     }
 
+    /// The errno behind the error, if a kernel call failed.
+    pub fn errno(&self) -> Option<crate::sys::Errno> {
+        match self {
+            LoadError::Kernel(e) | LoadError::Map { source: e, .. } => e.errno(),
+            LoadError::Program { source, .. } => source.errno(),
+            LoadError::BtfLoad(e) => e.errno(),
+            _ => None,
+        }
+    }
+
     /// The program the error is about, if it is about one.
     pub fn program(&self) -> Option<&str> {
         match self {

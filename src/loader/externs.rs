@@ -26,18 +26,11 @@ fn kconfig_type(obj: &Btf<'_>, name: &str, id: u32) -> Result<KconfigType, LoadE
         TypeView::Int(i) if i.byte_size() == 1 && i.encoding().contains(IntEncoding::CHAR) => {
             KconfigType::Char
         }
-        TypeView::Int(i) => KconfigType::Int {
-            size: i.byte_size(),
-            signed: i.is_signed(),
-        },
-        TypeView::Enum(e) | TypeView::Enum64(e) if t.name().ok() == Some("libbpf_tristate") => {
-            let _ = e;
+        TypeView::Int(i) => int_type(name, i.byte_size(), i.is_signed())?,
+        TypeView::Enum(_) | TypeView::Enum64(_) if t.name().ok() == Some("libbpf_tristate") => {
             KconfigType::Tristate
         }
-        TypeView::Enum(e) | TypeView::Enum64(e) => KconfigType::Int {
-            size: e.byte_size(),
-            signed: e.is_signed(),
-        },
+        TypeView::Enum(e) | TypeView::Enum64(e) => int_type(name, e.byte_size(), e.is_signed())?,
         TypeView::Array(a) => {
             let elem = obj
                 .skip_mods_and_typedefs(a.elem_type())
@@ -56,6 +49,19 @@ fn kconfig_type(obj: &Btf<'_>, name: &str, id: u32) -> Result<KconfigType, LoadE
             ));
         }
     })
+}
+
+/// An integer (or enum) extern: 1, 2, 4 or 8 bytes, as libbpf accepts.
+fn int_type(name: &str, size: u32, signed: bool) -> Result<KconfigType, LoadError> {
+    if !matches!(size, 1 | 2 | 4 | 8) {
+        return Err(ext_err(
+            name,
+            format!(
+                "a __kconfig integer must be 1, 2, 4 or 8 bytes, this one is {size}: declare it as an int, long or u64"
+            ),
+        ));
+    }
+    Ok(KconfigType::Int { size, signed })
 }
 
 /// The value of a `LINUX_*` special extern.

@@ -5,7 +5,7 @@ use std::fmt;
 
 /// What was wrong with compressed input.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InflateError(&'static str);
+pub(crate) struct InflateError(&'static str);
 
 impl fmt::Display for InflateError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -21,7 +21,7 @@ type Result<T> = std::result::Result<T, InflateError>;
 const MAX_OUTPUT: usize = 64 << 20;
 
 /// Decompresses a gzip member (header, DEFLATE data, CRC-32 and size trailer, both checked).
-pub fn gunzip(data: &[u8]) -> Result<Vec<u8>> {
+pub(crate) fn gunzip(data: &[u8]) -> Result<Vec<u8>> {
     const FHCRC: u8 = 2;
     const FEXTRA: u8 = 4;
     const FNAME: u8 = 8;
@@ -72,7 +72,7 @@ fn at(data: &[u8], i: usize) -> Result<&u8> {
 }
 
 /// Decompresses raw DEFLATE data; returns the output and how many input bytes it used.
-pub fn inflate(data: &[u8]) -> Result<(Vec<u8>, usize)> {
+pub(crate) fn inflate(data: &[u8]) -> Result<(Vec<u8>, usize)> {
     let mut bits = Bits {
         data,
         pos: 0,

@@ -5,14 +5,14 @@ use std::collections::HashMap;
 
 /// Kernel symbol addresses by name (the first address a name has; module symbols included).
 #[derive(Debug, Default, Clone)]
-pub struct Kallsyms {
+pub(crate) struct Kallsyms {
     by_name: HashMap<String, u64>,
 }
 
 impl Kallsyms {
     /// Reads `/proc/kallsyms`. Addresses read as zero without CAP_SYSLOG / with
     /// `kptr_restrict`, which this returns as an error so a caller can say why.
-    pub fn read() -> std::io::Result<Kallsyms> {
+    pub(crate) fn read() -> std::io::Result<Kallsyms> {
         let text = std::fs::read_to_string("/proc/kallsyms")?;
         let syms = Self::parse(&text);
         if !syms.by_name.is_empty() && syms.by_name.values().all(|&a| a == 0) {
@@ -25,7 +25,7 @@ impl Kallsyms {
     }
 
     /// Parses `ADDR TYPE NAME [\[MODULE\]]` lines.
-    pub fn parse(text: &str) -> Kallsyms {
+    pub(crate) fn parse(text: &str) -> Kallsyms {
         let mut by_name = HashMap::new();
         for line in text.lines() {
             let mut f = line.split_ascii_whitespace();
@@ -41,7 +41,7 @@ impl Kallsyms {
     }
 
     /// The address of `name`.
-    pub fn address(&self, name: &str) -> Option<u64> {
+    pub(crate) fn address(&self, name: &str) -> Option<u64> {
         self.by_name.get(name).copied()
     }
 }

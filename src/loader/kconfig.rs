@@ -12,7 +12,7 @@ use super::inflate::gunzip;
 
 /// One `CONFIG_*` value as the config file spells it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ConfigValue {
+pub(crate) enum ConfigValue {
     /// `y`, `m` or `n` (a `# CONFIG_X is not set` line is `n`).
     Tristate(u8),
     /// A quoted string, unescaped.
@@ -23,7 +23,7 @@ pub enum ConfigValue {
 
 /// How an extern variable is typed in the object, which decides how its value is encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KconfigType {
+pub(crate) enum KconfigType {
     /// `bool`: `y` is 1, `n` is 0; `m` is an error.
     Bool,
     /// `char`: the letter `y`, `m` or `n`.
@@ -46,7 +46,7 @@ pub enum KconfigType {
 
 /// Why a value could not be given to an extern.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KconfigError {
+pub(crate) struct KconfigError {
     /// The extern's name.
     pub name: String,
     /// What is wrong.
@@ -63,14 +63,14 @@ impl std::error::Error for KconfigError {}
 
 /// The parsed kernel configuration.
 #[derive(Debug, Clone, Default)]
-pub struct KernelConfig {
+pub(crate) struct KernelConfig {
     values: HashMap<String, ConfigValue>,
 }
 
 impl KernelConfig {
     /// Reads the running kernel's configuration; `None` when neither `/proc/config.gz` nor
     /// `/boot/config-$(uname -r)` can be read (then only weak `CONFIG_*` externs can resolve).
-    pub fn from_running_kernel() -> Option<KernelConfig> {
+    pub(crate) fn from_running_kernel() -> Option<KernelConfig> {
         if let Some(text) = std::fs::read("/proc/config.gz")
             .ok()
             .and_then(|gz| gunzip(&gz).ok())
@@ -87,7 +87,7 @@ impl KernelConfig {
     }
 
     /// Parses config text (`CONFIG_X=y`, `CONFIG_S="str"`, `# CONFIG_Y is not set`).
-    pub fn parse(text: &str) -> KernelConfig {
+    pub(crate) fn parse(text: &str) -> KernelConfig {
         let mut values = HashMap::new();
         for line in text.lines() {
             let line = line.trim();
@@ -119,7 +119,7 @@ impl KernelConfig {
     }
 
     /// The value of `CONFIG_*` `name`.
-    pub fn get(&self, name: &str) -> Option<&ConfigValue> {
+    pub(crate) fn get(&self, name: &str) -> Option<&ConfigValue> {
         self.values.get(name)
     }
 }
@@ -157,7 +157,7 @@ pub fn running_kernel_version() -> Option<u32> {
 
 /// Encodes `value` for an extern `name` of type `ty` into `out` (the extern's bytes in the
 /// `.kconfig` map, zeroed by the caller).
-pub fn encode(
+pub(crate) fn encode(
     name: &str,
     value: &ConfigValue,
     ty: KconfigType,
@@ -221,6 +221,9 @@ fn parse_num(text: &str) -> Option<i128> {
 }
 
 fn fits(v: i128, size: u32, signed: bool) -> bool {
+    if !(1..=8).contains(&size) {
+        return false;
+    }
     let bits = size * 8;
     if signed {
         let max = (1i128 << (bits - 1)) - 1;
@@ -294,6 +297,17 @@ mod tests {
         )
         .unwrap();
         assert_eq!(b[0], b'm');
+        // An integer of an odd size (from the object's BTF) is an error, not a panic.
+        let mut b = [0u8; 16];
+        for (size, signed) in [(0, false), (0, true), (16, false), (16, true)] {
+            let e = encode(
+                "CONFIG_BASE",
+                c.get("CONFIG_BASE").unwrap(),
+                KconfigType::Int { size, signed },
+                &mut b,
+            );
+            assert!(e.is_err(), "size {size}");
+        }
         let mut b = [0u8; 8];
         encode(
             "CONFIG_BASE",

@@ -24,7 +24,7 @@ pub(crate) struct PinGuard {
 
 impl PinGuard {
     /// The load succeeded: the pins stay.
-    pub fn keep(mut self) -> Vec<PathBuf> {
+    pub(crate) fn keep(mut self) -> Vec<PathBuf> {
         self.keep = true;
         std::mem::take(&mut self.paths)
     }

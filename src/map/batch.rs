@@ -45,12 +45,15 @@ impl BatchCursor {
     }
 }
 
-/// Which lookup batch command.
-#[derive(Clone, Copy)]
-enum Lookup {
-    Plain,
-    AndDelete,
-}
+/// `sys::map_lookup_batch` or `sys::map_lookup_and_delete_batch`.
+type LookupBatchFn = fn(
+    &sys::MapFd,
+    Option<&[u8]>,
+    &mut [u8],
+    &mut [u8],
+    &mut [u8],
+    UpdateFlags,
+) -> std::result::Result<u32, BatchError>;
 
 impl Map {
     fn batch_count(&self, keys: usize, values: usize) -> Result<u32> {
@@ -79,7 +82,13 @@ impl Map {
         keys: &mut [u8],
         values: &mut [u8],
     ) -> Result<usize> {
-        self.lookup_batch_impl(Lookup::Plain, cursor, keys, values, UpdateFlags::empty())
+        self.lookup_batch_impl(
+            "BPF_MAP_LOOKUP_BATCH",
+            sys::map_lookup_batch,
+            cursor,
+            keys,
+            values,
+        )
     }
 
     /// `BPF_MAP_LOOKUP_AND_DELETE_BATCH`: as [`lookup_batch`](Map::lookup_batch), and removes
@@ -91,56 +100,36 @@ impl Map {
         values: &mut [u8],
     ) -> Result<usize> {
         self.lookup_batch_impl(
-            Lookup::AndDelete,
+            "BPF_MAP_LOOKUP_AND_DELETE_BATCH",
+            sys::map_lookup_and_delete_batch,
             cursor,
             keys,
             values,
-            UpdateFlags::empty(),
         )
     }
 
     fn lookup_batch_impl(
         &self,
-        which: Lookup,
+        call: &'static str,
+        lookup: LookupBatchFn,
         cursor: &mut BatchCursor,
         keys: &mut [u8],
         values: &mut [u8],
-        elem_flags: UpdateFlags,
     ) -> Result<usize> {
         if cursor.done {
             return Ok(0);
         }
-        let count = self.batch_count(keys.len(), values.len())?;
-        let _ = count;
-        let in_batch = if cursor.started {
-            Some(&cursor.token[..])
-        } else {
-            None
-        };
-        let (call, res) = match which {
-            Lookup::Plain => (
-                "BPF_MAP_LOOKUP_BATCH",
-                sys::map_lookup_batch(
-                    self.sys_fd(),
-                    in_batch,
-                    &mut cursor.next,
-                    keys,
-                    values,
-                    elem_flags,
-                ),
-            ),
-            Lookup::AndDelete => (
-                "BPF_MAP_LOOKUP_AND_DELETE_BATCH",
-                sys::map_lookup_and_delete_batch(
-                    self.sys_fd(),
-                    in_batch,
-                    &mut cursor.next,
-                    keys,
-                    values,
-                    elem_flags,
-                ),
-            ),
-        };
+        // Checks that the buffers hold whole, equally many keys and values.
+        self.batch_count(keys.len(), values.len())?;
+        let in_batch = cursor.started.then_some(&cursor.token[..]);
+        let res = lookup(
+            self.sys_fd(),
+            in_batch,
+            &mut cursor.next,
+            keys,
+            values,
+            UpdateFlags::empty(),
+        );
         match res {
             Ok(n) => {
                 std::mem::swap(&mut cursor.token, &mut cursor.next);

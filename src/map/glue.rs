@@ -1,10 +1,11 @@
-//! Small helpers the handle layers share: capability checks for `EPERM`, bpffs paths.
+//! Small helpers the handle layers share: capability checks for `EPERM`, the errors of the
+//! pin, by-id and info commands, bpffs paths.
 
 use std::ffi::CString;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::sys::caps;
+use crate::sys::{Errno, caps};
 
 /// The capabilities the handle layers ask about, by name.
 const CAPS: [(&str, u32); 4] = [
@@ -24,6 +25,68 @@ pub(crate) fn capability_missing(needed: &[&'static str]) -> Option<&'static str
         let substitutable = *cap != "CAP_SYS_ADMIN";
         !(has(cap) || (substitutable && has("CAP_SYS_ADMIN")))
     })
+}
+
+/// The error of `BPF_OBJ_GET_INFO_BY_FD`; `not_this_kind` is the hint for `EINVAL` (the fd is
+/// another kind of object).
+pub(crate) fn info_error(e: Errno, not_this_kind: &'static str) -> Error {
+    Error::Syscall {
+        call: "BPF_OBJ_GET_INFO_BY_FD",
+        errno: e,
+        context: None,
+        hint: (e == Errno::EINVAL).then_some(not_this_kind),
+    }
+}
+
+/// The error of `OBJ_PIN`/`OBJ_GET`, with the path and a hint for the common causes.
+pub(crate) fn pin_error(call: &'static str, path: &Path, errno: Errno) -> Error {
+    let hint = match errno {
+        e if e == Errno::EPERM || e == Errno::EINVAL => {
+            Some("the path must be inside a bpffs mount (mount -t bpf bpf /sys/fs/bpf)")
+        }
+        e if e == Errno::EEXIST => Some("something is already pinned at that path"),
+        e if e == Errno::ENOENT => {
+            Some("nothing is pinned at that path, or its directory is missing")
+        }
+        _ => None,
+    };
+    Error::Syscall {
+        call,
+        errno,
+        context: Some(format!("path {}", path.display())),
+        hint,
+    }
+}
+
+/// The error of `*_GET_FD_BY_ID`.
+pub(crate) fn by_id_error(call: &'static str, id: u32, errno: Errno) -> Error {
+    let hint = (errno == Errno::ENOENT).then_some("no object has that id (any more)");
+    sys_admin_error(call, errno, Some(format!("id {id}")), hint)
+}
+
+/// The error of a command that needs `CAP_SYS_ADMIN` (by-id opens, id walks): an `EPERM`
+/// without it says so; anything else is a plain syscall error with `hint`.
+pub(crate) fn sys_admin_error(
+    call: &'static str,
+    errno: Errno,
+    context: Option<String>,
+    hint: Option<&'static str>,
+) -> Error {
+    if errno == Errno::EPERM {
+        if let Some(capability) = capability_missing(&["CAP_SYS_ADMIN"]) {
+            return Error::MissingCapability {
+                call,
+                capability,
+                context,
+            };
+        }
+    }
+    Error::Syscall {
+        call,
+        errno,
+        context,
+        hint,
+    }
 }
 
 /// The number of possible CPUs.

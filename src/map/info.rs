@@ -1,9 +1,9 @@
-//! [`MapInfo`] (`BPF_OBJ_GET_INFO_BY_FD` on a map) and [`MapIds`] (`BPF_MAP_GET_NEXT_ID`).
+//! [`MapInfo`] (`BPF_OBJ_GET_INFO_BY_FD` on a map) and [`ObjectIds`], the `*_GET_NEXT_ID` walk.
 
 use std::os::fd::BorrowedFd;
 
 use super::{MapFlags, MapType};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::sys::Errno;
 
 /// What the kernel reports about a map (`struct bpf_map_info`).
@@ -41,15 +41,8 @@ pub struct MapInfo {
 impl MapInfo {
     /// Reads the info of the map behind `fd`.
     pub fn of_fd(fd: BorrowedFd<'_>) -> Result<MapInfo> {
-        let raw = crate::sys::map_info(fd).map_err(|e| {
-            let hint = (e == Errno::EINVAL).then_some("the fd is not a BPF map");
-            Error::Syscall {
-                call: "BPF_OBJ_GET_INFO_BY_FD",
-                errno: e,
-                context: None,
-                hint,
-            }
-        })?;
+        let raw = crate::sys::map_info(fd)
+            .map_err(|e| crate::map::info_error(e, "the fd is not a BPF map"))?;
         Ok(MapInfo {
             id: raw.id,
             map_type: raw.type_,
@@ -68,60 +61,44 @@ impl MapInfo {
     }
 }
 
-/// Iterator over the ids of every map in the system, in increasing order
-/// (`BPF_MAP_GET_NEXT_ID`). Needs `CAP_SYS_ADMIN`.
+/// Iterator over the ids of every object of one kind in the system, in increasing order
+/// (`BPF_{MAP,PROG,LINK}_GET_NEXT_ID`): [`MapIds`], [`ProgramIds`](crate::prog::ProgramIds),
+/// [`LinkIds`](crate::link::LinkIds). Needs `CAP_SYS_ADMIN`.
 #[derive(Debug)]
-pub struct MapIds {
+pub struct ObjectIds {
     next: Option<u32>,
+    get_next: fn(u32) -> std::result::Result<Option<u32>, Errno>,
+    call: &'static str,
 }
 
-impl MapIds {
-    pub(crate) fn new() -> Self {
-        MapIds { next: Some(0) }
+impl ObjectIds {
+    pub(crate) fn new(
+        get_next: fn(u32) -> std::result::Result<Option<u32>, Errno>,
+        call: &'static str,
+    ) -> Self {
+        ObjectIds {
+            next: Some(0),
+            get_next,
+            call,
+        }
     }
 }
 
-impl Iterator for MapIds {
+impl Iterator for ObjectIds {
     type Item = Result<u32>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        next_id(
-            &mut self.next,
-            crate::sys::map_get_next_id,
-            "BPF_MAP_GET_NEXT_ID",
-        )
+        let start = self.next.take()?;
+        match (self.get_next)(start) {
+            Ok(Some(id)) => {
+                self.next = Some(id);
+                Some(Ok(id))
+            }
+            Ok(None) => None,
+            Err(e) => Some(Err(super::glue::sys_admin_error(self.call, e, None, None))),
+        }
     }
 }
 
-/// One step of a `*_GET_NEXT_ID` walk; shared by maps, programs and links.
-pub(crate) fn next_id(
-    state: &mut Option<u32>,
-    f: fn(u32) -> std::result::Result<Option<u32>, Errno>,
-    call: &'static str,
-) -> Option<Result<u32>> {
-    let start = (*state)?;
-    match f(start) {
-        Ok(Some(id)) => {
-            *state = Some(id);
-            Some(Ok(id))
-        }
-        Ok(None) => {
-            *state = None;
-            None
-        }
-        Err(e) => {
-            *state = None;
-            if e == Errno::EPERM {
-                let capability =
-                    super::capability_missing(&["CAP_SYS_ADMIN"]).unwrap_or("CAP_SYS_ADMIN");
-                Some(Err(Error::MissingCapability {
-                    call,
-                    capability,
-                    context: None,
-                }))
-            } else {
-                Some(Err(Error::syscall(call, e)))
-            }
-        }
-    }
-}
+/// Iterator over the ids of every map in the system (`BPF_MAP_GET_NEXT_ID`).
+pub type MapIds = ObjectIds;

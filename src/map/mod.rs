@@ -38,7 +38,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use crate::sys::MapMmap;
 pub use batch::BatchCursor;
-pub use info::{MapIds, MapInfo};
+pub use info::{MapIds, MapInfo, ObjectIds};
 pub use ops::Keys;
 pub use options::MapOptions;
 pub use pod::Pod;
@@ -46,8 +46,7 @@ pub use typed::{Array, HashMap, PerCpuArray, PerCpuHashMap, PerCpuValues};
 pub use typed_more::{BloomFilter, LpmKey, LpmTrie, MapOfMaps, ProgArray, Queue, Stack};
 pub use types::{ANY, MapFlags, MapType, UpdateFlags};
 
-pub(crate) use glue::{capability_missing, path_cstring};
-pub(crate) use info::next_id;
+pub(crate) use glue::{by_id_error, capability_missing, info_error, path_cstring, pin_error};
 pub(crate) use options::object_name;
 pub(crate) use pod::Buf;
 
@@ -194,7 +193,7 @@ impl Map {
 
     /// The ids of all maps loaded in the system (`BPF_MAP_GET_NEXT_ID`).
     pub fn ids() -> MapIds {
-        MapIds::new()
+        MapIds::new(crate::sys::map_get_next_id, "BPF_MAP_GET_NEXT_ID")
     }
 
     /// The name given at creation (or read from the kernel).
@@ -309,46 +308,5 @@ impl AsFd for Map {
 impl AsRawFd for Map {
     fn as_raw_fd(&self) -> std::os::fd::RawFd {
         self.as_fd().as_raw_fd()
-    }
-}
-
-/// The error of `OBJ_PIN`/`OBJ_GET`, with the path and a hint for the common causes.
-pub(crate) fn pin_error(call: &'static str, path: &Path, errno: crate::sys::Errno) -> Error {
-    let hint = match errno {
-        e if e == crate::sys::Errno::EPERM || e == crate::sys::Errno::EINVAL => {
-            Some("the path must be inside a bpffs mount (mount -t bpf bpf /sys/fs/bpf)")
-        }
-        e if e == crate::sys::Errno::EEXIST => Some("something is already pinned at that path"),
-        e if e == crate::sys::Errno::ENOENT => {
-            Some("nothing is pinned at that path, or its directory is missing")
-        }
-        _ => None,
-    };
-    Error::Syscall {
-        call,
-        errno,
-        context: Some(format!("path {}", path.display())),
-        hint,
-    }
-}
-
-/// The error of `*_GET_FD_BY_ID`.
-pub(crate) fn by_id_error(call: &'static str, id: u32, errno: crate::sys::Errno) -> Error {
-    let context = Some(format!("id {id}"));
-    if errno == crate::sys::Errno::EPERM {
-        if let Some(cap) = capability_missing(&["CAP_SYS_ADMIN"]) {
-            return Error::MissingCapability {
-                call,
-                capability: cap,
-                context,
-            };
-        }
-    }
-    let hint = (errno == crate::sys::Errno::ENOENT).then_some("no object has that id (any more)");
-    Error::Syscall {
-        call,
-        errno,
-        context,
-        hint,
     }
 }

@@ -52,6 +52,16 @@ impl Map {
         Ok(key)
     }
 
+    /// The outcome of an element command: `Ok(false)` for `ENOENT` (absent key, end of the
+    /// keys, empty queue), an error naming the map for anything else.
+    fn found(&self, call: &'static str, r: std::result::Result<(), Errno>) -> Result<bool> {
+        match r {
+            Ok(()) => Ok(true),
+            Err(e) if e == Errno::ENOENT => Ok(false),
+            Err(e) => Err(self.elem_error(call, e)),
+        }
+    }
+
     /// `BPF_MAP_LOOKUP_ELEM`: copies the value of `key` into `value` (exactly
     /// [`value_buf_size`](Map::value_buf_size) bytes). Returns `false` when the key is absent.
     /// Allocation-free.
@@ -70,11 +80,10 @@ impl Map {
     ) -> Result<bool> {
         let key = self.key_arg(key)?;
         self.check_value(value.len())?;
-        match sys::map_lookup_elem(&self.fd, key, value, flags) {
-            Ok(()) => Ok(true),
-            Err(e) if e == Errno::ENOENT => Ok(false),
-            Err(e) => Err(self.elem_error("BPF_MAP_LOOKUP_ELEM", e)),
-        }
+        self.found(
+            "BPF_MAP_LOOKUP_ELEM",
+            sys::map_lookup_elem(&self.fd, key, value, flags),
+        )
     }
 
     /// `BPF_MAP_LOOKUP_ELEM` into a new buffer; `None` when the key is absent.
@@ -116,11 +125,7 @@ impl Map {
     /// `BPF_MAP_DELETE_ELEM`: removes `key`. Returns `false` when it was absent.
     pub fn delete(&self, key: &[u8]) -> Result<bool> {
         let key = self.key_arg(key)?;
-        match sys::map_delete_elem(&self.fd, key) {
-            Ok(()) => Ok(true),
-            Err(e) if e == Errno::ENOENT => Ok(false),
-            Err(e) => Err(self.elem_error("BPF_MAP_DELETE_ELEM", e)),
-        }
+        self.found("BPF_MAP_DELETE_ELEM", sys::map_delete_elem(&self.fd, key))
     }
 
     /// `BPF_MAP_GET_NEXT_KEY`: writes the key after `key` (the first key for `None`) into
@@ -131,11 +136,10 @@ impl Map {
             self.check_key(k)?;
         }
         self.check_key(next)?;
-        match sys::map_get_next_key(&self.fd, key, next) {
-            Ok(()) => Ok(true),
-            Err(e) if e == Errno::ENOENT => Ok(false),
-            Err(e) => Err(self.elem_error("BPF_MAP_GET_NEXT_KEY", e)),
-        }
+        self.found(
+            "BPF_MAP_GET_NEXT_KEY",
+            sys::map_get_next_key(&self.fd, key, next),
+        )
     }
 
     /// An iterator over the keys (`BPF_MAP_GET_NEXT_KEY`). If the current key is deleted
@@ -163,11 +167,10 @@ impl Map {
     ) -> Result<bool> {
         let key = self.key_arg(key)?;
         self.check_value(value.len())?;
-        match sys::map_lookup_and_delete_elem(&self.fd, key, value, flags) {
-            Ok(()) => Ok(true),
-            Err(e) if e == Errno::ENOENT => Ok(false),
-            Err(e) => Err(self.elem_error("BPF_MAP_LOOKUP_AND_DELETE_ELEM", e)),
-        }
+        self.found(
+            "BPF_MAP_LOOKUP_AND_DELETE_ELEM",
+            sys::map_lookup_and_delete_elem(&self.fd, key, value, flags),
+        )
     }
 
     /// `BPF_MAP_FREEZE`: makes the map read-only for user space from now on (programs can

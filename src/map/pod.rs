@@ -1,9 +1,9 @@
-//! [`Pod`]: plain-old-data map keys and values, serialised without `unsafe`.
+//! [`Pod`]: plain-old-data map keys and values, serialised with safe code only.
 //!
 //! The kernel sees keys and values as byte strings of the map's key/value size. Instead of
-//! reinterpreting memory (which needs `unsafe` and a promise about padding and invalid byte
-//! patterns), every `Pod` type says how to write itself to bytes and read itself back, in
-//! native byte order, with safe code. That is implemented here for the integer and float
+//! reinterpreting memory (which needs an unchecked cast and a promise about padding and
+//! invalid byte patterns), every `Pod` type says how to write itself to bytes and read itself
+//! back, in native byte order, with safe code. That is implemented here for the integer and float
 //! types, `bool`, arrays of `Pod` types and `()` (zero-sized, for queue/stack/bloom keys); the
 //! [`impl_pod!`](crate::impl_pod) macro implements it for a user's `#[repr(C)]` struct field by
 //! field at the field offsets the compiler chose (`core::mem::offset_of!`), padding written as

@@ -4,8 +4,8 @@ use std::os::fd::BorrowedFd;
 use std::time::Duration;
 
 use super::ProgramType;
-use crate::error::{Error, Result};
-use crate::sys::{self, Errno};
+use crate::error::Result;
+use crate::sys;
 
 /// What the kernel reports about a program (`struct bpf_prog_info`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,15 +57,7 @@ impl ProgramInfo {
 
     /// Reads the info of the program behind `fd`, with its map ids.
     pub fn of_fd(fd: BorrowedFd<'_>) -> Result<ProgramInfo> {
-        let err = |e: Errno| {
-            let hint = (e == Errno::EINVAL).then_some("the fd is not a BPF program");
-            Error::Syscall {
-                call: "BPF_OBJ_GET_INFO_BY_FD",
-                errno: e,
-                context: None,
-                hint,
-            }
-        };
+        let err = |e| crate::map::info_error(e, "the fd is not a BPF program");
         let first = sys::prog_info(fd).map_err(err)?;
         let mut map_ids = vec![0u32; first.nr_map_ids as usize];
         let raw = if map_ids.is_empty() {
@@ -105,25 +97,4 @@ impl ProgramInfo {
 
 /// Iterator over the ids of every program in the system (`BPF_PROG_GET_NEXT_ID`). Needs
 /// `CAP_SYS_ADMIN`.
-#[derive(Debug)]
-pub struct ProgramIds {
-    next: Option<u32>,
-}
-
-impl ProgramIds {
-    pub(crate) fn new() -> Self {
-        ProgramIds { next: Some(0) }
-    }
-}
-
-impl Iterator for ProgramIds {
-    type Item = Result<u32>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        crate::map::next_id(
-            &mut self.next,
-            sys::prog_get_next_id,
-            "BPF_PROG_GET_NEXT_ID",
-        )
-    }
-}
+pub type ProgramIds = crate::map::ObjectIds;

@@ -123,7 +123,7 @@ impl Program {
 
     /// The ids of all programs loaded in the system (`BPF_PROG_GET_NEXT_ID`).
     pub fn ids() -> ProgramIds {
-        ProgramIds::new()
+        ProgramIds::new(sys::prog_get_next_id, "BPF_PROG_GET_NEXT_ID")
     }
 
     /// The name (as given at load, cut to 15 bytes, or read from the kernel).

@@ -1,5 +1,5 @@
-//! Effective capabilities of the calling thread, via `capget(2)`, so errors can say which
-//! capability an `EPERM` lacks.
+//! Effective capabilities of the calling thread: read with `capget(2)`, so errors can say which
+//! capability an `EPERM` lacks, and lowered with `capset(2)` (to test without them).
 
 /// `CAP_NET_ADMIN`: XDP, tc, netns and netfilter attachments.
 pub const CAP_NET_ADMIN: u32 = 12;
@@ -48,15 +48,16 @@ struct CapData {
 
 const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
 
-/// The effective capability set of the calling thread.
-pub fn effective_capabilities() -> Result<CapSet, super::Errno> {
+/// `capget(2)` of the calling thread: the header (to pass back to `capset`) and the two
+/// 32-bit halves of each set.
+fn capget() -> Result<(CapHeader, [CapData; 2]), super::Errno> {
     let mut hdr = CapHeader {
         version: LINUX_CAPABILITY_VERSION_3,
         pid: 0,
     };
     let mut data = [CapData::default(); 2];
-    // SAFETY: capget with a version-3 header writes exactly two `CapData` entries, which
-    // `data` provides; both pointers are valid and exclusive for the call.
+    // capget with a version-3 header writes exactly two `CapData` entries.
+    // SAFETY: `data` is those two entries; both pointers are valid and exclusive for the call.
     let r = unsafe {
         libc::syscall(
             libc::SYS_capget,
@@ -67,9 +68,35 @@ pub fn effective_capabilities() -> Result<CapSet, super::Errno> {
     if r < 0 {
         return Err(super::Errno::last());
     }
+    Ok((hdr, data))
+}
+
+/// The effective capability set of the calling thread.
+pub fn effective_capabilities() -> Result<CapSet, super::Errno> {
+    let (_, data) = capget()?;
     Ok(CapSet(
         u64::from(data[0].effective) | (u64::from(data[1].effective) << 32),
     ))
+}
+
+/// Clears `caps` from the calling thread's effective set (`capset(2)`; capabilities are per
+/// thread, so other threads keep theirs). They stay permitted, so a later `capset` can raise
+/// them again. `EINVAL` for a capability number of 64 or more.
+pub fn drop_effective_capabilities(caps: &[u32]) -> Result<(), super::Errno> {
+    let (mut hdr, mut data) = capget()?;
+    for &c in caps {
+        let half = data
+            .get_mut((c / 32) as usize)
+            .ok_or(super::Errno::EINVAL)?;
+        half.effective &= !(1 << (c % 32));
+    }
+    // capset with a version-3 header reads exactly two `CapData` entries.
+    // SAFETY: `data` is those two entries; both pointers are valid for the call.
+    let r = unsafe { libc::syscall(libc::SYS_capset, &mut hdr as *mut CapHeader, data.as_ptr()) };
+    if r < 0 {
+        return Err(super::Errno::last());
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -85,5 +112,25 @@ mod tests {
         assert!(!CapSet(0).has(CAP_BPF));
         assert!(CapSet(1 << 39).has(CAP_BPF));
         assert_eq!(cap_name(38), Some("CAP_PERFMON"));
+    }
+
+    #[test]
+    fn drop_effective_in_a_thread() {
+        let before = effective_capabilities().unwrap();
+        assert_eq!(
+            drop_effective_capabilities(&[64]),
+            Err(crate::sys::Errno::EINVAL)
+        );
+        std::thread::spawn(move || {
+            drop_effective_capabilities(&[CAP_BPF, CAP_PERFMON]).unwrap();
+            let after = effective_capabilities().unwrap();
+            assert!(!after.has(CAP_BPF) && !after.has(CAP_PERFMON));
+            let kept = !((1u64 << CAP_BPF) | (1u64 << CAP_PERFMON));
+            assert_eq!(after.0, before.0 & kept);
+        })
+        .join()
+        .unwrap();
+        // This thread keeps its set.
+        assert_eq!(effective_capabilities().unwrap(), before);
     }
 }

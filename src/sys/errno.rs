@@ -45,6 +45,8 @@ impl Errno {
     pub const ENODEV: Errno = Errno(libc::ENODEV);
     /// Bad file descriptor.
     pub const EBADF: Errno = Errno(libc::EBADF);
+    /// `ENOLINK`: the link is detached (`BPF_LINK_UPDATE` on a detached link).
+    pub const ENOLINK: Errno = Errno(libc::ENOLINK);
 
     /// Wraps a raw (positive) errno value.
     pub const fn from_raw(raw: i32) -> Self {
@@ -66,12 +68,9 @@ impl Errno {
         if self == Self::ENOTSUPP {
             return Some("ENOTSUPP");
         }
-        let e = nix::errno::Errno::from_raw(self.0);
-        if e == nix::errno::Errno::UnknownErrno {
-            None
-        } else {
-            // nix's Debug prints the constant's name.
-            Some(errno_name(e))
+        match errno_name(nix::errno::Errno::from_raw(self.0)) {
+            "E?" => None,
+            name => Some(name),
         }
     }
 
@@ -143,8 +142,8 @@ fn errno_name(e: nix::errno::Errno) -> &'static str {
 impl fmt::Debug for Errno {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.name() {
-            Some(n) if n != "E?" => write!(f, "{n}"),
-            _ => write!(f, "Errno({})", self.0),
+            Some(n) => write!(f, "{n}"),
+            None => write!(f, "Errno({})", self.0),
         }
     }
 }
@@ -152,8 +151,8 @@ impl fmt::Debug for Errno {
 impl fmt::Display for Errno {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.name() {
-            Some(n) if n != "E?" => write!(f, "{n} ({}): {}", self.0, self.desc()),
-            _ => write!(f, "errno {}: {}", self.0, self.desc()),
+            Some(n) => write!(f, "{n} ({}): {}", self.0, self.desc()),
+            None => write!(f, "errno {}: {}", self.0, self.desc()),
         }
     }
 }
@@ -188,5 +187,9 @@ mod tests {
     fn names() {
         assert_eq!(format!("{:?}", Errno::EPERM), "EPERM");
         assert_eq!(format!("{:?}", Errno::from_raw(9999)), "Errno(9999)");
+        assert_eq!(Errno::from_raw(9999).name(), None);
+        // Known to the kernel but not to the table: no made-up name either.
+        assert_eq!(Errno::from_raw(libc::EDOM).name(), None);
+        assert_eq!(Errno::ENOLINK.name(), Some("ENOLINK"));
     }
 }

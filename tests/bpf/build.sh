@@ -5,19 +5,21 @@
 #   tests/bpf/*.bpf.c      -> tests/bpf/*.bpf.o
 #   examples/*/*.bpf.c     -> examples/*/*.bpf.o (next to the source)
 #   benches/bpf/*.bpf.c    -> benches/bpf/*.bpf.o (the benchmark's objects, built with the
-#                             flags of ../shared/bench/bpf/build.sh against a vmlinux.h that
-#                             bpftool generates from the running kernel's BTF into a temporary
-#                             directory: never committed, so these objects are reproducible
-#                             on the same kernel only)
+#                             codegen flags of ../shared/bench/bpf/build.sh -- no -mcpu=v3 --
+#                             so the programs match the shared build; their kernel types come
+#                             from the hand-written benches/bpf/core_types.h, not a vmlinux.h,
+#                             so no bpftool is needed and the objects do not depend on the
+#                             kernel the build runs on)
 #
 # Usage:
 #   tests/bpf/build.sh           rebuild the objects in place
 #   tests/bpf/build.sh --check   rebuild into a temporary directory and fail, listing them,
 #                                if any committed object differs from a fresh build
 #
-# Needs Debian's clang-19, llvm-19 (llvm-strip-19) and libbpf-dev headers. `cargo test` does
-# not: the objects are committed. The output does not depend on the checkout's path: sources
-# are compiled by their repository-relative path from the repository root, with
+# Needs Debian's clang-19, llvm-19 (llvm-strip-19) and libbpf-dev headers (no bpftool, no
+# vmlinux.h, no BTF of the running kernel). `cargo test` does not: the objects are committed.
+# The output does not depend on the checkout's path: sources are compiled by their
+# repository-relative path from the repository root, with
 # -fdebug-prefix-map/-ffile-prefix-map, and DWARF is stripped (.BTF and .BTF.ext are kept:
 # llvm-strip --strip-debug only removes .debug_* sections).
 set -euo pipefail
@@ -56,16 +58,19 @@ if [ "$check" = 1 ]; then
 fi
 
 stale=()
-for src in "${sources[@]}"; do
+# build SRC CLANG_FLAGS...: compile SRC next to itself (or under $outdir with --check).
+build() {
+	local src=$1 obj out
+	shift
 	obj=${src%.c}.o
 	out=$obj
 	if [ "$check" = 1 ]; then
 		out=$outdir/$obj
 		mkdir -p "$(dirname "$out")"
 	fi
-	"$CLANG" -target bpf -O2 -g -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror \
+	"$CLANG" -target bpf -O2 -g -D__TARGET_ARCH_x86 -Wall -Werror "$@" \
 		-fdebug-prefix-map="$REPO"=. -ffile-prefix-map="$REPO"=. \
-		-I"$ARCH_INC" -I"$(dirname "$src")" \
+		-I"$(dirname "$src")" \
 		-c "$src" -o "$out"
 	"$STRIP" --strip-debug "$out"
 	if [ "$check" = 1 ]; then
@@ -75,40 +80,15 @@ for src in "${sources[@]}"; do
 	else
 		echo "built $obj"
 	fi
-done
+}
 
-if [ "${#bench_sources[@]}" -ne 0 ]; then
-	BPFTOOL=${BPFTOOL:-bpftool}
-	VMLINUX_BTF=${VMLINUX_BTF:-/sys/kernel/btf/vmlinux}
-	command -v "$BPFTOOL" >/dev/null || {
-		echo "error: $BPFTOOL not found (needed for benches/bpf: vmlinux.h)" >&2
-		exit 1
-	}
-	hdr=$(mktemp -d)
-	trap 'rm -rf "$hdr" ${outdir:+"$outdir"}' EXIT
-	"$BPFTOOL" btf dump file "$VMLINUX_BTF" format c >"$hdr/vmlinux.h"
-	for src in "${bench_sources[@]}"; do
-		obj=${src%.c}.o
-		out=$obj
-		if [ "$check" = 1 ]; then
-			out=$outdir/$obj
-			mkdir -p "$(dirname "$out")"
-		fi
-		"$CLANG" -target bpf -O2 -g -D__TARGET_ARCH_x86 -Wall -Wno-unused-function \
-			-fdebug-prefix-map="$REPO"=. -ffile-prefix-map="$REPO"=. \
-			-I"$hdr" -I"$(dirname "$src")" \
-			-c "$src" -o "$out"
-		"$STRIP" --strip-debug "$out"
-		if [ "$check" = 1 ]; then
-			if ! cmp -s "$out" "$obj"; then
-				stale+=("$obj")
-			fi
-		else
-			echo "built $obj"
-		fi
-	done
-	sources+=("${bench_sources[@]}")
-fi
+for src in "${sources[@]}"; do
+	build "$src" -mcpu=v3 -I"$ARCH_INC"
+done
+for src in "${bench_sources[@]}"; do
+	build "$src" -Wno-unused-function
+done
+sources+=("${bench_sources[@]}")
 
 if [ "$check" = 1 ]; then
 	if [ "${#stale[@]}" -ne 0 ]; then

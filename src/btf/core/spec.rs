@@ -62,6 +62,28 @@ fn size_of(btf: &Btf<'_>, id: TypeId) -> Result<u64, Fail> {
     btf.size_of(id).map(u64::from).map_err(Fail::Btf)
 }
 
+/// The largest bit offset a spec may reach: 4 GiB, like the object's own BTF sizes (`u32`).
+/// This bound keeps the offset arithmetic here and in `calc` from overflowing on crafted
+/// BTF or access indices.
+const MAX_BIT_OFFSET: u64 = u32::MAX as u64 * 8;
+
+/// `offset + bits`, an error past [`MAX_BIT_OFFSET`].
+fn add_bits(offset: u64, bits: u64) -> Result<u64, Fail> {
+    offset
+        .checked_add(bits)
+        .filter(|&o| o <= MAX_BIT_OFFSET)
+        .ok_or_else(|| Fail::Invalid("field offset beyond 4 GiB".into()))
+}
+
+/// The bits of `idx` elements of `size` bytes, an error past [`MAX_BIT_OFFSET`].
+fn elems_bits(idx: u32, size: u64) -> Result<u64, Fail> {
+    u64::from(idx)
+        .checked_mul(size)
+        .and_then(|b| b.checked_mul(8))
+        .filter(|&o| o <= MAX_BIT_OFFSET)
+        .ok_or_else(|| Fail::Invalid(format!("element {idx} of {size} bytes is beyond 4 GiB")))
+}
+
 /// Whether array `arr_id`, reached through `prev`, is a flexible array: declared with no
 /// elements and the last member of its struct.
 fn is_flex(btf: &Btf<'_>, prev: Option<&Acc<'_>>, nelems: u32) -> bool {
@@ -123,7 +145,7 @@ pub(crate) fn parse_spec<'b>(
         RelocClass::Field => {}
     }
     let sz = size_of(btf, id)?;
-    spec.bit_offset = u64::from(first) * sz * 8;
+    spec.bit_offset = elems_bits(first, sz)?;
     spec.acc.push(Acc {
         type_id: id,
         idx: first,
@@ -137,7 +159,7 @@ pub(crate) fn parse_spec<'b>(
             let m = c.members().nth(idx as usize).ok_or_else(|| {
                 Fail::Invalid(format!("member index {idx} out of range for {t:?}"))
             })?;
-            spec.bit_offset += u64::from(m.bit_offset());
+            spec.bit_offset = add_bits(spec.bit_offset, u64::from(m.bit_offset()))?;
             let name = m.name_bytes();
             if !name.is_empty() {
                 spec.acc.push(Acc {
@@ -162,7 +184,7 @@ pub(crate) fn parse_spec<'b>(
                 idx,
                 name: None,
             });
-            spec.bit_offset += u64::from(idx) * size_of(btf, id)? * 8;
+            spec.bit_offset = add_bits(spec.bit_offset, elems_bits(idx, size_of(btf, id)?)?)?;
         } else {
             return Err(Fail::Invalid(format!(
                 "access step {i} reaches {t:?}, which is neither a struct, union nor array"
@@ -249,7 +271,7 @@ pub(crate) fn match_spec<'t>(
                 name: None,
             });
             out.raw.push(la.idx);
-            out.bit_offset += u64::from(la.idx) * size_of(targ, id)? * 8;
+            out.bit_offset = add_bits(out.bit_offset, elems_bits(la.idx, size_of(targ, id)?)?)?;
         }
     }
     Ok(Some(out))
@@ -297,7 +319,7 @@ fn match_member_depth<'t>(
             return Err(Fail::Invalid("target access nests too deep".into()));
         }
         let bit_off = u64::from(m.bit_offset());
-        out.bit_offset += bit_off;
+        out.bit_offset = add_bits(out.bit_offset, bit_off)?;
         out.raw.push(i as u32);
         let name = m.name_bytes();
         if name.is_empty() {

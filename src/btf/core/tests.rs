@@ -56,3 +56,33 @@ fn self_similar_types_end_with_an_error() {
     }
     assert!(start.elapsed().as_secs() < 10, "took {:?}", start.elapsed());
 }
+
+/// Offsets that would overflow 64 bits (a huge first index into a 4 GiB struct, array steps
+/// on top) are an invalid relocation, not an arithmetic overflow.
+#[test]
+fn huge_offsets_are_invalid() {
+    let mut b = BtfBuilder::new();
+    let huge_first = b.add_string("2147483647");
+    let deep = b.add_string("0:0:2147483647");
+    let u8_ = b.add_int("u8", 1, crate::btf::IntEncoding::empty());
+    let big = b.add_array(u8_, u8_, u32::MAX);
+    let arr = b.add_array(big, u8_, u32::MAX);
+    let s = b
+        .add_struct("s", u32::MAX, &[NewMember::new("a", arr, 0)])
+        .expect("s");
+    let bytes = b.encode();
+    let btf = Btf::parse(&bytes).expect("parse");
+    let mut r = Relocator::new(&btf, &btf);
+    for (i, access_str_off) in [huge_first, deep].into_iter().enumerate() {
+        let relo = CoreRelo {
+            insn: 0,
+            type_id: s,
+            access_str_off,
+            kind: CoreReloKind::FieldByteOffset,
+        };
+        match r.compute(i, &relo) {
+            Err(CoreError::Invalid { .. }) => {}
+            other => panic!("{i}: {other:?}"),
+        }
+    }
+}
