@@ -6,12 +6,12 @@ use std::os::fd::AsFd;
 
 use super::*;
 
-fn root() -> bool {
+pub(super) fn root() -> bool {
     nix::unistd::geteuid().is_root()
 }
 
 /// `r0 = imm; exit`.
-fn ret_prog(imm: i32) -> [Insn; 2] {
+pub(super) fn ret_prog(imm: i32) -> [Insn; 2] {
     [
         Insn {
             code: 0xb7,

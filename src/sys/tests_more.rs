@@ -3,34 +3,11 @@
 use std::os::fd::{AsFd, AsRawFd};
 
 use super::perf_event::*;
+use super::tests::{ret_prog, root};
 use super::*;
 
-fn root() -> bool {
-    nix::unistd::geteuid().is_root()
-}
-
 fn load(prog_type: ProgType, imm: i32) -> std::os::fd::OwnedFd {
-    let insns = [
-        Insn {
-            code: 0xb7,
-            regs: 0,
-            off: 0,
-            imm,
-        },
-        Insn {
-            code: 0x95,
-            regs: 0,
-            off: 0,
-            imm: 0,
-        },
-    ];
-    prog_load(&mut ProgLoadArgs {
-        prog_type,
-        insns: &insns,
-        license: c"GPL",
-        ..Default::default()
-    })
-    .expect("prog_load")
+    load_as(prog_type, AttachType::default(), imm)
 }
 
 #[test]
@@ -256,20 +233,7 @@ fn bind_map_and_raw_info() {
 }
 
 fn load_as(prog_type: ProgType, expected: AttachType, imm: i32) -> std::os::fd::OwnedFd {
-    let insns = [
-        Insn {
-            code: 0xb7,
-            regs: 0,
-            off: 0,
-            imm,
-        },
-        Insn {
-            code: 0x95,
-            regs: 0,
-            off: 0,
-            imm: 0,
-        },
-    ];
+    let insns = ret_prog(imm);
     let mut args = ProgLoadArgs {
         prog_type,
         insns: &insns,
