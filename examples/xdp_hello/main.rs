@@ -9,14 +9,15 @@
 
 use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use rawbpf::sys::caps::{self, CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN};
 use rawbpf::{Loader, ObjectSpec, XdpFlags};
 
 const OBJECT: &[u8] = include_bytes!("xdp_hello.bpf.o");
-const PIN: &str = "/sys/fs/bpf/hello";
+/// The pin's name under bpffs (`/sys/fs/bpf`, mounted if missing).
+const PIN_NAME: &str = "hello";
 const PACKETS: usize = 5;
 
 /// Removes a pin when dropped.
@@ -93,12 +94,13 @@ fn run() -> Res<()> {
         prog.info()?.id
     );
 
-    if Path::new(PIN).exists() {
-        return Err(format!("{PIN} already exists: remove it first (rm {PIN})").into());
+    let pin = rawbpf::sys::mount::bpffs_root()?.join(PIN_NAME);
+    if pin.exists() {
+        return Err(format!("{} already exists: remove it first (rm {0})", pin.display()).into());
     }
-    prog.pin(PIN)?;
-    let _unpin = Unpin(PIN.into());
-    println!("pinned at {PIN}");
+    prog.pin(&pin)?;
+    let _unpin = Unpin(pin.clone());
+    println!("pinned at {}", pin.display());
 
     // Open the trace pipe before the traffic, non-blocking so reads never hang.
     let trace = rawbpf::sys::mount::tracefs_root()?.join("trace_pipe");
