@@ -74,6 +74,19 @@ pub enum Error {
         /// What the kernel refused and why.
         what: String,
     },
+    /// The kernel said `EPERM` although the process has every capability the command needs:
+    /// the machine's security policy (a BPF LSM program, lockdown, a container runtime's
+    /// seccomp or LSM profile) forbids it. The kernel may well have the feature; this machine
+    /// will not let it be used. [`Error::is_refused_by_policy`] tells this case apart.
+    #[error("{call}{}: refused on this machine (EPERM with every capability present: a security policy such as an LSM, lockdown or a container runtime forbids it){}", ctx(context), feature.map(|f| format!("; {f} cannot be used here")).unwrap_or_default())]
+    PolicyRefused {
+        /// The command.
+        call: &'static str,
+        /// The feature that was refused (`"arena maps"`), when known.
+        feature: Option<&'static str>,
+        /// The object it was about, when known.
+        context: Option<String>,
+    },
     /// The verifier rejected a program. `log` is the whole verifier log.
     #[error("the verifier rejected program{} ({errno:?}): {}", ctx(name), log.summary())]
     Verifier {
@@ -175,7 +188,7 @@ impl Error {
             Error::Syscall { errno, .. }
             | Error::Refused { errno, .. }
             | Error::Verifier { errno, .. } => Some(*errno),
-            Error::MissingCapability { .. } => Some(Errno::EPERM),
+            Error::MissingCapability { .. } | Error::PolicyRefused { .. } => Some(Errno::EPERM),
             Error::Io { source, .. } => source.raw_os_error().map(Errno::from_raw),
             Error::BtfHandle(e) => e.errno(),
             Error::Load(e) => e.errno(),
@@ -192,6 +205,19 @@ impl Error {
                 *errno == Errno::ENOTSUPP || *errno == Errno::EOPNOTSUPP
             }
             Error::Load(e) => e.is_not_supported(),
+            _ => false,
+        }
+    }
+
+    /// Whether the machine's security policy refused the operation ([`Error::PolicyRefused`]:
+    /// `EPERM` with every needed capability present), directly or for an object load.
+    ///
+    /// Treat it like [`Error::is_not_supported`] when deciding whether a feature can be used
+    /// here, but say "refused on this machine", not "unsupported by the kernel".
+    pub fn is_refused_by_policy(&self) -> bool {
+        match self {
+            Error::PolicyRefused { .. } => true,
+            Error::Load(e) => e.is_refused_by_policy(),
             _ => false,
         }
     }

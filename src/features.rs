@@ -53,6 +53,12 @@ enum Outcome {
         call: &'static str,
         errno: Errno,
     },
+    /// `EPERM` with every capability the probe needs: the machine's security policy forbids
+    /// the feature (a definite answer for this machine, not an inconclusive one).
+    Refused {
+        feature: &'static str,
+        call: &'static str,
+    },
     Io {
         path: PathBuf,
         errno: Option<i32>,
@@ -74,6 +80,11 @@ impl Outcome {
                 context: Some("feature probe".into()),
                 hint: None,
             }),
+            Outcome::Refused { feature, call } => Err(Error::PolicyRefused {
+                call,
+                feature: Some(feature),
+                context: Some("feature probe".into()),
+            }),
             Outcome::Io { path, errno, msg } => Err(Error::Io {
                 path: path.clone(),
                 source: match errno {
@@ -92,6 +103,15 @@ impl Outcome {
             Error::Syscall { call, errno, .. } | Error::Refused { call, errno, .. } => {
                 Outcome::Syscall { call, errno }
             }
+            Error::PolicyRefused {
+                call,
+                feature: Some(feature),
+                ..
+            } => Outcome::Refused { feature, call },
+            Error::PolicyRefused { call, .. } => Outcome::Syscall {
+                call,
+                errno: Errno::EPERM,
+            },
             Error::MissingCapability { call, .. } => Outcome::Syscall {
                 call,
                 errno: Errno::EPERM,
@@ -109,12 +129,35 @@ impl Outcome {
         }
     }
 
+    /// The outcome of a probe's syscall that failed with `errno`: [`Outcome::Refused`] for an
+    /// `EPERM` while the process has `caps` (and `CAP_BPF`), else inconclusive.
+    fn failed(
+        feature: &'static str,
+        call: &'static str,
+        errno: Errno,
+        caps: &[&'static str],
+    ) -> Self {
+        if errno == Errno::EPERM && policy_refusal(caps) {
+            Outcome::Refused { feature, call }
+        } else {
+            Outcome::Syscall { call, errno }
+        }
+    }
+
     fn unsupported(feature: &'static str, hint: impl Into<String>) -> Self {
         Outcome::Unsupported {
             feature,
             hint: hint.into(),
         }
     }
+}
+
+/// Whether an `EPERM` can only be the machine's policy: the process has `CAP_BPF` and every
+/// capability in `caps` (and can tell: capget works).
+fn policy_refusal(caps: &[&'static str]) -> bool {
+    let mut needed = vec!["CAP_BPF"];
+    needed.extend_from_slice(caps);
+    sys::caps::effective_capabilities().is_ok() && crate::map::capability_missing(&needed).is_none()
 }
 
 fn cached(cell: &OnceLock<Outcome>, probe: impl FnOnce() -> Outcome) -> Result<()> {
@@ -289,10 +332,12 @@ fn probe_prog_type(t: ProgType) -> Outcome {
         Err(e) if e == Errno::EINVAL || e == Errno::E2BIG || is_enotsupp(e) => {
             Outcome::unsupported(feature, hint())
         }
-        Err(errno) => Outcome::Syscall {
-            call: "BPF_PROG_LOAD",
+        Err(errno) => Outcome::failed(
+            feature,
+            "BPF_PROG_LOAD",
             errno,
-        },
+            crate::prog::types::extra_capability(t).as_slice(),
+        ),
     }
 }
 
@@ -396,10 +441,12 @@ fn probe_map_type(t: MapType) -> Outcome {
         Err(e) if e == Errno::EINVAL || e == Errno::E2BIG || is_enotsupp(e) => {
             Outcome::unsupported(feature, hint())
         }
-        Err(errno) => Outcome::Syscall {
-            call: "BPF_MAP_CREATE",
+        Err(errno) => Outcome::failed(
+            feature,
+            "BPF_MAP_CREATE",
             errno,
-        },
+            crate::map::map_type_capability(t).as_slice(),
+        ),
     }
 }
 

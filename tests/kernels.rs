@@ -57,7 +57,7 @@ fn expected_features_are_available() {
     for (name, probe) in features::ALL {
         match probe() {
             Ok(()) => {}
-            Err(e) if e.is_not_supported() => {
+            Err(e) if e.is_not_supported() || e.is_refused_by_policy() => {
                 assert!(
                     !common::expected(name),
                     "RAWBPF_EXPECT_FEATURES lists {name}, but the probe says: {e}"

@@ -51,10 +51,12 @@ fn probe() -> Outcome {
     }) {
         Ok(fd) => fd,
         Err(errno) => {
-            return Outcome::Syscall {
-                call: "BPF_BTF_LOAD",
+            return Outcome::failed(
+                "bpf_spin_lock in sleepable programs",
+                "BPF_BTF_LOAD",
                 errno,
-            };
+                &[],
+            );
         }
     };
     let map = match sys::map_create(&sys::MapCreateArgs {
@@ -69,10 +71,12 @@ fn probe() -> Outcome {
     }) {
         Ok(m) => m,
         Err(errno) => {
-            return Outcome::Syscall {
-                call: "BPF_MAP_CREATE",
+            return Outcome::failed(
+                "bpf_spin_lock in sleepable programs",
+                "BPF_MAP_CREATE",
                 errno,
-            };
+                &[],
+            );
         }
     };
     let fd = map.as_fd().as_raw_fd();
@@ -112,15 +116,19 @@ fn probe() -> Outcome {
                     "the kernel has no sleepable SYSCALL programs to probe with",
                 )
             } else {
-                Outcome::Syscall {
-                    call: "BPF_PROG_LOAD",
-                    errno: e,
-                }
+                Outcome::failed(
+                    "bpf_spin_lock in sleepable programs",
+                    "BPF_PROG_LOAD",
+                    e,
+                    &[],
+                )
             }
         }
-        Err(errno) => Outcome::Syscall {
-            call: "BPF_PROG_LOAD",
+        Err(errno) => Outcome::failed(
+            "bpf_spin_lock in sleepable programs",
+            "BPF_PROG_LOAD",
             errno,
-        },
+            &[],
+        ),
     }
 }

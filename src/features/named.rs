@@ -178,10 +178,7 @@ pub fn path_fd() -> Result<()> {
                 "the kernel cannot pin or open objects relative to a directory fd: use an absolute path",
             ),
             Ok(_) => Outcome::Available,
-            Err(errno) => Outcome::Syscall {
-                call: "BPF_OBJ_GET",
-                errno,
-            },
+            Err(errno) => Outcome::failed("BPF_F_PATH_FD", "BPF_OBJ_GET", errno, &[]),
         }
     })
 }

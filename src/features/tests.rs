@@ -18,14 +18,17 @@ pub(crate) fn expected(feature: &str) -> bool {
 pub(crate) fn have(test: &str, feature: &str) -> bool {
     match by_name(feature).unwrap_or_else(|| panic!("no feature probe named {feature:?}")) {
         Ok(()) => true,
-        Err(e @ Error::Unsupported { .. }) => {
+        Err(e) if e.is_not_supported() || e.is_refused_by_policy() => {
             assert!(
                 !expected(feature),
                 "{test}: RAWBPF_EXPECT_FEATURES lists {feature}, but the probe says: {e}"
             );
-            eprintln!(
-                "{test}: {feature} unsupported on this kernel (probe: features::{feature}): {e}"
-            );
+            let what = if e.is_refused_by_policy() {
+                "refused on this machine"
+            } else {
+                "unsupported on this kernel"
+            };
+            eprintln!("{test}: {feature} {what} (probe: features::{feature}): {e}");
             false
         }
         Err(e) => panic!("{test}: the {feature} probe is inconclusive: {e}"),
@@ -43,7 +46,7 @@ fn consistent(name: &str, f: impl Fn() -> Result<()>) -> Result<()> {
     );
     if let Err(e) = &a {
         assert!(
-            e.is_not_supported() || !root(),
+            e.is_not_supported() || e.is_refused_by_policy() || !root(),
             "{name}: inconclusive as root: {e}"
         );
     }
@@ -308,6 +311,44 @@ fn cached_outcomes_give_back_the_error() {
     );
     assert_eq!(o.result().unwrap_err().errno(), Some(Errno::ENOENT));
     assert!(Outcome::Available.result().is_ok());
+}
+
+#[test]
+fn policy_refusals_are_definite_and_say_so() {
+    let o = Outcome::Refused {
+        feature: "arena maps",
+        call: "BPF_MAP_CREATE",
+    };
+    let e = o.result().expect_err("refused");
+    assert!(e.is_refused_by_policy(), "{e:?}");
+    assert!(!e.is_not_supported(), "{e:?}");
+    assert_eq!(e.errno(), Some(Errno::EPERM));
+    let msg = e.to_string();
+    assert!(msg.contains("refused on this machine"), "{msg}");
+    assert!(msg.contains("EPERM with every capability"), "{msg}");
+    assert!(msg.contains("arena maps"), "{msg}");
+    // Cached and converted back, it stays a definite refusal.
+    let back = Outcome::from_error(e, "x");
+    assert!(
+        matches!(
+            back,
+            Outcome::Refused {
+                feature: "arena maps",
+                ..
+            }
+        ),
+        "{back:?}"
+    );
+    // EPERM is a refusal only when no capability is missing: as root (every capability), a
+    // probe's EPERM is the policy's; without CAP_BPF it stays inconclusive.
+    let o = Outcome::failed("arena maps", "BPF_MAP_CREATE", Errno::EPERM, &[]);
+    if root() {
+        assert!(matches!(o, Outcome::Refused { .. }), "{o:?}");
+    } else {
+        assert!(matches!(o, Outcome::Syscall { .. }), "{o:?}");
+    }
+    let o = Outcome::failed("arena maps", "BPF_MAP_CREATE", Errno::ENOMEM, &[]);
+    assert!(matches!(o, Outcome::Syscall { .. }), "{o:?}");
 }
 
 #[test]

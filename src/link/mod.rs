@@ -89,6 +89,7 @@ impl Link {
                 if let Some(cap) = capability_missing(&["CAP_BPF", attach_capability(prog)]) {
                     return Error::MissingCapability { call: "BPF_LINK_CREATE", capability: cap, context };
                 }
+                return Error::PolicyRefused { call: "BPF_LINK_CREATE", feature: None, context };
             }
             let hint = match e {
                 e if e == Errno::EINVAL => {

@@ -151,6 +151,16 @@ impl LoadError {
         }
     }
 
+    /// Whether the machine's security policy refused a map or program of the load (see
+    /// [`Error::is_refused_by_policy`]).
+    pub fn is_refused_by_policy(&self) -> bool {
+        match self {
+            LoadError::Kernel(e) | LoadError::Map { source: e, .. } => e.is_refused_by_policy(),
+            LoadError::Program { source, .. } => source.is_refused_by_policy(),
+            _ => false,
+        }
+    }
+
     pub(crate) fn in_program(self, program: &str, section: &str) -> LoadError {
         LoadError::Program {
             program: program.to_owned(),

@@ -44,6 +44,7 @@ pub use options::MapOptions;
 pub use pod::Pod;
 pub use typed::{Array, HashMap, PerCpuArray, PerCpuHashMap, PerCpuValues};
 pub use typed_more::{BloomFilter, LpmKey, LpmTrie, MapOfMaps, ProgArray, Queue, Stack};
+pub(crate) use types::extra_capability as map_type_capability;
 pub use types::{ANY, MapFlags, MapType, UpdateFlags};
 
 pub(crate) use glue::{by_id_error, capability_missing, info_error, path_cstring, pin_error};
@@ -115,6 +116,13 @@ impl Map {
                     return Error::MissingCapability {
                         call: "BPF_MAP_CREATE",
                         capability: cap,
+                        context: ctx,
+                    };
+                }
+                if crate::sys::caps::effective_capabilities().is_ok() {
+                    return Error::PolicyRefused {
+                        call: "BPF_MAP_CREATE",
+                        feature: None,
                         context: ctx,
                     };
                 }

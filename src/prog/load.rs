@@ -267,13 +267,10 @@ fn load_error(
                 log: VerifierLog::new(log.to_string()),
             };
         }
-        return Error::Refused {
+        return Error::PolicyRefused {
             call: "BPF_PROG_LOAD",
-            errno,
+            feature: None,
             context,
-            what: "the kernel refused this program although every needed capability is present (a lockdown or LSM \
-                   policy, or a program type this kernel does not allow)"
-                .into(),
         };
     }
     if !log.trim().is_empty()

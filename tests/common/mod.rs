@@ -160,9 +160,10 @@ pub fn expected(feature: &str) -> bool {
 
 /// The gate of a test (or part of one) that needs `feature`, a probe of `rawbpf::features::ALL`
 /// by name: `true` when the kernel has it. When it does not, says so on stderr
-/// (`"<test>: <feature> unsupported on this kernel (probe: ...)"`) and returns `false` (the
-/// caller then checks the clean error and returns); panics when `RAWBPF_EXPECT_FEATURES` lists
-/// the feature, or when the probe is inconclusive.
+/// (`"<test>: <feature> unsupported on this kernel (probe: ...)"`, or `refused on this machine`
+/// when a security policy refuses root with every capability) and returns `false` (the caller
+/// then checks the clean error and returns); panics when `RAWBPF_EXPECT_FEATURES` lists the
+/// feature, or when the probe is inconclusive.
 #[track_caller]
 pub fn have(test: &str, feature: &str) -> bool {
     let r = rawbpf::features::by_name(feature)
@@ -176,12 +177,19 @@ pub fn have(test: &str, feature: &str) -> bool {
 pub fn supported(test: &str, feature: &str, probe: &str, r: rawbpf::Result<()>) -> bool {
     match r {
         Ok(()) => true,
-        Err(e @ rawbpf::Error::Unsupported { .. }) => {
+        Err(e) if e.is_not_supported() || e.is_refused_by_policy() => {
             assert!(
                 !expected(feature),
                 "{test}: RAWBPF_EXPECT_FEATURES lists {feature}, but the probe ({probe}) says: {e}"
             );
-            eprintln!("{test}: {feature} unsupported on this kernel (probe: {probe}): {e}");
+            // A security policy that refuses root what the kernel has (an LSM, lockdown, a
+            // container runtime) is as definite an answer for this machine as a missing feature.
+            let what = if e.is_refused_by_policy() {
+                "refused on this machine"
+            } else {
+                "unsupported on this kernel"
+            };
+            eprintln!("{test}: {feature} {what} (probe: {probe}): {e}");
             false
         }
         Err(e) => panic!("{test}: the {feature} probe ({probe}) is inconclusive: {e}"),
