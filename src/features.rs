@@ -447,8 +447,10 @@ pub fn link_type(t: LinkType) -> Result<()> {
 
 mod locks;
 mod named;
+mod tracing;
 pub use locks::sleepable_spin_lock;
 pub use named::*;
+pub use tracing::{fsession, raw_tp_cookie, sleepable_tracepoints, tracing_multi};
 
 #[cfg(test)]
 pub(crate) mod tests;

@@ -22,6 +22,8 @@
 //! ```
 
 mod info;
+mod iter;
+mod tracing;
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::Path;
@@ -29,6 +31,7 @@ use std::path::Path;
 pub use crate::sys::AttachTarget;
 pub use crate::sys::LinkType;
 pub use info::{LinkDetails, LinkIds, LinkInfo};
+pub use iter::{IterLink, IterOptions, IterReader};
 
 use crate::error::{Error, Result};
 use crate::map::{by_id_error, capability_missing, path_cstring, pin_error};

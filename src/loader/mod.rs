@@ -34,6 +34,7 @@
 mod btf_load;
 mod error;
 mod externs;
+mod freplace;
 mod inflate;
 mod kallsyms;
 mod kconfig;
@@ -74,6 +75,8 @@ pub(crate) struct ProgramOverride {
     pub expected_attach_type: Option<AttachType>,
     pub attach_target: Option<String>,
     pub autoload: Option<bool>,
+    /// freplace: the target program (see `Loader::freplace_target`).
+    pub attach_prog: Option<Arc<std::os::fd::OwnedFd>>,
 }
 
 /// Options of a load, as a builder; [`Loader::load`] runs the pipeline.

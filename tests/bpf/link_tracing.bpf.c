@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: (MIT OR GPL-2.0)
+/* Programs of the BPF-trampoline, raw tracepoint, iterator and syscall families, each
+ * counting (or recording) what it saw into .bss, filtered to the test's thread (target_tid,
+ * set before load; 0 counts every thread). No vmlinux.h: the few kernel types are spelled out with
+ * preserve_access_index, so CO-RE fits them to the running kernel.
+ *
+ * Triggers: getppid() (syscall 110 on x86-64) for raw_tp/tp_btf; unlink() of a missing path
+ * for fentry/fexit on do_unlinkat; open() for lsm/file_open; BPF_PROG_TEST_RUN of the fmod_ret
+ * program (which calls bpf_modify_return_test) and of the syscall program. */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#define SYS_GETPPID 110
+
+const volatile __u32 target_tid = 0;
+const volatile __u32 target_tgid = 0;
+
+__u64 raw_tp_hits;
+__u64 raw_tp_cookie_hits;
+__u64 raw_tp_cookie_seen;
+__u64 tp_btf_hits;
+__u64 tp_btf_cookie_seen;
+__u64 fentry_hits;
+__u64 fentry_cookie_seen;
+__u64 fexit_hits;
+__s64 fexit_ret;
+__u64 fmod_ret_hits;
+__u64 lsm_hits;
+__u64 lsm_cookie_seen;
+
+struct seq_file;
+struct filename;
+struct file;
+
+struct bpf_iter_meta {
+	struct seq_file *seq;
+	__u64 session_id;
+	__u64 seq_num;
+} __attribute__((preserve_access_index));
+
+struct task_struct {
+	int pid;
+	int tgid;
+	char comm[16];
+} __attribute__((preserve_access_index));
+
+struct bpf_iter__task {
+	struct bpf_iter_meta *meta;
+	struct task_struct *task;
+} __attribute__((preserve_access_index));
+
+static __always_inline int mine(void)
+{
+	return target_tid == 0 || (__u32)bpf_get_current_pid_tgid() == target_tid;
+}
+
+SEC("raw_tp/sys_enter")
+int raw_tp_getppid(struct bpf_raw_tracepoint_args *ctx)
+{
+	if (mine() && ctx->args[1] == SYS_GETPPID)
+		__sync_fetch_and_add(&raw_tp_hits, 1);
+	return 0;
+}
+
+/* bpf_get_attach_cookie in raw_tp/tp_btf programs needs a newer kernel (6.10): not loaded
+ * unless asked for. */
+SEC("?raw_tp/sys_enter")
+int raw_tp_cookie(struct bpf_raw_tracepoint_args *ctx)
+{
+	if (mine() && ctx->args[1] == SYS_GETPPID) {
+		__sync_fetch_and_add(&raw_tp_cookie_hits, 1);
+		raw_tp_cookie_seen = bpf_get_attach_cookie(ctx);
+	}
+	return 0;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(tp_btf_getppid, void *regs, long id)
+{
+	if (mine() && id == SYS_GETPPID)
+		__sync_fetch_and_add(&tp_btf_hits, 1);
+	return 0;
+}
+
+SEC("?tp_btf/sys_enter")
+int BPF_PROG(tp_btf_cookie, void *regs, long id)
+{
+	if (mine() && id == SYS_GETPPID)
+		tp_btf_cookie_seen = bpf_get_attach_cookie(ctx);
+	return 0;
+}
+
+SEC("fentry/do_unlinkat")
+int BPF_PROG(fentry_unlinkat, int dfd, struct filename *name)
+{
+	if (mine()) {
+		__sync_fetch_and_add(&fentry_hits, 1);
+		fentry_cookie_seen = bpf_get_attach_cookie(ctx);
+	}
+	return 0;
+}
+
+SEC("fexit/do_unlinkat")
+int BPF_PROG(fexit_unlinkat, int dfd, struct filename *name, int ret)
+{
+	if (mine()) {
+		__sync_fetch_and_add(&fexit_hits, 1);
+		fexit_ret = ret;
+	}
+	return 0;
+}
+
+/* bpf_modify_return_test(int a, int *b) { *b += 1; return a + *b; }: returning non-zero
+ * skips the body, which BPF_PROG_TEST_RUN reports in the upper half of its retval. */
+SEC("fmod_ret/bpf_modify_return_test")
+int BPF_PROG(fmod_ret_test, int a, int *b, int ret)
+{
+	__sync_fetch_and_add(&fmod_ret_hits, 1);
+	return 1234;
+}
+
+SEC("lsm/file_open")
+int BPF_PROG(lsm_file_open, struct file *file, int ret)
+{
+	if (mine()) {
+		__sync_fetch_and_add(&lsm_hits, 1);
+		lsm_cookie_seen = bpf_get_attach_cookie(ctx);
+	}
+	return ret;
+}
+
+/* The iterator prints one line for the test process's main thread. */
+SEC("iter/task")
+int dump_task(struct bpf_iter__task *ctx)
+{
+	struct seq_file *seq = ctx->meta->seq;
+	struct task_struct *task = ctx->task;
+
+	if (!task)
+		return 0;
+	if (task->tgid == target_tgid && task->pid == task->tgid)
+		BPF_SEQ_PRINTF(seq, "rawbpf-iter tgid=%d comm=%s\n", task->tgid, task->comm);
+	return 0;
+}
+
+struct syscall_args {
+	__u64 a;
+	__u64 b;
+	__u64 sum;
+};
+
+SEC("syscall")
+int syscall_sum(struct syscall_args *args)
+{
+	args->sum = args->a + args->b;
+	return 42;
+}
+
+/* Replaces freplace_target.bpf.o's global function `pick` (loaded with a target program). */
+struct xdp_md;
+SEC("?freplace/pick")
+int new_pick(struct xdp_md *ctx)
+{
+	return XDP_DROP;
+}
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";

@@ -1,0 +1,499 @@
+//! Tracing links against the running kernel (as root): raw tracepoints, tp_btf, fentry/fexit/
+//! fmod_ret, LSM, freplace, iterators and syscall programs, from tests/bpf/link_tracing.bpf.c.
+//! Each test attaches, triggers (getppid, unlink, open, BPF_PROG_TEST_RUN), checks what the
+//! program counted or recorded, detaches and checks that it stopped.
+//!
+//! Kernels that refuse BPF trampolines (this CI host) must refuse fentry/fexit/fmod_ret/LSM/
+//! freplace with `Error::Unsupported` naming them; the VM guests (`ci/vm-test 6.12 --
+//! link_tracing`) have them and list `trampolines` in `RAWBPF_EXPECT_FEATURES`.
+
+mod common;
+
+use std::io::Read;
+use std::time::Duration;
+
+use rawbpf::link::{IterOptions, Link, LinkType};
+use rawbpf::loader::{LoadError, Loader, Object};
+use rawbpf::map::Map;
+use rawbpf::obj::ObjectSpec;
+use rawbpf::prog::TestRun;
+
+const OBJ: &str = "tests/bpf/link_tracing.bpf.o";
+
+fn spec() -> ObjectSpec {
+    ObjectSpec::open(OBJ).expect("parse link_tracing.bpf.o")
+}
+
+fn gettid() -> u32 {
+    nix::unistd::gettid().as_raw() as u32
+}
+
+/// Loads only `progs` of the object, counting for this thread (`tid`, 0 = every thread).
+fn load_for(progs: &[&str], tid: u32) -> Result<Object, LoadError> {
+    let mut l = Loader::new()
+        .set_global("target_tid", &tid)
+        .set_global("target_tgid", &std::process::id());
+    for (i, p) in progs.iter().enumerate() {
+        l = if i == 0 {
+            l.load_only(p)
+        } else {
+            l.autoload(p, true)
+        };
+    }
+    l.load(&spec())
+}
+
+fn load(progs: &[&str]) -> Object {
+    load_for(progs, gettid()).expect("load link_tracing.bpf.o")
+}
+
+fn getppid() {
+    // SAFETY-free: nix wraps the syscall; glibc does not cache getppid.
+    let _ = nix::unistd::getppid();
+}
+
+fn count(obj: &Object, var: &str) -> u64 {
+    obj.global::<u64>(var).expect(var)
+}
+
+/// The load error of a trampoline program on a kernel without trampolines must be the clean
+/// `Unsupported` naming them.
+fn assert_trampoline_unsupported(r: Result<Object, LoadError>, what: &str) {
+    let e = r.expect_err("a trampoline program loaded on a kernel whose probe says no");
+    let s = e.to_string();
+    assert!(
+        matches!(&e, LoadError::Kernel(rawbpf::Error::Unsupported { .. }))
+            || matches!(&e, LoadError::Program { .. } if s.contains("not supported")),
+        "{what}: expected Unsupported, got {e:?}"
+    );
+    assert!(s.contains("BPF trampolines"), "{what}: {s}");
+}
+
+#[test]
+fn link_tracing_raw_tp_counts_and_detaches() {
+    if !common::privileged() {
+        return;
+    }
+    let obj = load(&["raw_tp_getppid"]);
+    let prog = obj.program("raw_tp_getppid").unwrap();
+    let link = prog
+        .attach_raw_tracepoint("sys_enter")
+        .expect("attach raw_tp");
+    let info = link.info().expect("link info");
+    assert_eq!(info.link_type, LinkType::RAW_TRACEPOINT);
+    assert_eq!(info.prog_id, prog.info().unwrap().id);
+    for _ in 0..5 {
+        getppid();
+    }
+    assert_eq!(count(&obj, "raw_tp_hits"), 5);
+    drop(link);
+    getppid();
+    getppid();
+    assert_eq!(
+        count(&obj, "raw_tp_hits"),
+        5,
+        "counted after the link was dropped"
+    );
+
+    // An explicit detach keeps the fd but stops the program.
+    let link = prog
+        .attach_raw_tracepoint("sys_enter")
+        .expect("attach again");
+    getppid();
+    assert_eq!(count(&obj, "raw_tp_hits"), 6);
+    match link.detach() {
+        Ok(()) => {
+            getppid();
+            assert_eq!(count(&obj, "raw_tp_hits"), 6, "counted after LINK_DETACH");
+        }
+        Err(e) => assert!(e.to_string().contains("BPF_LINK_DETACH"), "{e}"),
+    }
+
+    // Bad names and types are clean errors.
+    let e = prog
+        .attach_raw_tracepoint("no_such_tracepoint_rawbpf")
+        .expect_err("unknown tracepoint");
+    assert!(e.to_string().contains("BPF_RAW_TRACEPOINT_OPEN"), "{e}");
+    let e = prog.attach_tp_btf().expect_err("raw_tp is not tp_btf");
+    assert!(matches!(e, rawbpf::Error::InvalidArgument(_)), "{e}");
+}
+
+#[test]
+fn link_tracing_tp_btf_counts_and_detaches() {
+    if !common::privileged() {
+        return;
+    }
+    let obj = load(&["tp_btf_getppid"]);
+    let prog = obj.program("tp_btf_getppid").unwrap();
+    let link = prog.attach_tp_btf().expect("attach tp_btf");
+    assert_eq!(link.info().unwrap().link_type, LinkType::RAW_TRACEPOINT);
+    for _ in 0..3 {
+        getppid();
+    }
+    assert_eq!(count(&obj, "tp_btf_hits"), 3);
+    drop(link);
+    getppid();
+    assert_eq!(
+        count(&obj, "tp_btf_hits"),
+        3,
+        "counted after the link was dropped"
+    );
+    let e = prog
+        .attach_raw_tracepoint("sys_enter")
+        .expect_err("tp_btf is not raw_tp");
+    assert!(matches!(e, rawbpf::Error::InvalidArgument(_)), "{e}");
+}
+
+/// Cookies on raw_tp and tp_btf links (kernels with `raw_tracepoint.cookie`, 6.10+).
+#[test]
+fn link_tracing_raw_tp_cookies() {
+    if !common::privileged() || !common::have("link_tracing_raw_tp_cookies", "raw_tp_cookie") {
+        return;
+    }
+    let obj = load(&["raw_tp_cookie", "tp_btf_cookie"]);
+    let a = obj
+        .program("raw_tp_cookie")
+        .unwrap()
+        .attach_raw_tracepoint_with_cookie("sys_enter", 0x1234_5678_9abc)
+        .expect("raw_tp with cookie");
+    let b = obj
+        .program("tp_btf_cookie")
+        .unwrap()
+        .attach_tp_btf_with_cookie(77)
+        .expect("tp_btf with cookie");
+    getppid();
+    assert_eq!(count(&obj, "raw_tp_cookie_hits"), 1);
+    assert_eq!(count(&obj, "raw_tp_cookie_seen"), 0x1234_5678_9abc);
+    assert_eq!(count(&obj, "tp_btf_cookie_seen"), 77);
+    drop((a, b));
+    getppid();
+    assert_eq!(count(&obj, "raw_tp_cookie_hits"), 1);
+}
+
+/// fentry (with a cookie) and fexit on do_unlinkat: unlink of a missing file.
+#[test]
+fn link_tracing_fentry_fexit() {
+    if !common::privileged() {
+        return;
+    }
+    if !common::have("link_tracing_fentry_fexit", "trampolines") {
+        assert_trampoline_unsupported(load_for(&["fentry_unlinkat"], gettid()), "fentry");
+        assert_trampoline_unsupported(load_for(&["fexit_unlinkat"], gettid()), "fexit");
+        return;
+    }
+    let obj = load(&["fentry_unlinkat", "fexit_unlinkat"]);
+    let cookie = common::have("link_tracing_fentry_fexit", "bpf_cookie");
+    let entry = obj.program("fentry_unlinkat").unwrap();
+    let fentry = if cookie {
+        entry.attach_trace_with_cookie(0xfe)
+    } else {
+        entry.attach_trace()
+    }
+    .expect("attach fentry");
+    let fexit = obj
+        .program("fexit_unlinkat")
+        .unwrap()
+        .attach_trace()
+        .expect("attach fexit");
+    assert_eq!(fexit.info().unwrap().link_type, LinkType::TRACING);
+    let missing = format!("/tmp/rawbpf-missing-{}", common::unique_name("unl"));
+    for _ in 0..3 {
+        let e = std::fs::remove_file(&missing).expect_err("the file does not exist");
+        assert_eq!(e.raw_os_error(), Some(libc::ENOENT));
+    }
+    assert_eq!(count(&obj, "fentry_hits"), 3);
+    assert_eq!(count(&obj, "fexit_hits"), 3);
+    assert_eq!(
+        obj.global::<i64>("fexit_ret").unwrap(),
+        -i64::from(libc::ENOENT)
+    );
+    if cookie {
+        assert_eq!(count(&obj, "fentry_cookie_seen"), 0xfe);
+    }
+    drop((fentry, fexit));
+    let _ = std::fs::remove_file(&missing);
+    assert_eq!(
+        count(&obj, "fentry_hits"),
+        3,
+        "fentry ran after its link was dropped"
+    );
+    assert_eq!(
+        count(&obj, "fexit_hits"),
+        3,
+        "fexit ran after its link was dropped"
+    );
+}
+
+/// fmod_ret on bpf_modify_return_test, run through BPF_PROG_TEST_RUN: attached, the
+/// function's body is skipped (one side effect fewer) and its return value is ours.
+#[test]
+fn link_tracing_fmod_ret() {
+    if !common::privileged() {
+        return;
+    }
+    if !common::have("link_tracing_fmod_ret", "trampolines") {
+        assert_trampoline_unsupported(load_for(&["fmod_ret_test"], 0), "fmod_ret");
+        return;
+    }
+    let obj = load(&["fmod_ret_test"]);
+    let prog = obj.program("fmod_ret_test").unwrap();
+    let run = || prog.test_run(TestRun::default()).expect("test_run").retval;
+    let before = run();
+    assert_eq!(count(&obj, "fmod_ret_hits"), 0);
+    let link = prog.attach_trace().expect("attach fmod_ret");
+    let during = run();
+    assert_eq!(count(&obj, "fmod_ret_hits"), 1);
+    assert_eq!(
+        (before >> 16) - (during >> 16),
+        1,
+        "the body ran: {before:#x} -> {during:#x}"
+    );
+    // Unmodified, bpf_modify_return_test(1, &b) returns 1 + 3 = 4; modified, 1234.
+    assert_eq!((during & 0xffff).wrapping_sub(before & 0xffff), 1230);
+    drop(link);
+    assert_eq!(run(), before);
+    assert_eq!(count(&obj, "fmod_ret_hits"), 1);
+}
+
+/// Whether the BPF LSM is active (`bpf` in the LSM list), without which LSM programs attach
+/// but never run.
+fn bpf_lsm_active() -> bool {
+    if let Ok(l) = std::fs::read_to_string("/sys/kernel/security/lsm") {
+        return l.split(',').any(|x| x.trim() == "bpf");
+    }
+    std::fs::read_to_string("/proc/cmdline").is_ok_and(|c| {
+        c.split_whitespace()
+            .filter_map(|w| w.strip_prefix("lsm="))
+            .any(|l| l.split(',').any(|x| x == "bpf"))
+    })
+}
+
+#[test]
+fn link_tracing_lsm_file_open() {
+    if !common::privileged() {
+        return;
+    }
+    if !common::have("link_tracing_lsm_file_open", "trampolines") {
+        assert_trampoline_unsupported(load_for(&["lsm_file_open"], gettid()), "lsm");
+        return;
+    }
+    if !bpf_lsm_active() {
+        eprintln!(
+            "link_tracing_lsm_file_open: the BPF LSM is not active on this kernel (probe: bpf in /sys/kernel/security/lsm or lsm= of /proc/cmdline)"
+        );
+        return;
+    }
+    let obj = load(&["lsm_file_open"]);
+    let cookie = common::have("link_tracing_lsm_file_open", "bpf_cookie");
+    let prog = obj.program("lsm_file_open").unwrap();
+    let link = if cookie {
+        prog.attach_lsm_with_cookie(9)
+    } else {
+        prog.attach_lsm()
+    }
+    .expect("attach lsm");
+    for _ in 0..3 {
+        std::fs::File::open("/proc/self/stat").expect("open");
+    }
+    assert_eq!(count(&obj, "lsm_hits"), 3);
+    if cookie {
+        assert_eq!(count(&obj, "lsm_cookie_seen"), 9);
+    }
+    drop(link);
+    std::fs::File::open("/proc/self/stat").expect("open");
+    assert_eq!(
+        count(&obj, "lsm_hits"),
+        3,
+        "the hook ran after its link was dropped"
+    );
+}
+
+/// freplace: new_pick replaces the global function `pick` of freplace_target.bpf.o's XDP
+/// program, whose verdict turns from XDP_PASS to XDP_DROP while the link lives.
+#[test]
+fn link_tracing_freplace() {
+    if !common::privileged() {
+        return;
+    }
+    let target_obj = Loader::new()
+        .load(&ObjectSpec::open("tests/bpf/freplace_target.bpf.o").expect("parse"))
+        .expect("load freplace_target");
+    let target = target_obj.program("freplace_entry").unwrap();
+    let verdict = || {
+        target
+            .test_run(TestRun::with_data(&[0u8; 64]))
+            .expect("test_run")
+            .retval
+    };
+    assert_eq!(verdict(), 2, "XDP_PASS before");
+    let loaded = Loader::new()
+        .load_only("new_pick")
+        .freplace_target("new_pick", target, None)
+        .load(&spec());
+    if !common::have("link_tracing_freplace", "trampolines") {
+        assert_trampoline_unsupported(loaded, "freplace");
+        return;
+    }
+    let obj = loaded.expect("load freplace program");
+    let link = obj
+        .program("new_pick")
+        .unwrap()
+        .attach_freplace()
+        .expect("attach freplace");
+    assert_eq!(verdict(), 1, "XDP_DROP while replaced");
+    drop(link);
+    assert_eq!(verdict(), 2, "XDP_PASS after the link was dropped");
+
+    // Without a target program the loader says what is missing.
+    let e = Loader::new()
+        .load_only("new_pick")
+        .load(&spec())
+        .expect_err("freplace without a target");
+    assert!(e.to_string().contains("freplace_target"), "{e}");
+}
+
+/// iter/task: the program prints a line for this process; read it through ITER_CREATE, from
+/// a pid-filtered iterator, and from the pinned link's file.
+#[test]
+fn link_tracing_iter_task() {
+    if !common::privileged() {
+        return;
+    }
+    let obj = load(&["dump_task"]);
+    let prog = obj.program("dump_task").unwrap();
+    let pid = std::process::id();
+    let comm = std::fs::read_to_string("/proc/self/comm").unwrap();
+    let line = format!("rawbpf-iter tgid={pid} comm={}\n", comm.trim_end());
+
+    let it = prog
+        .attach_iter(IterOptions::default())
+        .expect("attach iter");
+    assert_eq!(it.info().unwrap().link_type, LinkType::ITER);
+    let text = it.open().expect("iter open").read_all().expect("read");
+    assert_eq!(text.matches(&line).count(), 1, "{text:?} lacks {line:?}");
+    // Each open is a new run.
+    let mut again = String::new();
+    it.open().unwrap().read_to_string(&mut again).unwrap();
+    assert!(again.contains(&line));
+
+    // Only this process's tasks.
+    let only = prog
+        .attach_iter(IterOptions::Task { tid: 0, pid })
+        .expect("attach iter with a pid");
+    let text = only.open().unwrap().read_all().unwrap();
+    assert_eq!(
+        text, line,
+        "a pid-filtered task iterator printed more than this process"
+    );
+
+    let dir = common::PinDir::new("iter");
+    it.pin(dir.join("tasks")).expect("pin iterator link");
+    let pinned = std::fs::read_to_string(dir.join("tasks")).expect("read the pin");
+    assert!(pinned.contains(&line), "{pinned:?}");
+    let reopened = rawbpf::link::IterLink::from_pin(dir.join("tasks")).expect("from_pin");
+    assert!(reopened.open().unwrap().read_all().unwrap().contains(&line));
+
+    let e = obj
+        .program("dump_task")
+        .unwrap()
+        .attach_raw_tracepoint("sys_enter")
+        .expect_err("iter is not raw_tp");
+    assert!(matches!(e, rawbpf::Error::InvalidArgument(_)), "{e}");
+}
+
+/// A syscall program through BPF_PROG_TEST_RUN: it writes into its context, which the kernel
+/// copies back.
+#[test]
+fn link_tracing_syscall_prog() {
+    if !common::privileged() {
+        return;
+    }
+    let obj = load(&["syscall_sum"]);
+    let mut ctx = [0u8; 24];
+    ctx[..8].copy_from_slice(&40u64.to_ne_bytes());
+    ctx[8..16].copy_from_slice(&2u64.to_ne_bytes());
+    let r = obj
+        .program("syscall_sum")
+        .unwrap()
+        .test_run(TestRun::with_ctx(&mut ctx))
+        .expect("test_run");
+    assert_eq!(r.retval, 42);
+    assert_eq!(u64::from_ne_bytes(ctx[16..].try_into().unwrap()), 42);
+}
+
+const CHILD_ENV: &str = "RAWBPF_LINK_TRACING_CHILD_DIR";
+
+/// Not a test on its own: the child process of `link_tracing_pinned_link_outlives_process`
+/// (which sets CHILD_ENV) attaches the raw_tp program for every thread, pins the link and the
+/// counters and exits.
+#[test]
+fn link_tracing_child_pins_link() {
+    let Ok(dir) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir);
+    let obj = load_for(&["raw_tp_getppid"], 0).expect("child: load");
+    let link = obj
+        .program("raw_tp_getppid")
+        .unwrap()
+        .attach_raw_tracepoint("sys_enter")
+        .expect("child: attach");
+    link.pin(dir.join("link")).expect("child: pin link");
+    let bss = obj
+        .maps()
+        .find(|(n, _)| n.ends_with(".bss"))
+        .expect("child: .bss")
+        .1;
+    bss.pin(dir.join("bss")).expect("child: pin .bss");
+    getppid();
+}
+
+#[test]
+fn link_tracing_pinned_link_outlives_process() {
+    if !common::privileged() {
+        return;
+    }
+    let dir = common::PinDir::new("rawtp");
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "link_tracing_child_pins_link", "--nocapture"])
+        .env(CHILD_ENV, dir.path())
+        .status()
+        .expect("run the child");
+    assert!(status.success(), "child failed: {status}");
+
+    let off = spec()
+        .maps
+        .iter()
+        .find(|m| m.name.ends_with(".bss"))
+        .and_then(|m| m.variable("raw_tp_hits"))
+        .expect("raw_tp_hits in .bss")
+        .offset as usize;
+    let bss = Map::from_pin(dir.join("bss")).expect("open pinned .bss");
+    let hits = || {
+        let v = bss.get(&0u32.to_ne_bytes()).unwrap().expect("element 0");
+        u64::from_ne_bytes(v[off..off + 8].try_into().unwrap())
+    };
+    let link = Link::from_pin(dir.join("link")).expect("the pinned link outlived its process");
+    assert_eq!(link.info().unwrap().link_type, LinkType::RAW_TRACEPOINT);
+    drop(link);
+    let before = hits();
+    assert!(before >= 1, "the child's own getppid was not counted");
+    getppid();
+    assert!(
+        hits() > before,
+        "the pinned link does not run after its process exited"
+    );
+
+    // Removing the pin lets the link go (the kernel frees it asynchronously).
+    std::fs::remove_file(dir.join("link")).unwrap();
+    let stopped = (0..100).any(|_| {
+        std::thread::sleep(Duration::from_millis(20));
+        let a = hits();
+        getppid();
+        hits() == a
+    });
+    assert!(
+        stopped,
+        "the program still runs after its link's pin was removed"
+    );
+}
