@@ -497,3 +497,119 @@ fn link_tracing_pinned_link_outlives_process() {
         "the program still runs after its link's pin was removed"
     );
 }
+
+/// A TCP connection over `lo` of a fresh netns with congestion control `cc`: sends 4 MiB
+/// through it and returns the congestion control the socket reports, or the setsockopt error.
+fn tcp_transfer_with(cc: String) -> std::io::Result<String> {
+    use nix::sys::socket::{getsockopt, setsockopt, sockopt::TcpCongestion};
+    use std::io::Write;
+    common::in_netns(move || {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        let reader = std::thread::spawn(move || -> std::io::Result<usize> {
+            let (mut s, _) = listener.accept()?;
+            let mut buf = Vec::new();
+            s.read_to_end(&mut buf)
+        });
+        let mut client = std::net::TcpStream::connect(addr)?;
+        setsockopt(&client, TcpCongestion, &std::ffi::OsString::from(&cc))?;
+        let chunk = vec![0x5au8; 64 * 1024];
+        for _ in 0..64 {
+            client.write_all(&chunk)?;
+        }
+        let now = getsockopt(&client, TcpCongestion)?;
+        drop(client);
+        assert_eq!(reader.join().unwrap()?, 64 * chunk.len());
+        Ok(now.to_string_lossy().trim_end_matches('\0').to_owned())
+    })
+}
+
+/// struct_ops: registers struct_ops_cc.h's congestion control under a unique name, runs a
+/// loopback TCP transfer with it in a netns, checks that its init and cong_avoid ran and that
+/// the name is gone after the registration is dropped.
+fn struct_ops_cc(test: &str, obj_file: &str, link: bool) {
+    let spec = ObjectSpec::open(obj_file).expect("parse");
+    let st = &spec.struct_ops[0];
+    assert_eq!(st.name, "rawbpf_cc");
+    assert_eq!(st.type_name, "tcp_congestion_ops");
+    assert_eq!(st.is_link(), link);
+    assert_eq!(
+        st.member_of_program("rb_cong_avoid")
+            .map(|m| m.name.as_str()),
+        Some("cong_avoid")
+    );
+    let mut obj = Loader::new().load(&spec).expect("load struct_ops object");
+    let name = common::unique_name("rbcc");
+    let ops = obj.struct_ops_mut("rawbpf_cc").expect("struct_ops map");
+    assert_eq!(ops.is_link(), link);
+    assert!(
+        ops.data().windows(10).any(|w| w == b"rawbpf_cc\0"),
+        "the object's name member was not copied into the kernel struct"
+    );
+    ops.set_member("name", format!("{name}\0").as_bytes())
+        .expect("set name");
+    let ops = obj.struct_ops("rawbpf_cc").unwrap();
+    let reg = match ops.attach() {
+        Ok(r) => r,
+        Err(e @ rawbpf::Error::Unsupported { .. }) if link => {
+            assert!(
+                !common::expected("struct_ops_link"),
+                "{test}: RAWBPF_EXPECT_FEATURES lists struct_ops_link: {e}"
+            );
+            eprintln!(
+                "{test}: struct_ops_link unsupported on this kernel (probe: link_type(STRUCT_OPS)): {e}"
+            );
+            return;
+        }
+        Err(e) => panic!("{test}: attach: {e}"),
+    };
+    if link {
+        let l = reg.link().expect("a link");
+        assert_eq!(l.info().unwrap().link_type, LinkType::STRUCT_OPS);
+    }
+    let now = tcp_transfer_with(name.clone()).expect("TCP transfer with our congestion control");
+    assert_eq!(now, name);
+    assert!(
+        obj.global::<u64>("init_calls").unwrap() >= 1,
+        "init did not run"
+    );
+    let avoided = obj.global::<u64>("cong_avoid_calls").unwrap();
+    assert!(avoided >= 1, "cong_avoid did not run");
+    drop(reg);
+    // Unregistered: the name is unknown again (the kernel may take a moment to let go).
+    let gone = (0..50).any(|_| match tcp_transfer_with(name.clone()) {
+        Err(e) => e.raw_os_error() == Some(libc::ENOENT),
+        Ok(_) => {
+            std::thread::sleep(Duration::from_millis(20));
+            false
+        }
+    });
+    assert!(
+        gone,
+        "{test}: congestion control {name} still registered after drop"
+    );
+}
+
+#[test]
+fn link_tracing_struct_ops_link() {
+    if !common::privileged() {
+        return;
+    }
+    struct_ops_cc(
+        "link_tracing_struct_ops_link",
+        "tests/bpf/struct_ops_link.bpf.o",
+        true,
+    );
+}
+
+#[test]
+fn link_tracing_struct_ops_map() {
+    if !common::privileged() {
+        return;
+    }
+    struct_ops_cc(
+        "link_tracing_struct_ops_map",
+        "tests/bpf/struct_ops_legacy.bpf.o",
+        false,
+    );
+}

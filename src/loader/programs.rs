@@ -10,7 +10,7 @@ use crate::btf::core::{CoreError, Fixup, Relocator};
 use crate::btf::{Btf, Kind};
 use crate::error::Error;
 use crate::map::Map;
-use crate::obj::section::{Attach, SecFlags, attach_type as at, prog_type as pt};
+use crate::obj::section::{Attach, SecFlags, attach_type as at};
 use crate::obj::{
     ExternValue, LinkedProgram, ObjectSpec, ProgramSpec, SectionDef, apply_relocations,
 };
@@ -142,12 +142,6 @@ pub(crate) fn load_params(
         .and_then(|o| o.expected_attach_type)
         .or_else(|| def.as_ref().map(|d| AttachType(d.expected_attach_type)));
     let flags = def.as_ref().map_or(0, |d| d.prog_flags());
-    if prog_type.raw() == pt::STRUCT_OPS {
-        return Err(LoadError::Unsupported {
-            feature: "struct_ops programs".into(),
-            hint: "the loader does not create struct_ops maps yet".into(),
-        });
-    }
     let needs_btf = def
         .as_ref()
         .is_some_and(|d| d.flags.contains(SecFlags::ATTACH_BTF))
