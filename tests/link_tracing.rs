@@ -613,3 +613,76 @@ fn link_tracing_struct_ops_map() {
         false,
     );
 }
+
+/// The newer SEC() kinds: a kernel that has the feature loads (and, for raw_tp.s/tp_btf.s,
+/// runs) the program; one that lacks it refuses the load with `Unsupported` naming it.
+#[test]
+fn link_tracing_new_section_kinds() {
+    if !common::privileged() {
+        return;
+    }
+    let test = "link_tracing_new_section_kinds";
+    let unsupported = |prog: &str, feature: &str| {
+        let e = load_for(&[prog], gettid()).expect_err(prog);
+        let s = e.to_string();
+        assert!(s.contains("not supported"), "{prog}: {e:?}");
+        assert!(s.contains(feature), "{prog}: {s}");
+    };
+    let sleepable = rawbpf::features::sleepable_tracepoints();
+    if common::supported(
+        test,
+        "sleepable_tracepoints",
+        "features::sleepable_tracepoints",
+        sleepable,
+    ) {
+        load_for(&["tp_sleepable"], gettid()).expect("tp.s loads");
+        let obj = load(&["raw_tp_sleepable", "tp_btf_sleepable"]);
+        let a = obj
+            .program("raw_tp_sleepable")
+            .unwrap()
+            .attach_raw_tracepoint("sys_enter")
+            .expect("raw_tp.s");
+        let b = obj
+            .program("tp_btf_sleepable")
+            .unwrap()
+            .attach_tp_btf()
+            .expect("tp_btf.s");
+        getppid();
+        assert_eq!(count(&obj, "raw_tp_s_hits"), 1);
+        assert_eq!(count(&obj, "tp_btf_s_hits"), 1);
+        drop((a, b));
+        getppid();
+        assert_eq!(count(&obj, "raw_tp_s_hits"), 1);
+    } else {
+        for p in ["tp_sleepable", "raw_tp_sleepable", "tp_btf_sleepable"] {
+            unsupported(p, "sleepable tracepoint programs");
+        }
+    }
+    if common::supported(
+        test,
+        "fsession",
+        "features::fsession",
+        rawbpf::features::fsession(),
+    ) {
+        let obj = load(&["fsession_unlinkat"]);
+        let link = obj
+            .program("fsession_unlinkat")
+            .unwrap()
+            .attach_trace()
+            .expect("attach fsession");
+        let _ = std::fs::remove_file(format!("/tmp/rawbpf-missing-{}", common::unique_name("fs")));
+        assert_eq!(count(&obj, "fsession_hits"), 2, "entry and exit");
+        drop(link);
+    } else {
+        unsupported("fsession_unlinkat", "");
+    }
+    // Always refused for now: rawbpf does not create multi-function tracing links (and a
+    // kernel without trampolines or without BPF_TRACE_FENTRY_MULTI says so first).
+    let e = load_for(&["fentry_multi"], gettid()).expect_err("fentry.multi");
+    let s = e.to_string();
+    assert!(s.contains("not supported"), "{e:?}");
+    assert!(
+        s.contains("multi-function tracing") || s.contains("trampolines"),
+        "{s}"
+    );
+}

@@ -5,7 +5,7 @@
 //! |---|---|---|
 //! | `raw_tp/NAME`, `raw_tracepoint/NAME` (`.w`, `.s`) | `RAW_TRACEPOINT` | [`Program::attach_raw_tracepoint`] |
 //! | `tp_btf/NAME` (`.s`) | `TRACING` / `TRACE_RAW_TP` | [`Program::attach_tp_btf`] |
-//! | `fentry/F`, `fexit/F`, `fmod_ret/F` (`.s`) | `TRACING` / `TRACE_FENTRY`, … | [`Program::attach_trace`] |
+//! | `fentry/F`, `fexit/F`, `fmod_ret/F`, `fsession/F` (`.s`) | `TRACING` / `TRACE_FENTRY`, … | [`Program::attach_trace`] |
 //! | `lsm/HOOK` (`.s`) | `LSM` / `LSM_MAC` | [`Program::attach_lsm`] |
 //! | `freplace/F` | `EXT` (target program given at load) | [`Program::attach_freplace`] |
 //!
@@ -14,6 +14,13 @@
 //! function of the program given with [`Loader::freplace_target`](crate::loader::Loader::freplace_target));
 //! attaching just switches the program on. Each has a `_with_cookie` form whose value the
 //! program reads with `bpf_get_attach_cookie()`.
+//!
+//! `tp.s`/`raw_tp.s`/`tp_btf.s` (sleepable tracepoints) and `fsession` load only on kernels
+//! that have them ([`crate::features::sleepable_tracepoints`], [`crate::features::fsession`]),
+//! else the load is [`Error::Unsupported`]; `fentry.multi`/`fexit.multi`/`fsession.multi`
+//! are always `Unsupported` for now (rawbpf does not create multi-function tracing links).
+//! Iterators are in [`IterLink`](super::IterLink), struct_ops in
+//! [`StructOps`](crate::loader::StructOps).
 //!
 //! Kernels that refuse BPF trampolines (built without them, or forbidding them) reject
 //! `fentry`/`fexit`/`fmod_ret`/`freplace`/`lsm` programs already at load, with
@@ -132,9 +139,10 @@ impl Program {
         self.open_loaded_target(cookie)
     }
 
-    /// Attaches this fentry, fexit or fmod_ret program (`TRACING` with `TRACE_FENTRY`,
-    /// `TRACE_FEXIT` or `MODIFY_RETURN`) to the function it was loaded for. For
-    /// `SEC("fentry/F")`, `SEC("fexit/F")`, `SEC("fmod_ret/F")` and their `.s` forms.
+    /// Attaches this fentry, fexit, fmod_ret or fsession program (`TRACING` with
+    /// `TRACE_FENTRY`, `TRACE_FEXIT`, `MODIFY_RETURN` or `TRACE_FSESSION`) to the function it
+    /// was loaded for. For `SEC("fentry/F")`, `SEC("fexit/F")`, `SEC("fmod_ret/F")`,
+    /// `SEC("fsession/F")` and their `.s` forms.
     pub fn attach_trace(&self) -> Result<Link> {
         self.attach_trace_with_cookie(0)
     }
@@ -142,12 +150,13 @@ impl Program {
     /// As [`Program::attach_trace`], with a cookie (`BPF_LINK_CREATE`'s tracing tail; kernels
     /// 5.19 and later).
     pub fn attach_trace_with_cookie(&self, cookie: u64) -> Result<Link> {
-        const TRACE: [AttachType; 3] = [
+        const TRACE: [AttachType; 4] = [
             AttachType::TRACE_FENTRY,
             AttachType::TRACE_FEXIT,
             AttachType::MODIFY_RETURN,
+            AttachType::TRACE_FSESSION,
         ];
-        self.check_tracing(&TRACE, "an fentry/fexit/fmod_ret program")?;
+        self.check_tracing(&TRACE, "an fentry/fexit/fmod_ret/fsession program")?;
         self.trampoline_link(cookie)
     }
 

@@ -39,6 +39,7 @@ mod inflate;
 mod kallsyms;
 mod kconfig;
 mod maps;
+mod needs;
 mod object;
 mod programs;
 mod struct_ops;

@@ -142,6 +142,9 @@ pub(crate) fn load_params(
         .and_then(|o| o.expected_attach_type)
         .or_else(|| def.as_ref().map(|d| AttachType(d.expected_attach_type)));
     let flags = def.as_ref().map_or(0, |d| d.prog_flags());
+    if let Some(d) = &def {
+        super::needs::check(d)?;
+    }
     let needs_btf = def
         .as_ref()
         .is_some_and(|d| d.flags.contains(SecFlags::ATTACH_BTF))

@@ -28,6 +28,9 @@ __s64 fexit_ret;
 __u64 fmod_ret_hits;
 __u64 lsm_hits;
 __u64 lsm_cookie_seen;
+__u64 raw_tp_s_hits;
+__u64 tp_btf_s_hits;
+__u64 fsession_hits;
 
 struct seq_file;
 struct filename;
@@ -163,6 +166,45 @@ SEC("?freplace/pick")
 int new_pick(struct xdp_md *ctx)
 {
 	return XDP_DROP;
+}
+
+/* Newer section kinds, loaded only when a test asks: each needs a kernel feature that
+ * rawbpf::features probes (sleepable_tracepoints, fsession, tracing_multi). */
+SEC("?raw_tp.s/sys_enter")
+int raw_tp_sleepable(struct bpf_raw_tracepoint_args *ctx)
+{
+	if (mine() && ctx->args[1] == SYS_GETPPID)
+		__sync_fetch_and_add(&raw_tp_s_hits, 1);
+	return 0;
+}
+
+SEC("?tp_btf.s/sys_enter")
+int BPF_PROG(tp_btf_sleepable, void *regs, long id)
+{
+	if (mine() && id == SYS_GETPPID)
+		__sync_fetch_and_add(&tp_btf_s_hits, 1);
+	return 0;
+}
+
+SEC("?tp.s/syscalls/sys_enter_getppid")
+int tp_sleepable(void *ctx)
+{
+	return 0;
+}
+
+/* Runs at entry and at exit: two counts per call. */
+SEC("?fsession/do_unlinkat")
+int BPF_PROG(fsession_unlinkat, int dfd, struct filename *name)
+{
+	if (mine())
+		__sync_fetch_and_add(&fsession_hits, 1);
+	return 0;
+}
+
+SEC("?fentry.multi/bpf_fentry_test*")
+int fentry_multi(void *ctx)
+{
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
