@@ -450,7 +450,7 @@ mod named;
 mod tracing;
 pub use locks::sleepable_spin_lock;
 pub use named::*;
-pub use tracing::{fsession, raw_tp_cookie, sleepable_tracepoints, tracing_multi};
+pub use tracing::{fsession, raw_tp_cookie, sleepable_tracepoints, struct_ops_link, tracing_multi};
 
 #[cfg(test)]
 pub(crate) mod tests;

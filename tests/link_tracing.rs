@@ -1,7 +1,8 @@
 //! Tracing links against the running kernel (as root): raw tracepoints, tp_btf, fentry/fexit/
-//! fmod_ret, LSM, freplace, iterators and syscall programs, from tests/bpf/link_tracing.bpf.c.
-//! Each test attaches, triggers (getppid, unlink, open, BPF_PROG_TEST_RUN), checks what the
-//! program counted or recorded, detaches and checks that it stopped.
+//! fmod_ret, LSM, freplace, iterators and syscall programs (tests/bpf/link_tracing.bpf.c), and
+//! struct_ops (tests/bpf/struct_ops_*.bpf.c). Each test attaches, triggers (getppid, unlink,
+//! open, a TCP transfer, BPF_PROG_TEST_RUN), checks what the program counted or recorded,
+//! detaches and checks that it stopped.
 //!
 //! Kernels that refuse BPF trampolines (this CI host) must refuse fentry/fexit/fmod_ret/LSM/
 //! freplace with `Error::Unsupported` naming them; the VM guests (`ci/vm-test 6.12 --
@@ -224,35 +225,34 @@ fn link_tracing_fentry_fexit() {
     );
 }
 
-/// fmod_ret on bpf_modify_return_test, run through BPF_PROG_TEST_RUN: attached, the
-/// function's body is skipped (one side effect fewer) and its return value is ours.
+/// fmod_ret on security_file_open: while attached, open() fails with EPERM in this thread
+/// (and only here); afterwards it works again.
 #[test]
 fn link_tracing_fmod_ret() {
     if !common::privileged() {
         return;
     }
     if !common::have("link_tracing_fmod_ret", "trampolines") {
-        assert_trampoline_unsupported(load_for(&["fmod_ret_test"], 0), "fmod_ret");
+        assert_trampoline_unsupported(load_for(&["fmod_ret_open"], gettid()), "fmod_ret");
         return;
     }
-    let obj = load(&["fmod_ret_test"]);
-    let prog = obj.program("fmod_ret_test").unwrap();
-    let run = || prog.test_run(TestRun::default()).expect("test_run").retval;
-    let before = run();
-    assert_eq!(count(&obj, "fmod_ret_hits"), 0);
+    let obj = load(&["fmod_ret_open"]);
+    let prog = obj.program("fmod_ret_open").unwrap();
+    std::fs::File::open("/proc/self/stat").expect("open before attach");
     let link = prog.attach_trace().expect("attach fmod_ret");
-    let during = run();
-    assert_eq!(count(&obj, "fmod_ret_hits"), 1);
-    assert_eq!(
-        (before >> 16) - (during >> 16),
-        1,
-        "the body ran: {before:#x} -> {during:#x}"
-    );
-    // Unmodified, bpf_modify_return_test(1, &b) returns 1 + 3 = 4; modified, 1234.
-    assert_eq!((during & 0xffff).wrapping_sub(before & 0xffff), 1230);
+    for _ in 0..2 {
+        let e = std::fs::File::open("/proc/self/stat").expect_err("open while modified");
+        assert_eq!(e.raw_os_error(), Some(libc::EPERM), "{e}");
+    }
+    assert_eq!(count(&obj, "fmod_ret_hits"), 2);
+    // Other threads are not affected.
+    std::thread::spawn(|| std::fs::File::open("/proc/self/stat").map(drop))
+        .join()
+        .unwrap()
+        .expect("open in another thread");
     drop(link);
-    assert_eq!(run(), before);
-    assert_eq!(count(&obj, "fmod_ret_hits"), 1);
+    std::fs::File::open("/proc/self/stat").expect("open after the link was dropped");
+    assert_eq!(count(&obj, "fmod_ret_hits"), 2);
 }
 
 /// Whether the BPF LSM is active (`bpf` in the LSM list), without which LSM programs attach
@@ -538,7 +538,13 @@ fn struct_ops_cc(test: &str, obj_file: &str, link: bool) {
             .map(|m| m.name.as_str()),
         Some("cong_avoid")
     );
-    let mut obj = Loader::new().load(&spec).expect("load struct_ops object");
+    let loaded = Loader::new().load(&spec);
+    if link && !common::have(test, "struct_ops_link") {
+        let e = loaded.expect_err("a .struct_ops.link map on a kernel without struct_ops links");
+        assert!(e.to_string().contains("struct_ops links"), "{e}");
+        return;
+    }
+    let mut obj = loaded.expect("load struct_ops object");
     let name = common::unique_name("rbcc");
     let ops = obj.struct_ops_mut("rawbpf_cc").expect("struct_ops map");
     assert_eq!(ops.is_link(), link);
@@ -549,20 +555,7 @@ fn struct_ops_cc(test: &str, obj_file: &str, link: bool) {
     ops.set_member("name", format!("{name}\0").as_bytes())
         .expect("set name");
     let ops = obj.struct_ops("rawbpf_cc").unwrap();
-    let reg = match ops.attach() {
-        Ok(r) => r,
-        Err(e @ rawbpf::Error::Unsupported { .. }) if link => {
-            assert!(
-                !common::expected("struct_ops_link"),
-                "{test}: RAWBPF_EXPECT_FEATURES lists struct_ops_link: {e}"
-            );
-            eprintln!(
-                "{test}: struct_ops_link unsupported on this kernel (probe: link_type(STRUCT_OPS)): {e}"
-            );
-            return;
-        }
-        Err(e) => panic!("{test}: attach: {e}"),
-    };
+    let reg = ops.attach().expect("attach struct_ops");
     if link {
         let l = reg.link().expect("a link");
         assert_eq!(l.info().unwrap().link_type, LinkType::STRUCT_OPS);

@@ -33,6 +33,7 @@ pub const ALL: &[(&str, Probe)] = &[
     ("sleepable_tracepoints", super::sleepable_tracepoints),
     ("fsession", super::fsession),
     ("tracing_multi", super::tracing_multi),
+    ("struct_ops_link", super::struct_ops_link),
 ];
 
 /// The probe called `name` in [`ALL`], run (or its cached answer); `None` for an unknown name.

@@ -132,3 +132,24 @@ pub fn tracing_multi() -> Result<()> {
         )
     })
 }
+
+/// struct_ops maps registered through a link (`SEC(".struct_ops.link")`: `BPF_F_LINK` at map
+/// creation, then `BPF_LINK_CREATE` with `BPF_STRUCT_OPS`; kernel 6.4). Asks the kernel's BTF
+/// for `struct bpf_struct_ops_link`, which implements them.
+///
+/// # Errors
+/// [`Error::Unsupported`](crate::Error::Unsupported) on kernels without them.
+pub fn struct_ops_link() -> Result<()> {
+    static C: OnceLock<Outcome> = OnceLock::new();
+    cached(&C, || {
+        btf_probe(
+            "struct_ops links",
+            "the kernel cannot register struct_ops maps through links: put the variable in \
+             SEC(\".struct_ops\") instead of SEC(\".struct_ops.link\")",
+            |b| {
+                b.find_by_name_kind("bpf_struct_ops_link", crate::btf::Kind::Struct)
+                    .is_some()
+            },
+        )
+    })
+}

@@ -23,7 +23,7 @@ use crate::link::Link;
 use crate::map::{Map, MapFlags, MapOptions, UpdateFlags};
 use crate::obj::{ObjectSpec, ProgramSpec, StructOpsSpec};
 use crate::prog::{AttachType, Program, ProgramType};
-use crate::sys::{self, AttachTarget, Errno, LinkType, MapType};
+use crate::sys::{self, AttachTarget, Errno, MapType};
 
 use super::LoadError;
 use super::programs::LoadParams;
@@ -186,14 +186,6 @@ impl StructOps {
     /// Registers the ops: writes the value into the map (`BPF_MAP_UPDATE_ELEM`), then, for a
     /// `.struct_ops.link` map, creates the link (`BPF_LINK_CREATE` with `BPF_STRUCT_OPS`).
     pub fn attach(&self) -> Result<StructOpsLink> {
-        if self.link && crate::features::link_type(LinkType::STRUCT_OPS).is_err() {
-            return Err(Error::Unsupported {
-                feature: "struct_ops links",
-                hint: "the kernel has no BPF_LINK_TYPE_STRUCT_OPS: put the variable in \
-                       SEC(\".struct_ops\") instead of SEC(\".struct_ops.link\")"
-                    .into(),
-            });
-        }
         self.map
             .update(&0u32.to_ne_bytes(), &self.value, UpdateFlags::empty())
             .map_err(|e| match e.errno() {
@@ -256,6 +248,11 @@ pub(crate) fn create_maps(
             map: st.name.clone(),
             source: Error::InvalidArgument(what),
         };
+        if st.is_link() {
+            if let Err(e @ Error::Unsupported { .. }) = crate::features::struct_ops_link() {
+                return Err(LoadError::Kernel(e));
+            }
+        }
         let (_, kt) = kernel_struct(kernel, &st.type_name)?;
         let value_name = format!("bpf_struct_ops_{}", st.type_name);
         let vt = kernel

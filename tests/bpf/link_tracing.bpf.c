@@ -114,13 +114,17 @@ int BPF_PROG(fexit_unlinkat, int dfd, struct filename *name, int ret)
 	return 0;
 }
 
-/* bpf_modify_return_test(int a, int *b) { *b += 1; return a + *b; }: returning non-zero
- * skips the body, which BPF_PROG_TEST_RUN reports in the upper half of its retval. */
-SEC("fmod_ret/bpf_modify_return_test")
-int BPF_PROG(fmod_ret_test, int a, int *b, int ret)
+/* fmod_ret on security_file_open (security_* functions are modifiable on every kernel with
+ * trampolines): the test's thread gets EPERM from open() while this is attached. Never for
+ * other threads, and never with target_tid 0. */
+SEC("fmod_ret/security_file_open")
+int BPF_PROG(fmod_ret_open, struct file *file, int ret)
 {
-	__sync_fetch_and_add(&fmod_ret_hits, 1);
-	return 1234;
+	if (target_tid != 0 && mine()) {
+		__sync_fetch_and_add(&fmod_ret_hits, 1);
+		return -1; /* -EPERM */
+	}
+	return ret;
 }
 
 SEC("lsm/file_open")
