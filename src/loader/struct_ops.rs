@@ -365,10 +365,10 @@ impl super::Object {
             })
     }
 
-    /// As [`Object::struct_ops`], to change members before attaching.
+    /// As [`Object::struct_ops`](super::Object::struct_ops), to change members before attaching.
     ///
     /// # Errors
-    /// As [`Object::struct_ops`].
+    /// As [`Object::struct_ops`](super::Object::struct_ops).
     pub fn struct_ops_mut(&mut self, name: &str) -> Result<&mut StructOps, LoadError> {
         let available = self.struct_ops_names();
         self.struct_ops
