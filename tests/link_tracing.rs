@@ -679,3 +679,50 @@ fn link_tracing_new_section_kinds() {
         "{s}"
     );
 }
+
+/// iter/bpf_map_elem with a map parameter: one line per element of the map given at attach.
+#[test]
+fn link_tracing_iter_map_elems() {
+    if !common::privileged() {
+        return;
+    }
+    use std::os::fd::AsFd;
+    let obj = match load_for(&["dump_map"], gettid()) {
+        Ok(o) => o,
+        // This CI host refuses bpf_map_elem iterator programs at load with EPERM before
+        // verifying a single instruction (iter/task loads); the VM kernels load them and list
+        // `iter_map_elem` in RAWBPF_EXPECT_FEATURES.
+        Err(e) if e.errno() == Some(rawbpf::sys::Errno::EPERM) => {
+            assert!(
+                !common::expected("iter_map_elem"),
+                "RAWBPF_EXPECT_FEATURES lists iter_map_elem, but the load was refused: {e}"
+            );
+            eprintln!(
+                "link_tracing_iter_map_elems: iter_map_elem refused on this machine (probe: the load of iter/bpf_map_elem): {e}"
+            );
+            return;
+        }
+        Err(e) => panic!("load dump_map: {e}"),
+    };
+    let map = obj.map("iter_map").expect("iter_map");
+    for (k, v) in [(1u32, 10u64), (2, 20), (7, 70)] {
+        map.update(&k.to_ne_bytes(), &v.to_ne_bytes(), Default::default())
+            .expect("update");
+    }
+    let prog = obj.program("dump_map").unwrap();
+    let it = prog
+        .attach_iter(IterOptions::Map(map.as_fd()))
+        .expect("attach bpf_map_elem iterator");
+    let text = it.open().unwrap().read_all().unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.sort_unstable();
+    assert_eq!(lines, ["k=1 v=10", "k=2 v=20", "k=7 v=70"]);
+    map.delete(&2u32.to_ne_bytes()).unwrap();
+    let text = it.open().unwrap().read_all().unwrap();
+    assert_eq!(text.lines().count(), 2, "{text}");
+    // This iterator needs a map: without one the kernel refuses the link.
+    let e = prog
+        .attach_iter(IterOptions::default())
+        .expect_err("bpf_map_elem without a map");
+    assert!(e.to_string().contains("BPF_LINK_CREATE"), "{e}");
+}

@@ -53,6 +53,21 @@ struct bpf_iter__task {
 	struct task_struct *task;
 } __attribute__((preserve_access_index));
 
+struct bpf_iter__bpf_map_elem {
+	struct bpf_iter_meta *meta;
+	struct bpf_map *map;
+	void *key;
+	void *value;
+} __attribute__((preserve_access_index));
+
+/* Walked by the bpf_map_elem iterator; filled from user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16);
+	__type(key, __u32);
+	__type(value, __u64);
+} iter_map SEC(".maps");
+
 static __always_inline int mine(void)
 {
 	return target_tid == 0 || (__u32)bpf_get_current_pid_tgid() == target_tid;
@@ -148,6 +163,20 @@ int dump_task(struct bpf_iter__task *ctx)
 		return 0;
 	if (task->tgid == target_tgid && task->pid == task->tgid)
 		BPF_SEQ_PRINTF(seq, "rawbpf-iter tgid=%d comm=%s\n", task->tgid, task->comm);
+	return 0;
+}
+
+/* The bpf_map_elem iterator prints one line per element of the map it is given. */
+SEC("iter/bpf_map_elem")
+int dump_map(struct bpf_iter__bpf_map_elem *ctx)
+{
+	struct seq_file *seq = ctx->meta->seq;
+	__u32 *key = ctx->key;
+	__u64 *value = ctx->value;
+
+	if (!key || !value)
+		return 0;
+	BPF_SEQ_PRINTF(seq, "k=%u v=%llu\n", *key, *value);
 	return 0;
 }
 
