@@ -726,3 +726,50 @@ fn link_tracing_iter_map_elems() {
         .expect_err("bpf_map_elem without a map");
     assert!(e.to_string().contains("BPF_LINK_CREATE"), "{e}");
 }
+
+/// Pure parsing (no kernel): the struct_ops variable, its members and which program each
+/// function pointer names, as the object says.
+#[test]
+fn link_tracing_struct_ops_spec() {
+    for (file, section) in [
+        ("tests/bpf/struct_ops_link.bpf.o", ".struct_ops.link"),
+        ("tests/bpf/struct_ops_legacy.bpf.o", ".struct_ops"),
+    ] {
+        let spec = ObjectSpec::open(file).expect("parse");
+        assert_eq!(spec.struct_ops.len(), 1, "{file}");
+        let st = &spec.struct_ops[0];
+        assert_eq!(st.section, section);
+        assert_eq!(st.data.len(), 8 * 4 + 16, "four pointers and char name[16]");
+        let members: Vec<(&str, u32, u32, bool, Option<&str>)> = st
+            .members
+            .iter()
+            .map(|m| {
+                (
+                    m.name.as_str(),
+                    m.offset,
+                    m.size,
+                    m.is_func_ptr,
+                    m.program.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            members,
+            [
+                ("ssthresh", 0, 8, true, Some("rb_ssthresh")),
+                ("cong_avoid", 8, 8, true, Some("rb_cong_avoid")),
+                ("undo_cwnd", 16, 8, true, Some("rb_undo_cwnd")),
+                ("init", 24, 8, true, Some("rb_init")),
+                ("name", 32, 16, false, None),
+            ]
+        );
+        assert_eq!(&st.data[32..42], b"rawbpf_cc\0");
+        // The struct_ops programs are ordinary programs of the spec.
+        for p in ["rb_init", "rb_ssthresh", "rb_cong_avoid", "rb_undo_cwnd"] {
+            let def = spec.program(p).expect(p).section_def().unwrap();
+            assert_eq!(def.pattern, "struct_ops+");
+        }
+    }
+    // Objects without struct_ops variables have none.
+    assert!(spec().struct_ops.is_empty());
+}

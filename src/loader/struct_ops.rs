@@ -185,6 +185,9 @@ impl StructOps {
 
     /// Registers the ops: writes the value into the map (`BPF_MAP_UPDATE_ELEM`), then, for a
     /// `.struct_ops.link` map, creates the link (`BPF_LINK_CREATE` with `BPF_STRUCT_OPS`).
+    ///
+    /// The value holds the fds of the object's struct_ops programs: attach while they are
+    /// still in the [`Object`](super::Object) (not taken out and dropped).
     pub fn attach(&self) -> Result<StructOpsLink> {
         self.map
             .update(&0u32.to_ne_bytes(), &self.value, UpdateFlags::empty())
