@@ -344,6 +344,33 @@ fn link_tracing_freplace() {
     drop(link);
     assert_eq!(verdict(), 2, "XDP_PASS after the link was dropped");
 
+    // The same program replacing `pick` of another instance of the target.
+    let other_obj = Loader::new()
+        .load(&ObjectSpec::open("tests/bpf/freplace_target.bpf.o").expect("parse"))
+        .expect("load a second freplace_target");
+    let other = other_obj.program("freplace_entry").unwrap();
+    let other_verdict = || {
+        other
+            .test_run(TestRun::with_data(&[0u8; 64]))
+            .expect("test_run")
+            .retval
+    };
+    let link = obj
+        .program("new_pick")
+        .unwrap()
+        .attach_freplace_to(other, "pick")
+        .expect("attach freplace to another target");
+    assert_eq!(other_verdict(), 1, "XDP_DROP in the other target");
+    assert_eq!(verdict(), 2, "the load-time target is not affected");
+    drop(link);
+    assert_eq!(other_verdict(), 2);
+    let e = obj
+        .program("new_pick")
+        .unwrap()
+        .attach_freplace_to(other, "no_such_func")
+        .expect_err("unknown function");
+    assert!(matches!(e, rawbpf::Error::InvalidArgument(_)), "{e}");
+
     // Without a target program the loader says what is missing.
     let e = Loader::new()
         .load_only("new_pick")

@@ -7,7 +7,7 @@
 //! | `tp_btf/NAME` (`.s`) | `TRACING` / `TRACE_RAW_TP` | [`Program::attach_tp_btf`] |
 //! | `fentry/F`, `fexit/F`, `fmod_ret/F`, `fsession/F` (`.s`) | `TRACING` / `TRACE_FENTRY`, … | [`Program::attach_trace`] |
 //! | `lsm/HOOK` (`.s`) | `LSM` / `LSM_MAC` | [`Program::attach_lsm`] |
-//! | `freplace/F` | `EXT` (target program given at load) | [`Program::attach_freplace`] |
+//! | `freplace/F` | `EXT` (target program given at load) | [`Program::attach_freplace`], [`Program::attach_freplace_to`] |
 //!
 //! The targets of `tp_btf`, `fentry`, `fexit`, `fmod_ret`, `lsm` and `freplace` are fixed at
 //! load (the loader resolves the name in `SEC()` to a kernel BTF id, or, for `freplace`, to a
@@ -185,6 +185,48 @@ impl Program {
             return Err(wrong_type(self, "an freplace (EXT) program"));
         }
         self.open_loaded_target(0)
+    }
+
+    /// Attaches this `freplace` program in place of the global function `func` of another
+    /// loaded program `target` (`BPF_LINK_CREATE` with the target's fd and the function's BTF
+    /// id in the target's BTF), which must have the same signature as the function the
+    /// program was loaded for. The load-time target is not affected.
+    pub fn attach_freplace_to(&self, target: &Program, func: &str) -> Result<Link> {
+        if self.program_type() != ProgramType::EXT {
+            return Err(wrong_type(self, "an freplace (EXT) program"));
+        }
+        let btf = crate::btf::BtfHandle::of_program(target.as_fd())
+            .map_err(|e| {
+                Error::InvalidArgument(format!(
+                    "the BTF of freplace target \"{}\": {e}",
+                    target.name()
+                ))
+            })?
+            .ok_or_else(|| {
+                Error::InvalidArgument(format!(
+                    "freplace target \"{}\" was loaded without BTF",
+                    target.name()
+                ))
+            })?
+            .to_btf()
+            .map_err(|e| {
+                Error::InvalidArgument(format!(
+                    "the BTF of freplace target \"{}\": {e}",
+                    target.name()
+                ))
+            })?;
+        let id = btf
+            .id_by_name_kind(func, crate::btf::Kind::Func)
+            .ok_or_else(|| {
+                Error::InvalidArgument(format!(
+                    "freplace target \"{}\" has no function `{func}` in its BTF",
+                    target.name()
+                ))
+            })?;
+        let what = format!("in place of `{func}` of program \"{}\"", target.name());
+        sys::link_create_target_btf_id(self.as_fd(), Some(target.as_fd()), AttachType(0), id)
+            .map(Link::from_fd)
+            .map_err(|e| attach_error(self, "BPF_LINK_CREATE", &what, e, false))
     }
 
     fn check_tracing(&self, types: &[AttachType], want: &str) -> Result<()> {
