@@ -85,8 +85,14 @@ pub(crate) fn adjust_params(
         ));
     };
     let (id, t) = kernel_struct(kernel, &st.type_name)?;
-    let comp = t.as_composite().expect("a struct");
-    let index = comp
+    let index = t
+        .as_composite()
+        .ok_or_else(|| {
+            unsupported(
+                "this struct_ops type",
+                format!("{} is not a struct", st.type_name),
+            )
+        })?
         .members()
         .position(|m| m.name().ok() == Some(member))
         .ok_or_else(|| {
@@ -229,6 +235,13 @@ impl StructOpsLink {
     }
 }
 
+/// The bytes of member `m` in the variable's data (`None` if the object's BTF puts it
+/// outside).
+fn local_bytes<'s>(st: &'s StructOpsSpec, m: &crate::obj::StructOpsMember) -> Option<&'s [u8]> {
+    let start = m.offset as usize;
+    st.data.get(start..start.checked_add(m.size as usize)?)
+}
+
 fn is_func_ptr(btf: &Btf<'_>, id: u32) -> bool {
     btf.skip_mods_and_typedefs(id).is_ok_and(|t| {
         t.kind() == Kind::Ptr
@@ -269,14 +282,18 @@ pub(crate) fn create_maps(
                     ),
                 )
             })?;
-        let vcomp = vt.as_composite().expect("a struct");
+        let vcomp = vt
+            .as_composite()
+            .ok_or_else(|| err(format!("{value_name} is not a struct")))?;
         let data_off = vcomp
             .member("data")
             .map(|m| (m.bit_offset() / 8) as usize)
             .ok_or_else(|| err(format!("{value_name} has no `data` member")))?;
         let mut value = vec![0u8; vcomp.byte_size() as usize];
         let mut members = Vec::new();
-        let kcomp = kt.as_composite().expect("a struct");
+        let kcomp = kt
+            .as_composite()
+            .ok_or_else(|| err(format!("{} is not a struct", st.type_name)))?;
         for km in kcomp.members() {
             let name = km.name().unwrap_or("").to_owned();
             let off = data_off + (km.bit_offset() / 8) as usize;
@@ -295,10 +312,14 @@ pub(crate) fn create_maps(
                     .ok_or_else(|| err(format!("member `{name}`'s program `{p}` was not loaded")))?
                     .as_fd();
                 let raw = std::os::fd::AsRawFd::as_raw_fd(&fd) as u64;
-                value[off..off + 8].copy_from_slice(&raw.to_ne_bytes());
+                value
+                    .get_mut(off..off + 8)
+                    .ok_or_else(|| err(format!("member `{name}` lies outside {value_name}")))?
+                    .copy_from_slice(&raw.to_ne_bytes());
                 continue;
             }
-            let local = &st.data[lm.offset as usize..(lm.offset + lm.size) as usize];
+            let local = local_bytes(st, lm)
+                .ok_or_else(|| err(format!("member `{name}` lies outside the variable")))?;
             if local.iter().all(|b| *b == 0) {
                 continue;
             }
@@ -308,13 +329,14 @@ pub(crate) fn create_maps(
                     lm.size
                 )));
             }
-            value[off..off + size].copy_from_slice(local);
+            value
+                .get_mut(off..off + size)
+                .ok_or_else(|| err(format!("member `{name}` lies outside {value_name}")))?
+                .copy_from_slice(local);
         }
         for lm in &st.members {
             let set = lm.program.is_some()
-                || st.data[lm.offset as usize..(lm.offset + lm.size) as usize]
-                    .iter()
-                    .any(|b| *b != 0);
+                || local_bytes(st, lm).is_some_and(|b| b.iter().any(|b| *b != 0));
             if set && !members.iter().any(|m| m.0 == lm.name) {
                 return Err(err(format!(
                     "member `{}` is set but the kernel's struct {} has no such member",

@@ -104,9 +104,9 @@ pub(crate) fn parse(elf: &Elf<'_>, btf: Option<&Btf<'_>>) -> Result<Vec<StructOp
             let type_name = st.name().map_err(btf_err)?.to_owned();
             let start = sym.value as usize;
             let size = comp.byte_size() as usize;
-            let data = sec
-                .data
-                .get(start..start + size)
+            let data = start
+                .checked_add(size)
+                .and_then(|end| sec.data.get(start..end))
                 .ok_or_else(|| {
                     section_err(sec.name, format!("`{}` lies outside the section", sym.name))
                 })?
