@@ -800,3 +800,47 @@ fn link_tracing_struct_ops_spec() {
     // Objects without struct_ops variables have none.
     assert!(spec().struct_ops.is_empty());
 }
+
+/// A struct_ops link switched to another object's ops of the same name (`BPF_LINK_UPDATE`):
+/// new connections run the second object's programs, not the first's.
+#[test]
+fn link_tracing_struct_ops_link_update() {
+    let test = "link_tracing_struct_ops_link_update";
+    if !common::privileged() || !common::have(test, "struct_ops_link") {
+        return;
+    }
+    let spec = ObjectSpec::open("tests/bpf/struct_ops_link.bpf.o").expect("parse");
+    let name = common::unique_name("rbup");
+    let load_named = || {
+        let mut obj = Loader::new().load(&spec).expect("load");
+        obj.struct_ops_mut("rawbpf_cc")
+            .unwrap()
+            .set_member("name", format!("{name}\0").as_bytes())
+            .unwrap();
+        obj
+    };
+    let (a, b) = (load_named(), load_named());
+    let reg = a
+        .struct_ops("rawbpf_cc")
+        .unwrap()
+        .attach()
+        .expect("attach a");
+    tcp_transfer_with(name.clone()).expect("transfer with a");
+    let a_inits = a.global::<u64>("init_calls").unwrap();
+    assert!(a_inits >= 1);
+    assert_eq!(b.global::<u64>("init_calls").unwrap(), 0);
+
+    reg.update(b.struct_ops("rawbpf_cc").unwrap())
+        .expect("update the link to b");
+    tcp_transfer_with(name.clone()).expect("transfer with b");
+    assert!(
+        b.global::<u64>("init_calls").unwrap() >= 1,
+        "b's init did not run"
+    );
+    assert_eq!(
+        a.global::<u64>("init_calls").unwrap(),
+        a_inits,
+        "a still runs"
+    );
+    drop(reg);
+}

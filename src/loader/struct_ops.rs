@@ -233,6 +233,33 @@ impl StructOpsLink {
             StructOpsLink::Map(_) => None,
         }
     }
+
+    /// Switches a struct_ops link to the ops of `new` (another `.struct_ops.link` map of the
+    /// same type) atomically (`BPF_LINK_UPDATE` with the new map): writes `new`'s value, then
+    /// swaps. The kernel may require the ops to keep their name (`tcp_congestion_ops`).
+    pub fn update(&self, new: &StructOps) -> Result<()> {
+        let StructOpsLink::Link(link) = self else {
+            return Err(Error::InvalidArgument(
+                "only a .struct_ops.link registration can be updated".into(),
+            ));
+        };
+        if !new.link {
+            return Err(Error::InvalidArgument(format!(
+                "struct_ops map `{}` is not a .struct_ops.link map",
+                new.name
+            )));
+        }
+        new.map
+            .update(&0u32.to_ne_bytes(), &new.value, UpdateFlags::empty())?;
+        sys::link_update_map(link.as_fd(), new.map.as_fd(), None).map_err(|e| Error::Syscall {
+            call: "BPF_LINK_UPDATE",
+            errno: e,
+            context: Some(format!("struct_ops link to map `{}`", new.name)),
+            hint: (e == Errno::EINVAL).then_some(
+                "the new ops are of another type, or renamed where the kernel forbids it",
+            ),
+        })
+    }
 }
 
 /// The bytes of member `m` in the variable's data (`None` if the object's BTF puts it
