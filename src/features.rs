@@ -494,8 +494,10 @@ pub fn link_type(t: LinkType) -> Result<()> {
 
 mod locks;
 mod named;
+mod tracing;
 pub use locks::sleepable_spin_lock;
 pub use named::*;
+pub use tracing::{fsession, raw_tp_cookie, sleepable_tracepoints, struct_ops_link, tracing_multi};
 
 #[cfg(test)]
 pub(crate) mod tests;

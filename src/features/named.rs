@@ -29,6 +29,11 @@ pub const ALL: &[(&str, Probe)] = &[
     ("arena", arena),
     ("prog_stream", prog_stream),
     ("sleepable_spin_lock", super::sleepable_spin_lock),
+    ("raw_tp_cookie", super::raw_tp_cookie),
+    ("sleepable_tracepoints", super::sleepable_tracepoints),
+    ("fsession", super::fsession),
+    ("tracing_multi", super::tracing_multi),
+    ("struct_ops_link", super::struct_ops_link),
 ];
 
 /// The probe called `name` in [`ALL`], run (or its cached answer); `None` for an unknown name.

@@ -5,10 +5,23 @@
 //! removing the pin file lets it go). [`Link::update`] swaps the program atomically,
 //! [`Link::detach`] detaches without closing.
 //!
-//! So far there are the generic [`Link::create`] (`BPF_LINK_CREATE` without a per-type tail,
-//! enough for targets that are an fd or an ifindex: cgroups, netns, sockmaps, XDP) and XDP
-//! ([`Program::attach_xdp`]); the other hook families (tc, kprobes, tracepoints, …) are to
-//! get a file each here, with the `BPF_LINK_CREATE` tails the sys layer already has.
+//! There are the generic [`Link::create`] (`BPF_LINK_CREATE` without a per-type tail, enough
+//! for targets that are an fd or an ifindex: cgroups, netns, sockmaps, XDP), XDP
+//! ([`Program::attach_xdp`]), and the tracing families of `tracing.rs` and `iter.rs`:
+//!
+//! | `SEC()` | attach with |
+//! |---|---|
+//! | `raw_tp/NAME`, `raw_tracepoint/NAME` (`.w`, `.s`) | [`Program::attach_raw_tracepoint`] (`_with_cookie`) |
+//! | `tp_btf/NAME` (`.s`) | [`Program::attach_tp_btf`] (`_with_cookie`) |
+//! | `fentry/F`, `fexit/F`, `fmod_ret/F`, `fsession/F` (`.s`) | [`Program::attach_trace`] (`_with_cookie`) |
+//! | `lsm/HOOK`, `lsm.s/HOOK` | [`Program::attach_lsm`] (`_with_cookie`) |
+//! | `freplace/F` (target from [`Loader::freplace_target`](crate::loader::Loader::freplace_target)) | [`Program::attach_freplace`] |
+//! | `iter/NAME`, `iter.s/NAME` | [`Program::attach_iter`] → [`IterLink::open`] gives a `Read` |
+//! | `struct_ops/…` with a `SEC(".struct_ops")` / `.struct_ops.link` variable | [`StructOps::attach`](crate::loader::StructOps::attach) |
+//! | `syscall` | no attach: [`Program::test_run`] |
+//!
+//! The other hook families (tc, kprobes, tracepoints, …) get a file each here, with the
+//! `BPF_LINK_CREATE` tails the sys layer already has.
 //!
 //! ```no_run
 //! use rawbpf::insn::{Insn, Reg};
@@ -22,6 +35,8 @@
 //! ```
 
 mod info;
+mod iter;
+mod tracing;
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::Path;
@@ -29,6 +44,7 @@ use std::path::Path;
 pub use crate::sys::AttachTarget;
 pub use crate::sys::LinkType;
 pub use info::{LinkDetails, LinkIds, LinkInfo};
+pub use iter::{IterLink, IterOptions, IterReader};
 
 use crate::error::{Error, Result};
 use crate::map::{by_id_error, capability_missing, path_cstring, pin_error};

@@ -34,12 +34,15 @@
 mod btf_load;
 mod error;
 mod externs;
+mod freplace;
 mod inflate;
 mod kallsyms;
 mod kconfig;
 mod maps;
+mod needs;
 mod object;
 mod programs;
+mod struct_ops;
 
 use std::collections::HashMap;
 use std::os::fd::AsFd;
@@ -49,6 +52,7 @@ use std::sync::Arc;
 pub use error::LoadError;
 pub use kconfig::{kernel_version_code, running_kernel_version};
 pub use object::Object;
+pub use struct_ops::{StructOps, StructOpsLink};
 
 use crate::btf::Btf;
 use crate::btf::core::Relocator;
@@ -74,6 +78,8 @@ pub(crate) struct ProgramOverride {
     pub expected_attach_type: Option<AttachType>,
     pub attach_target: Option<String>,
     pub autoload: Option<bool>,
+    /// freplace: the target program (see `Loader::freplace_target`).
+    pub attach_prog: Option<Arc<std::os::fd::OwnedFd>>,
 }
 
 /// Options of a load, as a builder; [`Loader::load`] runs the pipeline.
@@ -352,7 +358,7 @@ impl Loader {
         }
         let mut programs = Vec::with_capacity(spec.programs.len());
         for p in &spec.programs {
-            if !self.autoloads(p) {
+            if !self.autoloads(p) || struct_ops::unused(spec, p) {
                 programs.push((p.name.clone(), None));
                 continue;
             }
@@ -360,6 +366,7 @@ impl Loader {
                 let mut linked = programs::relocate(spec, p, &created, &ksyms)?;
                 let fixups = programs::relocate_core(&mut linked, relocator.as_mut())?;
                 let params = programs::load_params(p, self.programs.get(&p.name), &kernel)?;
+                let params = struct_ops::adjust_params(spec, p, params, &kernel)?;
                 programs::load_program(
                     p,
                     &linked,
@@ -373,6 +380,8 @@ impl Loader {
             .map_err(|e| e.in_program(&p.name, &p.section))?;
             programs.push((p.name.clone(), Some(loaded)));
         }
+        let struct_ops =
+            struct_ops::create_maps(spec, &programs, btf_fd.as_ref().map(AsFd::as_fd), &kernel)?;
         // Stage 6: initial slots.
         let maps: Vec<_> = created.into_iter().map(Some).collect();
         maps::fill_slots(spec, &maps, &programs)?;
@@ -382,6 +391,7 @@ impl Loader {
             maps: specs.into_iter().zip(maps).collect(),
             programs,
             pinned: pins.keep(),
+            struct_ops,
         })
     }
 }

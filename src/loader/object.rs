@@ -34,6 +34,8 @@ pub struct Object {
     /// One slot per map: its shared mapping, made on first use (the error text if it cannot
     /// be mapped).
     pub(crate) mmaps: Vec<MmapSlot>,
+    /// The struct_ops maps (see [`Object::struct_ops`]).
+    pub(crate) struct_ops: Vec<super::StructOps>,
 }
 
 /// The lazily made mapping of one map of an [`Object`].

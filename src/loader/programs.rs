@@ -4,14 +4,16 @@
 //! the expected attach type of its `SEC()` and, for BTF-attached types, the kernel BTF id of
 //! its target.
 
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 
 use crate::btf::core::{CoreError, Fixup, Relocator};
 use crate::btf::{Btf, Kind};
 use crate::error::Error;
 use crate::map::Map;
-use crate::obj::section::{Attach, SecFlags, attach_type as at, prog_type as pt};
-use crate::obj::{ExternValue, LinkedProgram, ObjectSpec, ProgramSpec, apply_relocations};
+use crate::obj::section::{Attach, SecFlags, attach_type as at};
+use crate::obj::{
+    ExternValue, LinkedProgram, ObjectSpec, ProgramSpec, SectionDef, apply_relocations,
+};
 use crate::prog::{AttachType, LogLevel, Program, ProgramOptions, ProgramType};
 use crate::sys::ProgFlags;
 
@@ -113,6 +115,8 @@ pub(crate) struct LoadParams {
     pub expected: Option<AttachType>,
     pub flags: u32,
     pub attach_btf_id: u32,
+    /// freplace: the target program.
+    pub attach_prog: Option<std::sync::Arc<std::os::fd::OwnedFd>>,
 }
 
 /// Stage 5c: the program type, expected attach type and attach target of `prog` from its
@@ -138,18 +142,41 @@ pub(crate) fn load_params(
         .and_then(|o| o.expected_attach_type)
         .or_else(|| def.as_ref().map(|d| AttachType(d.expected_attach_type)));
     let flags = def.as_ref().map_or(0, |d| d.prog_flags());
-    if prog_type.raw() == pt::STRUCT_OPS {
-        return Err(LoadError::Unsupported {
-            feature: "struct_ops programs".into(),
-            hint: "the loader does not create struct_ops maps yet".into(),
-        });
+    if let Some(d) = &def {
+        super::needs::check(d)?;
     }
     let needs_btf = def
         .as_ref()
         .is_some_and(|d| d.flags.contains(SecFlags::ATTACH_BTF))
         || ov.is_some_and(|o| o.attach_target.is_some());
     let mut attach_btf_id = 0;
-    if needs_btf {
+    let attach_prog = ov.and_then(|o| o.attach_prog.clone());
+    if prog_type == ProgramType::EXT {
+        let Some(target) = &attach_prog else {
+            return Err(LoadError::Unsupported {
+                feature: format!("freplace program `{}` without a target program", prog.name),
+                hint: "give the program to replace a function of with Loader::freplace_target"
+                    .into(),
+            });
+        };
+        let func = match (ov.and_then(|o| o.attach_target.as_deref()), &def) {
+            (Some(t), _) => t,
+            (
+                None,
+                Some(SectionDef {
+                    attach: Attach::Btf { name, .. },
+                    ..
+                }),
+            ) => name,
+            _ => {
+                return Err(LoadError::Unsupported {
+                    feature: format!("freplace program `{}` without a target function", prog.name),
+                    hint: "name it in SEC(\"freplace/FUNC\") or in Loader::freplace_target".into(),
+                });
+            }
+        };
+        attach_btf_id = super::freplace::target_func_id(target.as_fd(), func)?;
+    } else if needs_btf {
         let exp = expected.map_or(0, AttachType::raw);
         let target = match (ov.and_then(|o| o.attach_target.as_deref()), &def) {
             (Some(t), _) => Some(btf_target(exp, t)),
@@ -188,6 +215,7 @@ pub(crate) fn load_params(
         expected,
         flags,
         attach_btf_id,
+        attach_prog,
     })
 }
 
@@ -214,6 +242,9 @@ pub(crate) fn load_program(
     }
     if params.attach_btf_id != 0 {
         opts = opts.attach_btf_id(params.attach_btf_id, None);
+    }
+    if let Some(t) = &params.attach_prog {
+        opts.attach_prog = Some(t.as_fd());
     }
     if let Some(b) = btf {
         if !linked.func_info.is_empty() || !linked.line_info.is_empty() {

@@ -28,6 +28,7 @@ mod maps;
 mod parse;
 mod reloc;
 pub mod section;
+mod struct_ops;
 
 use std::path::Path;
 
@@ -39,6 +40,7 @@ pub use maps::{
 };
 pub use reloc::{ExternValue, RelocKind, Relocation, apply_relocations};
 pub use section::{SectionDef, parse_section};
+pub use struct_ops::{StructOpsMember, StructOpsSpec};
 
 /// The instruction type.
 pub(crate) use crate::insn::Insn;
@@ -71,6 +73,8 @@ pub struct ObjectSpec {
     pub btf: Option<Vec<u8>>,
     /// The raw `.BTF.ext` section.
     pub btf_ext: Option<Vec<u8>>,
+    /// The struct_ops variables (`SEC(".struct_ops")`, `SEC(".struct_ops.link")`).
+    pub struct_ops: Vec<StructOpsSpec>,
 }
 
 impl ObjectSpec {

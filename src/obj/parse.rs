@@ -154,6 +154,7 @@ pub(crate) fn parse(name: &str, bytes: &[u8]) -> Result<ObjectSpec, ObjError> {
         }
         _ => None,
     };
+    let struct_ops = super::struct_ops::parse(&elf, parsed_btf.as_ref())?;
     let mut spec = ObjectSpec {
         name: name.to_owned(),
         programs: Vec::new(),
@@ -164,6 +165,7 @@ pub(crate) fn parse(name: &str, bytes: &[u8]) -> Result<ObjectSpec, ObjError> {
         kernel_version,
         btf,
         btf_ext,
+        struct_ops,
     };
 
     for sec in elf.sections.iter().filter(|s| s.is_exec()) {

@@ -417,6 +417,14 @@ kernel_enum! {
         TRACE_KPROBE_SESSION = 56,
         /// uprobe session.
         TRACE_UPROBE_SESSION = 57,
+        /// fsession (entry and exit in one trampoline program).
+        TRACE_FSESSION = 58,
+        /// fentry.multi.
+        TRACE_FENTRY_MULTI = 59,
+        /// fexit.multi.
+        TRACE_FEXIT_MULTI = 60,
+        /// fsession.multi.
+        TRACE_FSESSION_MULTI = 61,
     }
 }
 

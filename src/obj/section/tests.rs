@@ -50,6 +50,19 @@ fn kinds() -> Vec<(&'static str, u32, u32, SecFlags)> {
         ("netkit/peer", pt::SCHED_CLS, at::NETKIT_PEER, n),
         ("tracepoint/syscalls/sys_enter_execve", pt::TRACEPOINT, 0, n),
         ("tp/sched/sched_switch", pt::TRACEPOINT, 0, n),
+        ("tracepoint.s/syscalls/sys_enter_openat", pt::TRACEPOINT, 0, slp),
+        ("tp.s/syscalls/sys_enter_openat", pt::TRACEPOINT, 0, slp),
+        ("raw_tracepoint.s/sys_enter", pt::RAW_TRACEPOINT, 0, slp),
+        ("raw_tp.s/sys_enter", pt::RAW_TRACEPOINT, 0, slp),
+        ("tp_btf.s/sys_enter", pt::TRACING, at::TRACE_RAW_TP, btf | slp),
+        ("fsession/do_unlinkat", pt::TRACING, at::TRACE_FSESSION, btf),
+        ("fsession.s/do_unlinkat", pt::TRACING, at::TRACE_FSESSION, btf | slp),
+        ("fentry.multi/bpf_fentry_test*", pt::TRACING, at::TRACE_FENTRY_MULTI, n),
+        ("fexit.multi/bpf_fentry_test*", pt::TRACING, at::TRACE_FEXIT_MULTI, n),
+        ("fsession.multi/bpf_fentry_test*", pt::TRACING, at::TRACE_FSESSION_MULTI, n),
+        ("fentry.multi.s/bpf_fentry_test*", pt::TRACING, at::TRACE_FENTRY_MULTI, slp),
+        ("fexit.multi.s/bpf_fentry_test*", pt::TRACING, at::TRACE_FEXIT_MULTI, slp),
+        ("fsession.multi.s/bpf_fentry_test*", pt::TRACING, at::TRACE_FSESSION_MULTI, slp),
         ("raw_tracepoint/sched_switch", pt::RAW_TRACEPOINT, 0, n),
         ("raw_tp/sched_switch", pt::RAW_TRACEPOINT, 0, n),
         ("raw_tracepoint.w/bpf_testmod_test_writable_bare", pt::RAW_TRACEPOINT_WRITABLE, 0, n),
@@ -156,6 +169,8 @@ fn every_table_pattern_parses_bare() {
     covered.sort_unstable();
     all.sort_unstable();
     assert_eq!(covered, all);
+    // libbpf's development branch has 116 entries.
+    assert_eq!(all.len(), 116);
 }
 
 #[test]

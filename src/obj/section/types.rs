@@ -191,4 +191,12 @@ pub mod attach_type {
     pub const TRACE_KPROBE_SESSION: u32 = 56;
     /// `BPF_TRACE_UPROBE_SESSION`.
     pub const TRACE_UPROBE_SESSION: u32 = 57;
+    /// `BPF_TRACE_FSESSION`.
+    pub const TRACE_FSESSION: u32 = 58;
+    /// `BPF_TRACE_FENTRY_MULTI`.
+    pub const TRACE_FENTRY_MULTI: u32 = 59;
+    /// `BPF_TRACE_FEXIT_MULTI`.
+    pub const TRACE_FEXIT_MULTI: u32 = 60;
+    /// `BPF_TRACE_FSESSION_MULTI`.
+    pub const TRACE_FSESSION_MULTI: u32 = 61;
 }
