@@ -48,7 +48,7 @@ pub use patch::{POISON_HELPER, apply_fixup, poisoned_fixup, poisoned_insn_in_log
 
 use super::{Btf, BtfError, CoreReloKind, Kind, TypeId};
 use crate::insn::Insn;
-use crate::obj::CoreRelo;
+use super::CoreRelo;
 use calc::{Calc, calc};
 use spec::{Spec, describe, match_spec, parse_access, parse_spec};
 

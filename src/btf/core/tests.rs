@@ -3,7 +3,7 @@
 
 use super::{CoreError, Relocator};
 use crate::btf::{Btf, BtfBuilder, CoreReloKind, NewMember};
-use crate::obj::CoreRelo;
+use crate::btf::CoreRelo;
 
 /// A struct `s` of 64 members `m`, each of type `s` itself; a func proto `p` whose 64
 /// parameters are pointers to `p`; a struct `a` whose 64 anonymous members are `a`.
