@@ -308,10 +308,15 @@ impl Loader {
         let kconfig = externs::kconfig_data(spec, obj_btf.as_ref(), &kernel)?;
         let ksyms = externs::resolve_ksyms(spec, &kernel)?;
         // Stage 4: maps.
-        let specs = self.map_specs(spec, kconfig)?;
+        let mut specs = self.map_specs(spec, kconfig)?;
+        let vmlinux_values = specs
+            .iter_mut()
+            .map(|m| maps::kernel_shape(m, obj_btf.as_ref(), &kernel))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut pins = maps::PinGuard::default();
         let created = maps::create_maps(
             &specs,
+            &vmlinux_values,
             btf_fd.as_ref().map(AsFd::as_fd),
             &self.pin_root,
             &mut pins,

@@ -220,7 +220,9 @@ pub(crate) fn load_program(
             opts = opts.btf(b, encode_func_info(linked), encode_line_info(linked));
         }
     }
-    Ok(Program::load(params.prog_type, &linked.insns, &opts)?)
+    let mut loaded = Program::load(params.prog_type, &linked.insns, &opts)?;
+    loaded.set_section(&prog.section);
+    Ok(loaded)
 }
 
 /// `BPF_PROG_LOAD` fails with `ENOENT` when the kernel cannot find the address of a typed
