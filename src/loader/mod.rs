@@ -87,6 +87,7 @@ pub struct Loader {
     autoload_default: bool,
     log_level: LogLevel,
     globals: Vec<(String, Vec<u8>)>,
+    core_log: bool,
 }
 
 impl Default for Loader {
@@ -108,6 +109,7 @@ impl Loader {
             autoload_default: true,
             log_level: LogLevel::STATS,
             globals: Vec::new(),
+            core_log: false,
         }
     }
 
@@ -196,6 +198,16 @@ impl Loader {
     /// The verifier log level of every program load (default [`LogLevel::STATS`]).
     pub fn log_level(mut self, level: LogLevel) -> Self {
         self.log_level = level;
+        self
+    }
+
+    /// Prints every CO-RE decision on stderr as it is made (as libbpf's debug log does): per
+    /// relocation, its kind, the local access, the matched target type and access (or that
+    /// none matched), the old and new value, or that the instruction was poisoned. The
+    /// decisions are kept either way: [`Object::core_fixups`] after a load,
+    /// [`LoadError::core_fixups`] for the program that failed.
+    pub fn core_log(mut self, on: bool) -> Self {
+        self.core_log = on;
         self
     }
 
@@ -356,14 +368,22 @@ impl Loader {
             );
         }
         let mut programs = Vec::with_capacity(spec.programs.len());
+        let mut core = Vec::new();
         for p in &spec.programs {
             if !self.autoloads(p) {
                 programs.push((p.name.clone(), None));
                 continue;
             }
+            let mut fixups = Vec::new();
             let loaded = (|| {
                 let mut linked = programs::relocate(spec, p, &created, &ksyms)?;
-                let fixups = programs::relocate_core(&mut linked, relocator.as_mut())?;
+                programs::relocate_core(
+                    &p.name,
+                    &mut linked,
+                    relocator.as_mut(),
+                    &mut fixups,
+                    self.core_log,
+                )?;
                 let params = programs::load_params(p, self.programs.get(&p.name), &kernel)?;
                 programs::load_program(
                     p,
@@ -375,7 +395,11 @@ impl Loader {
                 .map_err(|e| programs::explain_typed_ksym(e, spec, &linked, &ksyms))
                 .map_err(|e| programs::explain_poisoned(e, &fixups))
             })()
-            .map_err(|e| e.in_program(&p.name, &p.section))?;
+            .map_err(|e| {
+                e.in_program(&p.name, &p.section)
+                    .with_core(std::mem::take(&mut fixups))
+            })?;
+            core.push((p.name.clone(), fixups));
             programs.push((p.name.clone(), Some(loaded)));
         }
         // Stage 6: initial slots.
@@ -386,6 +410,7 @@ impl Loader {
             mmaps: object::mmap_slots(maps.len()),
             maps: specs.into_iter().zip(maps).collect(),
             programs,
+            core,
             pinned: pins.keep(),
         })
     }

@@ -77,6 +77,8 @@ pub enum RelocKind {
     /// `ld_imm64` of a `.ksyms` variable: either typed (kernel BTF id of the VAR:
     /// `src_reg = BPF_PSEUDO_BTF_ID`, `imm` = id, second `imm` = BTF object fd or 0) or
     /// typeless (the kallsyms address split over the two imms), or 0 for a missing weak one.
+    /// Also the address of a kfunc (`bpf_ksym_exists`): `BPF_PSEUDO_BTF_ID` with the kernel
+    /// BTF id of its FUNC, or 0 for a missing weak kfunc.
     /// `ext` indexes [`ObjectSpec::externs`](super::ObjectSpec::externs).
     Ksym {
         /// Index of the extern.
@@ -202,11 +204,30 @@ pub fn apply_relocations(
                         insns[i].imm = btf_id as i32;
                         insns[i + 1].imm = btf_fd;
                     }
-                    v => {
+                    // A kfunc's address (`bpf_ksym_exists(kfunc)`, `if (weak_kfunc)`): the
+                    // FUNC's BTF id, as libbpf emits it; the verifier knows it is non-zero.
+                    ExternValue::Kfunc {
+                        btf_id,
+                        fd_index: 0,
+                    } => {
+                        set_src(&mut insns[i], PSEUDO_BTF_ID);
+                        insns[i].imm = btf_id as i32;
+                        insns[i + 1].imm = 0;
+                    }
+                    ExternValue::Kfunc { .. } => {
                         return Err(err(
                             i,
-                            format!("extern `{}` is a variable, got {v:?}", r.symbol),
+                            format!(
+                                "the address of kfunc `{}` of a kernel module (only vmlinux kfuncs can be taken as values)",
+                                r.symbol
+                            ),
                         ));
+                    }
+                    // A missing weak kfunc's address is 0: the branch it guards is dead code.
+                    ExternValue::MissingKfunc => {
+                        set_src(&mut insns[i], 0);
+                        insns[i].imm = 0;
+                        insns[i + 1].imm = 0;
                     }
                 }
             }
