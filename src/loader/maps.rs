@@ -191,18 +191,19 @@ fn create(
     inner: Option<BorrowedFd<'_>>,
     vmlinux_value: u32,
 ) -> Result<Map, Error> {
-    let with_btf = btf.is_some() && (m.key_type_id.is_some() || m.value_type_id.is_some());
-    let opts = |btf| {
-        let o = options(m, btf, inner);
-        if vmlinux_value != 0 {
-            o.btf_vmlinux_value_type_id(vmlinux_value)
-        } else {
-            o
+    if vmlinux_value != 0 {
+        // A struct_ops map names the kernel's value type, and the kernel wants the object's
+        // BTF fd with it (but no key/value ids), as libbpf passes it.
+        let mut o = options(m, None, inner).btf_vmlinux_value_type_id(vmlinux_value);
+        if let Some(b) = btf {
+            o = o.btf(b, 0, 0);
         }
-    };
-    match Map::create(&opts(btf)) {
+        return Map::create(&o);
+    }
+    let with_btf = btf.is_some() && (m.key_type_id.is_some() || m.value_type_id.is_some());
+    match Map::create(&options(m, btf, inner)) {
         Err(e) if with_btf && e.errno() != Some(Errno::EPERM) => {
-            Map::create(&opts(None)).map_err(|_| e)
+            Map::create(&options(m, None, inner)).map_err(|_| e)
         }
         r => r,
     }
