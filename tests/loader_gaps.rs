@@ -57,7 +57,10 @@ fn kfunc_address_is_its_btf_id_or_0_when_weak_and_missing() {
     let pid = std::process::id() as i32;
     let mut ctx = pid.to_ne_bytes();
     assert_eq!(run_syscall(&obj, "kfunc_addr", &mut ctx), 0);
-    assert_eq!(obj.global::<i32>("has_task_from_pid").unwrap(), i32::from(has));
+    assert_eq!(
+        obj.global::<i32>("has_task_from_pid").unwrap(),
+        i32::from(has)
+    );
     assert_eq!(obj.global::<i32>("has_missing").unwrap(), 0);
     assert_eq!(obj.global::<i32>("called_missing").unwrap(), 0);
     // The guarded call ran (and found this process) exactly when the kfunc exists.
@@ -202,7 +205,10 @@ fn static_map_definition_is_refused() {
     let e = ObjectSpec::open(path("tests/bpf/gap_static_map.bpf.o"))
         .expect_err("static maps are refused");
     let msg = e.to_string();
-    assert!(matches!(&e, ObjError::Map { map, .. } if map == "hidden_counts"), "{e:?}");
+    assert!(
+        matches!(&e, ObjError::Map { map, .. } if map == "hidden_counts"),
+        "{e:?}"
+    );
     assert!(msg.contains("drop `static`"), "{msg}");
 }
 
@@ -258,8 +264,13 @@ fn arena_map_extra_reaches_the_kernel() {
         if refused {
             eprintln!("{test}: arena refused on this machine (probe: features::arena: EPERM)");
         }
-        let e = Loader::new().load(&s).expect_err("arena maps are refused here");
-        assert!(matches!(&e, LoadError::Map { map, .. } if map == "arena"), "{e}");
+        let e = Loader::new()
+            .load(&s)
+            .expect_err("arena maps are refused here");
+        assert!(
+            matches!(&e, LoadError::Map { map, .. } if map == "arena"),
+            "{e}"
+        );
         return;
     }
     let obj = Loader::new()
@@ -291,7 +302,11 @@ fn core_single_field_matches_one_flavor() {
             .load_only("read_a_only"),
     );
     assert_eq!(run_syscall(&obj, "read_a_only", &mut [0u8; 8]), 0);
-    assert_eq!(obj.global::<u32>("off_a").unwrap(), 8, "a of gap_pair___has_a");
+    assert_eq!(
+        obj.global::<u32>("off_a").unwrap(),
+        8,
+        "a of gap_pair___has_a"
+    );
     // The decision is kept on the object.
     let fixups = obj.core_fixups("read_a_only");
     assert_eq!(fixups.len(), 1, "{fixups:?}");
@@ -320,19 +335,36 @@ fn core_narrowing_poisons_a_field_of_another_flavor() {
         .load_only("read_a_then_b")
         .load(&spec("tests/bpf/gap_core_narrow.bpf.o"))
         .expect_err("b matches no candidate left after a");
-    let LoadError::Program { program, source, .. } = &e else {
+    let LoadError::Program {
+        program, source, ..
+    } = &e
+    else {
         panic!("{e}")
     };
     assert_eq!(program, "read_a_then_b");
     assert!(
-        matches!(&**source, LoadError::Core { source: CoreError::Poisoned { index: 1, .. }, .. }),
+        matches!(
+            &**source,
+            LoadError::Core {
+                source: CoreError::Poisoned { index: 1, .. },
+                ..
+            }
+        ),
         "{e}"
     );
     let fixups = e.core_fixups();
     assert_eq!(fixups.len(), 2, "{fixups:?}");
     assert!(!fixups[0].poison && fixups[0].target_value == 8);
-    assert!(fixups[1].poison && fixups[1].target_type.is_none(), "{:?}", fixups[1]);
-    assert!(fixups[1].to_string().contains("no candidate matched"), "{}", fixups[1]);
+    assert!(
+        fixups[1].poison && fixups[1].target_type.is_none(),
+        "{:?}",
+        fixups[1]
+    );
+    assert!(
+        fixups[1].to_string().contains("no candidate matched"),
+        "{}",
+        fixups[1]
+    );
 }
 
 // ---- 9. owned Btf from an ELF or raw BTF ---------------------------------------------------
@@ -341,7 +373,10 @@ fn core_narrowing_poisons_a_field_of_another_flavor() {
 #[test]
 fn btf_from_elf_or_raw_file() {
     let elf = narrow_target();
-    assert!(elf.find_by_name_kind("gap_pair___has_b", Kind::Struct).is_some());
+    assert!(
+        elf.find_by_name_kind("gap_pair___has_b", Kind::Struct)
+            .is_some()
+    );
     let raw_path = std::env::temp_dir().join(common::unique_name("gap_raw_btf"));
     std::fs::write(&raw_path, elf.raw_bytes()).unwrap();
     let raw = Btf::from_file(&raw_path);
@@ -350,7 +385,10 @@ fn btf_from_elf_or_raw_file() {
     assert_eq!(raw.last_id(), elf.last_id());
     assert_eq!(raw.raw_bytes(), elf.raw_bytes());
     let e = Btf::from_bytes(b"\x7fELF not really".to_vec()).expect_err("not an ELF");
-    assert!(e.to_string().contains("ELF") || e.to_string().contains("elf"), "{e}");
+    assert!(
+        e.to_string().contains("ELF") || e.to_string().contains("elf"),
+        "{e}"
+    );
 }
 
 // ---- 11. a loaded program knows its SEC() -------------------------------------------------
@@ -361,5 +399,8 @@ fn loaded_program_knows_its_section() {
         return;
     }
     let obj = load("tests/bpf/gap_hidden.bpf.o", Loader::new());
-    assert_eq!(obj.program("call_hidden").unwrap().section(), Some("syscall"));
+    assert_eq!(
+        obj.program("call_hidden").unwrap().section(),
+        Some("syscall")
+    );
 }

@@ -269,9 +269,9 @@ pub(crate) fn create_maps(
             }
         }
         let inner = match &m.inner {
-            Some(inner) => Some(
-                create(inner, btf, None, 0).map_err(|e| LoadError::map(&inner.name, e))?,
-            ),
+            Some(inner) => {
+                Some(create(inner, btf, None, 0).map_err(|e| LoadError::map(&inner.name, e))?)
+            }
             None => None,
         };
         let vmlinux_value = vmlinux_values.get(i).copied().unwrap_or(0);

@@ -348,3 +348,37 @@ fn parse_def(
     }
     Ok((m, values))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::btf::{BtfBuilder, IntEncoding};
+
+    /// `__uint`, a 32-bit `__ulong` (ENUM: zero-extended even when signed, as libbpf reads
+    /// it), a 64-bit one (ENUM64), and what is neither.
+    #[test]
+    fn ulong_values() {
+        let mut b = BtfBuilder::new();
+        let int = b.add_int("int", 4, IntEncoding::SIGNED);
+        let arr = b.add_array(int, int, 7);
+        let uint = b.add_ptr(arr);
+        let e32 = b.add_enum("", 4, true, &[("v", -2)]).unwrap();
+        let e64 = b
+            .add_enum64("", 8, false, &[("v", 0x7f00_0000_0000)])
+            .unwrap();
+        let two = b.add_enum("", 4, false, &[("a", 1), ("b", 2)]).unwrap();
+        let bytes = b.encode();
+        let btf = Btf::parse(&bytes).unwrap();
+        let v = |id| ulong_value(&btf, "m", "map_extra", id);
+        assert_eq!(v(uint).unwrap(), 7);
+        assert_eq!(v(e32).unwrap(), 0xffff_fffe);
+        assert_eq!(v(e64).unwrap(), 0x7f00_0000_0000);
+        assert!(
+            v(two)
+                .unwrap_err()
+                .to_string()
+                .contains("exactly one value")
+        );
+        assert!(v(int).is_err());
+    }
+}

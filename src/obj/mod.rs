@@ -195,7 +195,6 @@ pub struct LineInfo {
     pub line_col: u32,
 }
 
-
 /// An extern symbol the loader resolves against the running kernel.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExternSpec {

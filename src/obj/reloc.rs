@@ -418,3 +418,39 @@ fn classify_one(
     };
     Ok(Relocation { insn, symbol, kind })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::insn::Reg;
+
+    /// An `ld_imm64` of a kfunc extern (`bpf_ksym_exists`) becomes `BPF_PSEUDO_BTF_ID` with
+    /// the kfunc's BTF id, or the constant 0 for a missing weak kfunc.
+    #[test]
+    fn kfunc_address() {
+        let relocs = [Relocation {
+            insn: 0,
+            symbol: "kf".into(),
+            kind: RelocKind::Ksym { ext: 0 },
+        }];
+        let patch = |v: ExternValue| {
+            let mut insns = Insn::ld_imm64(Reg::R1, 0).to_vec();
+            apply_relocations("p", &mut insns, &relocs, &|_| None, &|_| Some(v)).map(|()| insns)
+        };
+        let present = patch(ExternValue::Kfunc {
+            btf_id: 1234,
+            fd_index: 0,
+        })
+        .unwrap();
+        assert_eq!(src_reg(&present[0]), PSEUDO_BTF_ID);
+        assert_eq!((present[0].imm, present[1].imm), (1234, 0));
+        let missing = patch(ExternValue::MissingKfunc).unwrap();
+        assert_eq!(src_reg(&missing[0]), 0);
+        assert_eq!((missing[0].imm, missing[1].imm), (0, 0));
+        let module = patch(ExternValue::Kfunc {
+            btf_id: 7,
+            fd_index: 1,
+        });
+        assert!(module.unwrap_err().to_string().contains("kernel module"));
+    }
+}

@@ -46,9 +46,9 @@ use std::sync::OnceLock;
 
 pub use patch::{POISON_HELPER, apply_fixup, poisoned_fixup, poisoned_insn_in_log};
 
+use super::CoreRelo;
 use super::{Btf, BtfError, CoreReloKind, Kind, TypeId};
 use crate::insn::Insn;
-use super::CoreRelo;
 use calc::{Calc, calc};
 use spec::{Spec, describe, match_spec, parse_access, parse_spec};
 
