@@ -404,3 +404,28 @@ fn loaded_program_knows_its_section() {
         Some("syscall")
     );
 }
+
+// ---- 6. veristat --size-maps ---------------------------------------------------------------
+
+/// `veristat --help` says what `--size-maps` gives: libbpf tools' 10240 entries and 256 KiB
+/// ring buffers. (The example is built by a plain `cargo test`; `cargo test --test
+/// loader_gaps` alone does not build it.)
+#[test]
+fn veristat_help_says_how_maps_are_sized() {
+    let exe = std::env::current_exe().unwrap();
+    let Some(bin) = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(|d| d.join("examples/veristat"))
+        .filter(|p| p.exists())
+    else {
+        eprintln!("veristat_help_says_how_maps_are_sized: examples/veristat not built");
+        return;
+    };
+    let out = std::process::Command::new(bin).arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("--size-maps"), "{help}");
+    assert!(help.contains("10240 entries"), "{help}");
+    assert!(help.contains("256 KiB"), "{help}");
+}
