@@ -429,3 +429,33 @@ fn veristat_help_says_how_maps_are_sized() {
     assert!(help.contains("10240 entries"), "{help}");
     assert!(help.contains("256 KiB"), "{help}");
 }
+
+/// Kfuncs of a kernel module (nf_conntrack's conntrack lookup): resolved in the module's BTF,
+/// called with the module BTF's fd in `fd_array`, and their address checked; without the
+/// module, 0 and dead code. Run with the module loaded:
+/// `RAWBPF_VM_MODULES="nf_conntrack" ci/vm-test 6.12` (see the report of issue 12).
+#[test]
+fn module_kfunc_is_called_through_its_btf_fd() {
+    if !common::privileged() {
+        return;
+    }
+    let test = "module_kfunc_is_called_through_its_btf_fd";
+    let has = common::supported(
+        test,
+        "kfunc:bpf_xdp_ct_lookup",
+        "features::kfunc(\"bpf_xdp_ct_lookup\")",
+        rawbpf::features::kfunc("bpf_xdp_ct_lookup"),
+    );
+    let obj = load("tests/bpf/gap_module_kfunc.bpf.o", Loader::new());
+    let r = obj
+        .program("ct_lookup")
+        .unwrap()
+        .test_run(TestRun::with_data(&[0u8; 64]))
+        .expect("test_run");
+    assert_eq!(r.retval, 2, "XDP_PASS");
+    assert_eq!(obj.global::<i32>("has_ct_lookup").unwrap(), i32::from(has));
+    assert_eq!(obj.global::<i32>("found").unwrap(), 0);
+    // The lookup ran (ENOENT: no connection has an all-zero tuple) exactly when it exists.
+    let expected = if has { -libc::ENOENT } else { 1 };
+    assert_eq!(obj.global::<i32>("lookup_error").unwrap(), expected);
+}

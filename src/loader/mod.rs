@@ -11,7 +11,9 @@
 //! 3. **externs**: `.kconfig` values (from `/proc/config.gz`, `LINUX_KERNEL_VERSION`,
 //!    `LINUX_HAS_BPF_COOKIE`, `LINUX_HAS_SYSCALL_WRAPPER`; weak missing ones are 0),
 //!    `.ksyms` variables (kernel BTF `VAR` ids, or `/proc/kallsyms` addresses for typeless
-//!    ones) and kfuncs (kernel BTF `FUNC` ids);
+//!    ones) and kfuncs (kernel BTF `FUNC` ids, in vmlinux or a loaded module's BTF, whose fd
+//!    goes in the programs' `fd_array`; called, or taken as an address by
+//!    `bpf_ksym_exists()`, 0 for a missing `__weak` one);
 //! 4. **maps**: created with the user's overrides, pinned-by-name maps reused when compatible
 //!    (under the pin root, default `/sys/fs/bpf`), global data filled and `.rodata`/`.kconfig`
 //!    frozen *before* any program loads (the verifier then treats them as constants);
@@ -376,7 +378,7 @@ impl Loader {
             }
             let mut fixups = Vec::new();
             let loaded = (|| {
-                let mut linked = programs::relocate(spec, p, &created, &ksyms)?;
+                let mut linked = programs::relocate(spec, p, &created, &ksyms.values)?;
                 programs::relocate_core(
                     &p.name,
                     &mut linked,
@@ -391,8 +393,9 @@ impl Loader {
                     &params,
                     btf_fd.as_ref().map(AsFd::as_fd),
                     self.log_level,
+                    ksyms.fd_array(),
                 )
-                .map_err(|e| programs::explain_typed_ksym(e, spec, &linked, &ksyms))
+                .map_err(|e| programs::explain_typed_ksym(e, spec, &linked, &ksyms.values))
                 .map_err(|e| programs::explain_poisoned(e, &fixups))
             })()
             .map_err(|e| {

@@ -226,6 +226,7 @@ pub(crate) fn load_program(
     params: &LoadParams,
     btf: Option<BorrowedFd<'_>>,
     log_level: LogLevel,
+    fd_array: Vec<BorrowedFd<'_>>,
 ) -> Result<Program, LoadError> {
     let mut opts = ProgramOptions::default()
         .name(&prog.name)
@@ -240,6 +241,7 @@ pub(crate) fn load_program(
     if let Some(e) = params.expected {
         opts = opts.expected_attach_type(e);
     }
+    opts.fd_array = fd_array;
     if params.attach_btf_id != 0 {
         opts = opts.attach_btf_id(params.attach_btf_id, None);
     }

@@ -106,13 +106,16 @@ pub enum ExternValue {
         /// Fd of the module BTF, or 0 for vmlinux.
         btf_fd: i32,
     },
-    /// A kfunc: the kernel BTF id of the `FUNC` and the index of its module BTF fd in the
-    /// program's `fd_array` (0 for vmlinux).
+    /// A kfunc: the kernel BTF id of the `FUNC`, the index of its module BTF fd in the
+    /// program's `fd_array` (0 for vmlinux; calls use it) and that fd (0 for vmlinux; an
+    /// `ld_imm64` of the kfunc's address uses it).
     Kfunc {
         /// Kernel BTF type id.
         btf_id: u32,
         /// Index in `fd_array`, 0 for vmlinux.
         fd_index: i16,
+        /// Fd of the module BTF, or 0 for vmlinux.
+        btf_fd: i32,
     },
     /// A weak kfunc the kernel does not have: the call is replaced by a call to an invalid
     /// helper, which the verifier accepts only if it proves the call dead.
@@ -205,23 +208,12 @@ pub fn apply_relocations(
                         insns[i + 1].imm = btf_fd;
                     }
                     // A kfunc's address (`bpf_ksym_exists(kfunc)`, `if (weak_kfunc)`): the
-                    // FUNC's BTF id, as libbpf emits it; the verifier knows it is non-zero.
-                    ExternValue::Kfunc {
-                        btf_id,
-                        fd_index: 0,
-                    } => {
+                    // FUNC's BTF id and the fd of the BTF it is in (0: vmlinux), as libbpf
+                    // emits it; the verifier knows it is non-zero.
+                    ExternValue::Kfunc { btf_id, btf_fd, .. } => {
                         set_src(&mut insns[i], PSEUDO_BTF_ID);
                         insns[i].imm = btf_id as i32;
-                        insns[i + 1].imm = 0;
-                    }
-                    ExternValue::Kfunc { .. } => {
-                        return Err(err(
-                            i,
-                            format!(
-                                "the address of kfunc `{}` of a kernel module (only vmlinux kfuncs can be taken as values)",
-                                r.symbol
-                            ),
-                        ));
+                        insns[i + 1].imm = btf_fd;
                     }
                     // A missing weak kfunc's address is 0: the branch it guards is dead code.
                     ExternValue::MissingKfunc => {
@@ -239,7 +231,9 @@ pub fn apply_relocations(
                     ));
                 }
                 match ext(e).ok_or_else(|| err(i, format!("kfunc `{}` is unresolved", r.symbol)))? {
-                    ExternValue::Kfunc { btf_id, fd_index } => {
+                    ExternValue::Kfunc {
+                        btf_id, fd_index, ..
+                    } => {
                         set_src(&mut insns[i], PSEUDO_KFUNC_CALL);
                         insns[i].imm = btf_id as i32;
                         insns[i].off = fd_index;
@@ -440,6 +434,7 @@ mod tests {
         let present = patch(ExternValue::Kfunc {
             btf_id: 1234,
             fd_index: 0,
+            btf_fd: 0,
         })
         .unwrap();
         assert_eq!(src_reg(&present[0]), PSEUDO_BTF_ID);
@@ -447,10 +442,14 @@ mod tests {
         let missing = patch(ExternValue::MissingKfunc).unwrap();
         assert_eq!(src_reg(&missing[0]), 0);
         assert_eq!((missing[0].imm, missing[1].imm), (0, 0));
+        // A module's kfunc: the module BTF's fd in the second half.
         let module = patch(ExternValue::Kfunc {
             btf_id: 7,
             fd_index: 1,
-        });
-        assert!(module.unwrap_err().to_string().contains("kernel module"));
+            btf_fd: 42,
+        })
+        .unwrap();
+        assert_eq!(src_reg(&module[0]), PSEUDO_BTF_ID);
+        assert_eq!((module[0].imm, module[1].imm), (7, 42));
     }
 }
