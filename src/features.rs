@@ -445,8 +445,10 @@ pub fn link_type(t: LinkType) -> Result<()> {
     }
 }
 
+mod ksym;
 mod locks;
 mod named;
+pub use ksym::kfunc_address;
 pub use locks::sleepable_spin_lock;
 pub use named::*;
 

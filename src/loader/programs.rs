@@ -11,7 +11,9 @@ use crate::btf::{Btf, Kind};
 use crate::error::Error;
 use crate::map::Map;
 use crate::obj::section::{Attach, SecFlags, attach_type as at, prog_type as pt};
-use crate::obj::{ExternValue, LinkedProgram, ObjectSpec, ProgramSpec, apply_relocations};
+use crate::obj::{
+    ExternValue, LinkedProgram, ObjectSpec, ProgramSpec, RelocKind, apply_relocations,
+};
 use crate::prog::{AttachType, LogLevel, Program, ProgramOptions, ProgramType};
 use crate::sys::ProgFlags;
 
@@ -33,8 +35,43 @@ pub(crate) fn relocate(
         &|i| maps.get(i).map(AsRawFd::as_raw_fd),
         &|i| externs.get(i).copied().flatten(),
     )?;
+    kfunc_addresses_as_constants(&mut linked.insns, &relocs, externs);
     linked.relocations = relocs;
     Ok(linked)
+}
+
+/// The address of a kfunc the kernel has (`bpf_ksym_exists(kfunc)`) is a `BPF_PSEUDO_BTF_ID`
+/// `ld_imm64` of its FUNC, as libbpf emits it; kernels before 6.3 refuse a FUNC there (and
+/// libbpf's load fails). On those, the address becomes the constant 1: the kfunc exists, so
+/// the code it guards is kept and verified.
+fn kfunc_addresses_as_constants(
+    insns: &mut [crate::insn::Insn],
+    relocs: &[crate::obj::Relocation],
+    externs: &[Option<ExternValue>],
+) {
+    let mut refused = None;
+    for r in relocs {
+        let RelocKind::Ksym { ext } = r.kind else {
+            continue;
+        };
+        if !matches!(externs.get(ext), Some(Some(ExternValue::Kfunc { .. }))) {
+            continue;
+        }
+        let refused = *refused.get_or_insert_with(|| {
+            matches!(
+                crate::features::kfunc_address(),
+                Err(Error::Unsupported { .. })
+            )
+        });
+        if !refused {
+            return;
+        }
+        if let Some([lo, hi, ..]) = insns.get_mut(r.insn..) {
+            lo.regs &= 0x0f;
+            lo.imm = 1;
+            hi.imm = 0;
+        }
+    }
 }
 
 /// Stage 5b, CO-RE: rewrites the instructions named by `linked.core_relos` (field
