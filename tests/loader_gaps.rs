@@ -372,6 +372,45 @@ fn core_narrowing_poisons_a_field_of_another_flavor() {
     );
 }
 
+/// The candidate list is one per object, as libbpf's: on its own, `read_b_only` relocates `b`
+/// to the second flavor; loaded with `read_a_only`, whose `a` is relocated first and narrows
+/// the list to the first flavor, its `b` is poisoned and the load fails.
+#[test]
+fn core_narrowing_spans_the_object() {
+    if !common::privileged() {
+        return;
+    }
+    let obj = load(
+        "tests/bpf/gap_core_narrow.bpf.o",
+        Loader::new()
+            .target_btf(narrow_target())
+            .load_only("read_b_only"),
+    );
+    assert_eq!(run_syscall(&obj, "read_b_only", &mut [0u8; 8]), 0);
+    assert_eq!(
+        obj.global::<u32>("off_b").unwrap(),
+        12,
+        "b of gap_pair___has_b"
+    );
+
+    let e = Loader::new()
+        .target_btf(narrow_target())
+        .autoload("read_a_then_b", false)
+        .load(&spec("tests/bpf/gap_core_narrow.bpf.o"))
+        .expect_err("read_a_only narrowed gap_pair to the flavor without b");
+    assert_eq!(e.program(), Some("read_b_only"), "{e}");
+    assert!(
+        matches!(&e, LoadError::Program { source, .. }
+            if matches!(&**source, LoadError::Core { source: CoreError::Poisoned { .. }, .. })),
+        "{e}"
+    );
+    assert!(
+        e.core_fixups().iter().all(|f| f.poison),
+        "{:?}",
+        e.core_fixups()
+    );
+}
+
 // ---- 9. owned Btf from an ELF or raw BTF ---------------------------------------------------
 
 /// `Btf::from_file` takes an ELF object (its `.BTF`) or raw BTF, as `btf__parse` does.

@@ -17,8 +17,10 @@
 //! 4. **maps**: created with the user's overrides, pinned-by-name maps reused when compatible
 //!    (under the pin root, default `/sys/fs/bpf`), global data filled and `.rodata`/`.kconfig`
 //!    frozen *before* any program loads (the verifier then treats them as constants);
-//! 5. **programs**: each linked with its subprograms, relocated (maps, globals, externs),
-//!    CO-RE-relocated against the target BTF, and loaded with its `func_info`/`line_info`,
+//! 5. **programs**: CO-RE decisions made once for the object, in libbpf's order (one
+//!    candidate list per local root type, narrowed by each match); then each program linked
+//!    with its subprograms, relocated (maps, globals, externs), given its functions' CO-RE
+//!    decisions, and loaded with its `func_info`/`line_info`,
 //!    expected attach type and attach BTF id;
 //! 6. **slots**: prog arrays and maps of maps get their initial `.values`.
 //!
@@ -34,6 +36,7 @@
 //! ```
 
 mod btf_load;
+mod core_plan;
 mod error;
 mod externs;
 mod inflate;
@@ -369,9 +372,20 @@ impl Loader {
                     .flat_map(|p| p.core_relos.iter().map(|c| c.type_id)),
             );
         }
+        // Every CO-RE decision, once, in libbpf's order (candidate lists narrow as they go).
+        let plan = match (relocator.as_mut(), obj_btf.as_ref()) {
+            (Some(r), Some(local)) => Some(core_plan::plan(
+                spec,
+                local,
+                r,
+                |p| self.autoloads(p),
+                self.core_log,
+            )?),
+            _ => None,
+        };
         let mut programs = Vec::with_capacity(spec.programs.len());
         let mut core = Vec::new();
-        for p in &spec.programs {
+        for (index, p) in spec.programs.iter().enumerate() {
             if !self.autoloads(p) {
                 programs.push((p.name.clone(), None));
                 continue;
@@ -379,13 +393,7 @@ impl Loader {
             let mut fixups = Vec::new();
             let loaded = (|| {
                 let mut linked = programs::relocate(spec, p, &created, &ksyms.values)?;
-                programs::relocate_core(
-                    &p.name,
-                    &mut linked,
-                    relocator.as_mut(),
-                    &mut fixups,
-                    self.core_log,
-                )?;
+                core_plan::relocate_linked(spec, index, &mut linked, plan.as_ref(), &mut fixups)?;
                 let params = programs::load_params(p, self.programs.get(&p.name), &kernel)?;
                 programs::load_program(
                     p,

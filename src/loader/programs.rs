@@ -1,12 +1,12 @@
 //! Stage 5: programs. Each program is linked with its subprograms, its map, global-data and
-//! extern relocations are patched, CO-RE relocations are applied (hook:
-//! [`relocate_core`]), and it is loaded with its `func_info`/`line_info`, the object's BTF,
+//! extern relocations are patched, its CO-RE decisions are applied
+//! ([`core_plan`](super::core_plan)), and it is loaded with its `func_info`/`line_info`, the object's BTF,
 //! the expected attach type of its `SEC()` and, for BTF-attached types, the kernel BTF id of
 //! its target.
 
 use std::os::fd::{AsRawFd, BorrowedFd};
 
-use crate::btf::core::{CoreError, Fixup, Relocator, apply_fixup};
+use crate::btf::core::{CoreError, Fixup};
 use crate::btf::{Btf, Kind};
 use crate::error::Error;
 use crate::map::Map;
@@ -72,59 +72,6 @@ fn kfunc_addresses_as_constants(
             hi.imm = 0;
         }
     }
-}
-
-/// Stage 5b, CO-RE: rewrites the instructions named by `linked.core_relos` (field
-/// offsets, sizes, existence, enum values…) from the object's BTF to the target's, with the
-/// relocator the load shares between programs (its candidate lists span the object and are
-/// narrowed as libbpf narrows them). Every decision is pushed to `fixups` as it is made (kept
-/// on the `Object`, on a `LoadError`, and for [`explain_poisoned`]) and, with `log`, printed
-/// on stderr.
-pub(crate) fn relocate_core(
-    program: &str,
-    linked: &mut LinkedProgram,
-    relocator: Option<&mut Relocator<'_, '_>>,
-    fixups: &mut Vec<Fixup>,
-    log: bool,
-) -> Result<(), LoadError> {
-    if linked.core_relos.is_empty() {
-        return Ok(());
-    }
-    let Some(relocator) = relocator else {
-        return Err(LoadError::Unsupported {
-            feature: format!(
-                "CO-RE ({} relocations) without .BTF",
-                linked.core_relos.len()
-            ),
-            hint: "the object has CO-RE records but no .BTF section; rebuild it with -g".into(),
-        });
-    };
-    let core = |source| LoadError::Core { source, log: None };
-    relocator.prefetch(linked.core_relos.iter().map(|r| r.type_id));
-    for (i, r) in linked.core_relos.iter().enumerate() {
-        if r.insn as usize >= linked.insns.len() {
-            return Err(core(CoreError::Invalid {
-                index: i,
-                insn: r.insn as usize,
-                kind: r.kind,
-                what: format!("instruction outside the program of {}", linked.insns.len()),
-            }));
-        }
-        let fix = relocator.compute(i, r).map_err(|e| {
-            if log {
-                eprintln!("rawbpf: CO-RE: program `{program}`: {e}");
-            }
-            core(e)
-        })?;
-        if log {
-            eprintln!("rawbpf: CO-RE: program `{program}`: {fix}");
-        }
-        fixups.push(fix);
-    }
-    for f in fixups.iter() {
-        apply_fixup(&mut linked.insns, f).map_err(core)?;
-    }
-    Ok(())
 }
 
 /// A verifier rejection at an instruction CO-RE poisoned becomes [`LoadError::Core`] naming
