@@ -9,7 +9,8 @@
 //! - `.ksyms` entries become 4-byte `int` VARs at consecutive offsets; FUNC entries (kfuncs)
 //!   are replaced in the DATASEC by a dummy `int` VAR, get global linkage, and unnamed
 //!   parameters of their prototype get the dummy's name (the kernel wants named parameters);
-//! - the FUNCs of hidden global subprograms (`.text` functions with `STV_HIDDEN`) become
+//! - the FUNCs of hidden global subprograms (`.text` functions with `STV_HIDDEN` or
+//!   `STV_INTERNAL` visibility) become
 //!   static (`BTF_FUNC_STATIC`), so the verifier checks them with their caller.
 //!
 //! Existing type ids never change (CO-RE relocations, func_info and map key/value ids stay

@@ -15,6 +15,7 @@ pub(crate) const SHT_NOBITS: u32 = 8;
 pub(crate) const SHT_REL: u32 = 9;
 pub(crate) const SHF_EXECINSTR: u64 = 4;
 pub(crate) const STB_LOCAL: u8 = 0;
+pub(crate) const STV_INTERNAL: u8 = 1;
 pub(crate) const STV_HIDDEN: u8 = 2;
 pub(crate) const STB_WEAK: u8 = 2;
 pub(crate) const STT_NOTYPE: u8 = 0;

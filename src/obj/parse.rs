@@ -12,8 +12,8 @@ use super::btf_maps::fill_btf_maps;
 
 use super::data::{data_map, data_section_kind, internal_map_name};
 use super::elf::{
-    Elf, STB_LOCAL, STB_WEAK, STT_FUNC, STT_NOTYPE, STT_OBJECT, STT_SECTION, STV_HIDDEN, Section,
-    Symbol, read_u32,
+    Elf, STB_LOCAL, STB_WEAK, STT_FUNC, STT_NOTYPE, STT_OBJECT, STT_SECTION, STV_HIDDEN,
+    STV_INTERNAL, Section, Symbol, read_u32,
 };
 use super::error::{ObjError, section_err};
 use super::maps::{
@@ -158,7 +158,7 @@ pub(crate) fn parse(name: &str, bytes: &[u8]) -> Result<ObjectSpec, ObjError> {
                         s.section == Some(t)
                             && s.kind == STT_FUNC
                             && s.bind != STB_LOCAL
-                            && s.visibility == STV_HIDDEN
+                            && matches!(s.visibility, STV_HIDDEN | STV_INTERNAL)
                     })
                     .map(|s| s.name)
                     .collect(),
