@@ -492,9 +492,11 @@ pub fn link_type(t: LinkType) -> Result<()> {
     }
 }
 
+mod ksym;
 mod locks;
 mod named;
 mod tracing;
+pub use ksym::kfunc_address;
 pub use locks::sleepable_spin_lock;
 pub use named::*;
 pub use tracing::{fsession, raw_tp_cookie, sleepable_tracepoints, struct_ops_link, tracing_multi};

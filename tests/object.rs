@@ -469,6 +469,7 @@ fn apply_patches_maps_and_externs() {
         Some(ExternValue::Kfunc {
             btf_id: 60000 + e as u32,
             fd_index: 0,
+            btf_fd: 0,
         })
     };
     apply_relocations(&t.name, &mut lt.insns, &lt.relocations, &fd, &kf).unwrap();

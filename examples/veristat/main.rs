@@ -12,8 +12,9 @@
 //! `cargo run --release --example veristat -- [--btf TARGET_BTF] [--size-maps] OBJ...`
 //!
 //! `--btf` relocates CO-RE against a BTF file instead of the running kernel's; `--size-maps`
-//! gives maps declared with 0 entries a usable size and stack-trace maps without a value size
-//! one, as tools do before load. Maps pinned by name go to a private directory under
+//! gives maps declared with 0 entries the size tools written for libbpf give them (10240
+//! entries; ring buffers 256 KiB) and stack-trace maps without a value size one
+//! (127 frames of 8 bytes), as those tools do before load. Maps pinned by name go to a private directory under
 //! `/sys/fs/bpf`, removed at the end.
 
 use std::path::{Path, PathBuf};
@@ -27,15 +28,41 @@ use rawbpf::{LoadError, Loader};
 /// `PERF_MAX_STACK_DEPTH` frames of 8 bytes: what tools give a stack-trace map's value.
 const STACK_VALUE_SIZE: u32 = 127 * 8;
 
+/// `--size-maps`: the entries tools written for libbpf give maps sized at run time.
+const DEFAULT_ENTRIES: u32 = 10240;
+
+/// `--size-maps`: the size of ring buffers declared without one (256 KiB).
+const RINGBUF_BYTES: u32 = 256 * 1024;
+
 struct Args {
     btf: Option<PathBuf>,
     size_maps: bool,
     files: Vec<PathBuf>,
 }
 
+const USAGE: &str = "usage: veristat [--btf TARGET_BTF] [--size-maps] OBJ...";
+
 fn usage() -> ! {
-    eprintln!("usage: veristat [--btf TARGET_BTF] [--size-maps] OBJ...");
+    eprintln!("{USAGE}");
     std::process::exit(2)
+}
+
+fn help() -> ! {
+    println!(
+        "{USAGE}
+
+Loads every program of each object on its own (with all the object's maps) and prints
+one CSV line per program: file_name,prog_name,prog_type,verdict,total_insns,error
+
+  --btf TARGET_BTF  relocate CO-RE against this BTF (raw BTF, or an ELF object's .BTF)
+                    instead of the running kernel's
+  --size-maps       size maps declared without a size as tools written for libbpf do:
+                    {DEFAULT_ENTRIES} entries, ring buffers {} KiB, stack-trace values
+                    {STACK_VALUE_SIZE} bytes (127 frames)
+  -h, --help        this help",
+        RINGBUF_BYTES / 1024
+    );
+    std::process::exit(0)
 }
 
 fn parse_args() -> Args {
@@ -49,7 +76,7 @@ fn parse_args() -> Args {
         match arg.as_str() {
             "--btf" => a.btf = Some(it.next().unwrap_or_else(|| usage()).into()),
             "--size-maps" => a.size_maps = true,
-            "-h" | "--help" => usage(),
+            "-h" | "--help" => help(),
             s if s.starts_with('-') => usage(),
             _ => a.files.push(arg.into()),
         }
@@ -88,7 +115,7 @@ fn size_maps(mut loader: Loader, spec: &ObjectSpec) -> Loader {
         }
         if m.max_entries == 0 {
             let n = match t {
-                MapType::RINGBUF | MapType::USER_RINGBUF => Some(256 * 1024),
+                MapType::RINGBUF | MapType::USER_RINGBUF => Some(RINGBUF_BYTES),
                 // Local storage maps must have 0 entries; perf arrays are sized by the loader.
                 MapType::SK_STORAGE
                 | MapType::INODE_STORAGE
@@ -98,7 +125,7 @@ fn size_maps(mut loader: Loader, spec: &ObjectSpec) -> Loader {
                 | MapType::PERCPU_CGROUP_STORAGE
                 | MapType::PERF_EVENT_ARRAY
                 | MapType::STRUCT_OPS => None,
-                _ => Some(1024),
+                _ => Some(DEFAULT_ENTRIES),
             };
             if let Some(n) = n {
                 loader = loader.map_max_entries(&m.name, n);

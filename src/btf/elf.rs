@@ -30,6 +30,30 @@ impl<'a> Btf<'a> {
     }
 }
 
+impl Btf<'static> {
+    /// Owned BTF from bytes that are either raw BTF or an ELF object (32- or 64-bit, either
+    /// byte order) holding a `.BTF` section, as libbpf's `btf__parse` accepts. An ELF's
+    /// `.BTF` is copied out of it (the rest of the ELF is dropped); raw BTF is kept as is.
+    ///
+    /// # Errors
+    /// [`BtfError::Elf`] for an ELF that cannot be read or has no `.BTF`; parse errors.
+    pub fn from_bytes(bytes: Vec<u8>) -> Result<Btf<'static>, BtfError> {
+        if !bytes.starts_with(b"\x7fELF") {
+            return Btf::parse_owned(bytes);
+        }
+        let file = object::File::parse(&bytes[..]).map_err(|e| BtfError::Elf {
+            what: e.to_string(),
+        })?;
+        let sec = file.section_by_name(".BTF").ok_or_else(|| BtfError::Elf {
+            what: "the ELF object has no .BTF section (compile with -g)".into(),
+        })?;
+        let data = sec.data().map_err(|e| BtfError::Elf {
+            what: format!("section .BTF: {e}"),
+        })?;
+        Btf::parse_owned(data.to_vec())
+    }
+}
+
 impl<'a> BtfExt<'a> {
     /// The `.BTF.ext` section of a 64-bit ELF object, `None` if it has none.
     ///

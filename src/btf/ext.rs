@@ -132,9 +132,11 @@ impl CoreReloKind {
     }
 }
 
-/// `struct bpf_core_relo`: one CO-RE relocation.
+/// `struct bpf_core_relo` as stored in `.BTF.ext`: one CO-RE relocation, placed by the byte
+/// offset of its instruction in its ELF section. [`CoreReloRecord::at`] gives the
+/// [`CoreRelo`] the CO-RE engine takes, once the instruction is known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CoreRelo {
+pub struct CoreReloRecord {
     /// Offset of the instruction to patch, in bytes from the section start.
     pub insn_off: u32,
     /// The local (object BTF) root type.
@@ -145,11 +147,39 @@ pub struct CoreRelo {
     pub kind: CoreReloKind,
 }
 
-impl ExtRecord for CoreRelo {
+impl CoreReloRecord {
+    /// The relocation of instruction `insn` (an index into the instructions the caller
+    /// relocates: `obj` gives the index in the record's function).
+    pub fn at(self, insn: u32) -> CoreRelo {
+        CoreRelo {
+            insn,
+            type_id: self.type_id,
+            access_str_off: self.access_str_off,
+            kind: self.kind,
+        }
+    }
+}
+
+/// One CO-RE relocation of a program, as the CO-RE engine
+/// ([`Relocator`](super::core::Relocator)) takes it: a [`CoreReloRecord`] whose instruction is
+/// an index into the program's instructions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CoreRelo {
+    /// Instruction index.
+    pub insn: u32,
+    /// Root type id (the object's BTF).
+    pub type_id: TypeId,
+    /// Offset of the access string (`"0:1:2"`) in the BTF string table.
+    pub access_str_off: u32,
+    /// What is relocated (`enum bpf_core_relo_kind`).
+    pub kind: CoreReloKind,
+}
+
+impl ExtRecord for CoreReloRecord {
     const MIN_SIZE: usize = 16;
     const WHAT: &'static str = "core_relo";
     fn decode(r: &[u8]) -> Self {
-        CoreRelo {
+        CoreReloRecord {
             insn_off: rd32(r, 0),
             type_id: rd32(r, 4),
             access_str_off: rd32(r, 8),
@@ -258,7 +288,7 @@ impl<'a> BtfExt<'a> {
         let func_info = info::<FuncInfo>(d, hdr_len, 8)?;
         let line_info = info::<LineInfo>(d, hdr_len, 16)?;
         let core_relo = if hdr_len >= 32 {
-            info::<CoreRelo>(d, hdr_len, 24)?
+            info::<CoreReloRecord>(d, hdr_len, 24)?
         } else {
             (&d[0..0], 0)
         };
@@ -286,7 +316,7 @@ impl<'a> BtfExt<'a> {
         Self::sections(self.line_info)
     }
     /// CO-RE relocations, per ELF section.
-    pub fn core_relos(&self) -> ExtSections<'a, CoreRelo> {
+    pub fn core_relos(&self) -> ExtSections<'a, CoreReloRecord> {
         Self::sections(self.core_relo)
     }
 }
@@ -413,7 +443,7 @@ mod tests {
         let cr = ext.core_relos().next().unwrap().records().next().unwrap();
         assert_eq!(
             cr,
-            CoreRelo {
+            CoreReloRecord {
                 insn_off: 8,
                 type_id: 3,
                 access_str_off: 9,

@@ -73,14 +73,17 @@ impl Btf<'static> {
         )
     }
 
-    /// Reads and parses a raw BTF file (e.g. a saved vmlinux BTF), owning the bytes.
+    /// Reads and parses a BTF file, owning the bytes, as libbpf's `btf__parse` does: raw BTF
+    /// (a saved vmlinux BTF, `bpftool btf dump file … format raw`) or an ELF object whose
+    /// `.BTF` section is taken (a `clang -g -target bpf` object, a vmlinux image). The result
+    /// can be given to [`Loader::target_btf`](crate::loader::Loader::target_btf) as is.
     ///
     /// # Errors
-    /// [`BtfError::Io`], parse errors.
+    /// [`BtfError::Io`]; [`BtfError::Elf`] for an ELF without `.BTF`; parse errors.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Btf<'static>, BtfError> {
         let path = path.as_ref();
         let bytes = std::fs::read(path).map_err(|e| BtfError::io(path, &e))?;
-        Btf::parse_owned(bytes)
+        Btf::from_bytes(bytes)
     }
 }
 

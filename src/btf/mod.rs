@@ -45,7 +45,8 @@ mod types;
 pub use build::{BtfBuilder, NewMember};
 pub use error::BtfError;
 pub use ext::{
-    BtfExt, CoreRelo, CoreReloKind, ExtRecord, ExtSection, ExtSections, FuncInfo, LineInfo,
+    BtfExt, CoreRelo, CoreReloKind, CoreReloRecord, ExtRecord, ExtSection, ExtSections, FuncInfo,
+    LineInfo,
 };
 pub use format::{format_percpu_value, format_value, format_value_into};
 pub use handle::{BtfHandle, BtfHandleError, BtfHandleInfo};

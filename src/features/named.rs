@@ -34,6 +34,7 @@ pub const ALL: &[(&str, Probe)] = &[
     ("fsession", super::fsession),
     ("tracing_multi", super::tracing_multi),
     ("struct_ops_link", super::struct_ops_link),
+    ("kfunc_address", super::kfunc_address),
 ];
 
 /// The probe called `name` in [`ALL`], run (or its cached answer); `None` for an unknown name.

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use crate::btf::BtfError;
+use crate::btf::core::Fixup;
 use crate::error::{Error, VerifierLog};
 use crate::obj::ObjError;
 
@@ -68,6 +69,9 @@ pub enum LoadError {
         /// The underlying error.
         #[source]
         source: Box<LoadError>,
+        /// The CO-RE decisions made for the program before it failed (see
+        /// [`LoadError::core_fixups`]).
+        core: Vec<Fixup>,
     },
     /// A CO-RE relocation could not be computed or applied, or the verifier rejected the
     /// program because it reaches an instruction CO-RE poisoned (then `log` is the verifier's
@@ -166,6 +170,28 @@ impl LoadError {
             program: program.to_owned(),
             section: section.to_owned(),
             source: Box::new(self),
+            core: Vec::new(),
+        }
+    }
+
+    /// Keeps the CO-RE decisions of the failed program on a [`LoadError::Program`].
+    pub(crate) fn with_core(mut self, fixups: Vec<Fixup>) -> LoadError {
+        if let LoadError::Program { core, .. } = &mut self {
+            *core = fixups;
+        }
+        self
+    }
+
+    /// The CO-RE decisions made for the program that failed, in relocation order: each
+    /// relocation's kind, local access, matched target type and access, old and new value, and
+    /// whether it was poisoned. Empty when the error is not about a program, the program has
+    /// no CO-RE relocations or failed before they were computed; when computing one failed
+    /// (e.g. [`CoreError::Ambiguous`](crate::btf::core::CoreError::Ambiguous)), the ones
+    /// before it.
+    pub fn core_fixups(&self) -> &[Fixup] {
+        match self {
+            LoadError::Program { core, .. } => core,
+            _ => &[],
         }
     }
 

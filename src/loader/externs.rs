@@ -2,7 +2,9 @@
 //! (from `/proc/config.gz` and the special `LINUX_*` names); `.ksyms` variables and kfuncs are
 //! resolved against the kernel's BTF (by id) or `/proc/kallsyms` (typeless symbols).
 
-use crate::btf::{Btf, IntEncoding, Kind, TypeView};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+
+use crate::btf::{Btf, BtfHandle, IntEncoding, Kind, TypeView};
 use crate::obj::{ExternKind, ExternValue, ObjectSpec};
 
 use super::LoadError;
@@ -173,14 +175,81 @@ pub(crate) fn kconfig_data(
     Ok(out)
 }
 
-/// Stage 3b: the values of `.ksyms` externs, one per [`ObjectSpec::externs`] entry (`None` for
-/// `.kconfig` ones, which are map values).
-pub(crate) fn resolve_ksyms(
-    spec: &ObjectSpec,
-    kernel: &Btf<'_>,
-) -> Result<Vec<Option<ExternValue>>, LoadError> {
+/// The resolved `.ksyms` externs of an object, and the module BTFs their kfuncs are in.
+#[derive(Debug, Default)]
+pub(crate) struct Ksyms {
+    /// One per [`ObjectSpec::externs`] entry (`None` for `.kconfig` ones, map values).
+    pub values: Vec<Option<ExternValue>>,
+    /// The BTF objects of the kernel modules whose kfuncs the object uses: a kfunc call's
+    /// `off` is its index in the program's `fd_array` plus 1 (index 0 stands for vmlinux).
+    pub module_btfs: Vec<(String, BtfHandle)>,
+}
+
+impl Ksyms {
+    /// The program's `fd_array`: index 0 is never read for a kfunc (it means vmlinux), so
+    /// it repeats the first module's fd; empty when no module kfunc is used.
+    pub(crate) fn fd_array(&self) -> Vec<BorrowedFd<'_>> {
+        let fds = self.module_btfs.iter().map(|(_, h)| h.as_fd());
+        fds.clone().take(1).chain(fds).collect()
+    }
+}
+
+/// Kernel module BTFs, read on first need, searched for kfuncs vmlinux lacks (as libbpf
+/// searches them).
+#[derive(Default)]
+struct Modules {
+    btfs: Option<Vec<(String, Btf<'static>)>>,
+}
+
+impl Modules {
+    /// The module and BTF id of FUNC `name` in a loaded module's BTF.
+    fn find_func(&mut self, ext: &str, name: &str) -> Result<Option<(String, u32)>, LoadError> {
+        if self.btfs.is_none() {
+            let names = crate::btf::kernel_modules_with_btf()
+                .map_err(|e| ext_err(ext, format!("reading kernel module BTF: {e}")))?;
+            self.btfs = Some(
+                names
+                    .into_iter()
+                    .filter_map(|m| Some((m.clone(), Btf::from_kernel_module(&m).ok()?)))
+                    .collect(),
+            );
+        }
+        Ok(self.btfs.iter().flatten().find_map(|(m, b)| {
+            let id = b
+                .id_by_name_kind(name, Kind::Func)
+                .filter(|id| *id >= b.first_id())?;
+            Some((m.clone(), id))
+        }))
+    }
+}
+
+/// The kernel BTF object (an fd) of module `module`.
+fn module_btf_handle(ext: &str, module: &str) -> Result<BtfHandle, LoadError> {
+    let ids = BtfHandle::ids().map_err(|e| ext_err(ext, format!("listing BTF objects: {e}")))?;
+    for id in ids {
+        let Ok(h) = BtfHandle::from_id(id) else {
+            continue;
+        };
+        if h.info().is_ok_and(|i| i.kernel_btf && i.name == module) {
+            return Ok(h);
+        }
+    }
+    Err(ext_err(
+        ext,
+        format!("its module `{module}` has BTF in /sys/kernel/btf but no kernel BTF object"),
+    ))
+}
+
+/// Stage 3b: the values of `.ksyms` externs: kfuncs by their kernel BTF id (in vmlinux, else
+/// in a loaded module's BTF, whose BTF object is then opened for the programs' `fd_array`),
+/// typed ksyms by their vmlinux `VAR` id, typeless ones from `/proc/kallsyms`.
+pub(crate) fn resolve_ksyms(spec: &ObjectSpec, kernel: &Btf<'_>) -> Result<Ksyms, LoadError> {
     let mut kallsyms: Option<Kallsyms> = None;
-    let mut out = Vec::with_capacity(spec.externs.len());
+    let mut modules = Modules::default();
+    let mut out = Ksyms {
+        values: Vec::with_capacity(spec.externs.len()),
+        module_btfs: Vec::new(),
+    };
     for e in &spec.externs {
         let v = match e.kind {
             ExternKind::Kconfig { .. } => None,
@@ -188,14 +257,34 @@ pub(crate) fn resolve_ksyms(
                 Some(id) => ExternValue::Kfunc {
                     btf_id: id,
                     fd_index: 0,
+                    btf_fd: 0,
                 },
-                None if e.weak => ExternValue::MissingKfunc,
-                None => {
-                    return Err(ext_err(
-                        &e.name,
-                        "kfunc not found in the kernel's BTF (this kernel does not have it; declare it __weak and check bpf_ksym_exists())",
-                    ));
-                }
+                None => match modules.find_func(&e.name, &e.name)? {
+                    Some((module, id)) => {
+                        let at = match out.module_btfs.iter().position(|(m, _)| *m == module) {
+                            Some(i) => i,
+                            None => {
+                                let h = module_btf_handle(&e.name, &module)?;
+                                out.module_btfs.push((module, h));
+                                out.module_btfs.len() - 1
+                            }
+                        };
+                        ExternValue::Kfunc {
+                            btf_id: id,
+                            fd_index: i16::try_from(at + 1).map_err(|_| {
+                                ext_err(&e.name, "kfuncs of too many kernel modules")
+                            })?,
+                            btf_fd: out.module_btfs[at].1.as_fd().as_raw_fd(),
+                        }
+                    }
+                    None if e.weak => ExternValue::MissingKfunc,
+                    None => {
+                        return Err(ext_err(
+                            &e.name,
+                            "kfunc not found in the kernel's BTF (vmlinux or a loaded module's): this kernel does not have it; declare it __weak and check bpf_ksym_exists()",
+                        ));
+                    }
+                },
             }),
             ExternKind::Ksym { type_id: Some(_) } => {
                 Some(match kernel.id_by_name_kind(&e.name, Kind::Var) {
@@ -231,7 +320,7 @@ pub(crate) fn resolve_ksyms(
                 })
             }
         };
-        out.push(v);
+        out.values.push(v);
     }
     Ok(out)
 }

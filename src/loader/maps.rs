@@ -6,6 +6,7 @@
 use std::os::fd::{AsFd, BorrowedFd};
 use std::path::{Path, PathBuf};
 
+use crate::btf::{Btf, Kind};
 use crate::error::Error;
 use crate::map::{Map, MapFlags, MapOptions, MapType, UpdateFlags};
 use crate::obj::{InitSlot, MapKind, MapSpec, ObjectSpec, Pinning};
@@ -61,6 +62,102 @@ pub(crate) fn effective_spec(m: &MapSpec, ov: Option<&MapOverride>) -> MapSpec {
     m
 }
 
+/// The shape the kernel accepts for a map whose definition carries types it refuses, as aya
+/// does (and libbpf for the BTF ids):
+///
+/// - ring buffers (`RINGBUF`, `USER_RINGBUF`) have key and value size 0: a `__type(key, …)` or
+///   `__type(value, …)` only documents the records, so the sizes become 0;
+/// - a perf event array holds 4-byte perf event fds under 4-byte keys: types given for them
+///   (often the event struct) become sizes 4 and 4;
+/// - these map types, and the others libbpf creates without BTF key/value ids (fd arrays,
+///   maps of maps, queues, stacks, stack traces, arenas…), get no BTF key/value ids;
+/// - a struct_ops map's value is the kernel's `struct bpf_struct_ops_<name>` for the
+///   `__type(value, struct <name>)` of the definition: its size and vmlinux BTF id
+///   (returned; 0 for other maps) replace the object's type, and the key is 4 bytes.
+pub(crate) fn kernel_shape(
+    m: &mut MapSpec,
+    obj_btf: Option<&Btf<'_>>,
+    kernel: &Btf<'_>,
+) -> Result<u32, LoadError> {
+    if let Some(inner) = m.inner.as_deref_mut() {
+        kernel_shape(inner, obj_btf, kernel)?;
+    }
+    let t = MapType(m.map_type);
+    let typed = m.key_type_id.is_some() || m.value_type_id.is_some();
+    let mut vmlinux_value = 0;
+    if t == MapType::RINGBUF || t == MapType::USER_RINGBUF {
+        if m.key_type_id.is_some() {
+            m.key_size = 0;
+        }
+        if m.value_type_id.is_some() {
+            m.value_size = 0;
+        }
+    } else if t == MapType::PERF_EVENT_ARRAY {
+        if m.key_type_id.is_some() {
+            m.key_size = 4;
+        }
+        if m.value_type_id.is_some() {
+            m.value_size = 4;
+        }
+    } else if t == MapType::STRUCT_OPS && typed {
+        let unsupported = |what: String| LoadError::Unsupported {
+            feature: format!("struct_ops map `{}`", m.name),
+            hint: what,
+        };
+        let name = m
+            .value_type_id
+            .and_then(|id| obj_btf?.skip_mods_and_typedefs(id).ok())
+            .and_then(|t| t.name().ok().filter(|n| !n.is_empty()).map(str::to_owned))
+            .ok_or_else(|| {
+                unsupported(
+                    "its definition names no struct for its value: use __type(value, struct <kernel struct_ops type>)".into(),
+                )
+            })?;
+        let wrapper = format!("bpf_struct_ops_{name}");
+        let (id, size) = kernel
+            .find_by_name_kind(&wrapper, Kind::Struct)
+            .and_then(|t| Some((t.id(), t.as_composite()?.byte_size())))
+            .ok_or_else(|| {
+                unsupported(format!(
+                    "the kernel has no struct_ops type `{name}` (no `struct {wrapper}` in its BTF)"
+                ))
+            })?;
+        m.key_size = 4;
+        m.value_size = size;
+        vmlinux_value = id;
+    }
+    if no_btf_types(t) {
+        m.key_type_id = None;
+        m.value_type_id = None;
+    }
+    Ok(vmlinux_value)
+}
+
+/// Map types created without BTF key/value ids (libbpf's list, with ring buffers: their key
+/// and value are empty).
+fn no_btf_types(t: MapType) -> bool {
+    [
+        MapType::PERF_EVENT_ARRAY,
+        MapType::CGROUP_ARRAY,
+        MapType::STACK_TRACE,
+        MapType::ARRAY_OF_MAPS,
+        MapType::HASH_OF_MAPS,
+        MapType::DEVMAP,
+        MapType::DEVMAP_HASH,
+        MapType::CPUMAP,
+        MapType::XSKMAP,
+        MapType::SOCKMAP,
+        MapType::SOCKHASH,
+        MapType::QUEUE,
+        MapType::STACK,
+        MapType::ARENA,
+        MapType::RINGBUF,
+        MapType::USER_RINGBUF,
+        MapType::STRUCT_OPS,
+    ]
+    .contains(&t)
+}
+
 fn options<'a>(
     m: &MapSpec,
     btf: Option<BorrowedFd<'a>>,
@@ -92,7 +189,17 @@ fn create(
     m: &MapSpec,
     btf: Option<BorrowedFd<'_>>,
     inner: Option<BorrowedFd<'_>>,
+    vmlinux_value: u32,
 ) -> Result<Map, Error> {
+    if vmlinux_value != 0 {
+        // A struct_ops map names the kernel's value type, and the kernel wants the object's
+        // BTF fd with it (but no key/value ids), as libbpf passes it.
+        let mut o = options(m, None, inner).btf_vmlinux_value_type_id(vmlinux_value);
+        if let Some(b) = btf {
+            o = o.btf(b, 0, 0);
+        }
+        return Map::create(&o);
+    }
     let with_btf = btf.is_some() && (m.key_type_id.is_some() || m.value_type_id.is_some());
     match Map::create(&options(m, btf, inner)) {
         Err(e) if with_btf && e.errno() != Some(Errno::EPERM) => {
@@ -147,12 +254,13 @@ fn open_pinned(path: &Path, m: &MapSpec) -> Result<Option<Map>, LoadError> {
 /// definitions (overrides, `set_global` values and `.kconfig` data applied).
 pub(crate) fn create_maps(
     specs: &[MapSpec],
+    vmlinux_values: &[u32],
     btf: Option<BorrowedFd<'_>>,
     pin_root: &Path,
     pins: &mut PinGuard,
 ) -> Result<Vec<Map>, LoadError> {
     let mut out = Vec::with_capacity(specs.len());
-    for m in specs {
+    for (i, m) in specs.iter().enumerate() {
         let path = pin_root.join(&m.name);
         if m.pinning == Pinning::ByName {
             if let Some(pinned) = open_pinned(&path, m)? {
@@ -161,10 +269,13 @@ pub(crate) fn create_maps(
             }
         }
         let inner = match &m.inner {
-            Some(i) => Some(create(i, btf, None).map_err(|e| LoadError::map(&i.name, e))?),
+            Some(inner) => {
+                Some(create(inner, btf, None, 0).map_err(|e| LoadError::map(&inner.name, e))?)
+            }
             None => None,
         };
-        let map = create(m, btf, inner.as_ref().map(|i| i.as_fd()))
+        let vmlinux_value = vmlinux_values.get(i).copied().unwrap_or(0);
+        let map = create(m, btf, inner.as_ref().map(|i| i.as_fd()), vmlinux_value)
             .map_err(|e| LoadError::map(&m.name, e))?;
         drop(inner);
         if let Some(data) = &m.data {

@@ -11,12 +11,16 @@
 //! 3. **externs**: `.kconfig` values (from `/proc/config.gz`, `LINUX_KERNEL_VERSION`,
 //!    `LINUX_HAS_BPF_COOKIE`, `LINUX_HAS_SYSCALL_WRAPPER`; weak missing ones are 0),
 //!    `.ksyms` variables (kernel BTF `VAR` ids, or `/proc/kallsyms` addresses for typeless
-//!    ones) and kfuncs (kernel BTF `FUNC` ids);
+//!    ones) and kfuncs (kernel BTF `FUNC` ids, in vmlinux or a loaded module's BTF, whose fd
+//!    goes in the programs' `fd_array`; called, or taken as an address by
+//!    `bpf_ksym_exists()`, 0 for a missing `__weak` one);
 //! 4. **maps**: created with the user's overrides, pinned-by-name maps reused when compatible
 //!    (under the pin root, default `/sys/fs/bpf`), global data filled and `.rodata`/`.kconfig`
 //!    frozen *before* any program loads (the verifier then treats them as constants);
-//! 5. **programs**: each linked with its subprograms, relocated (maps, globals, externs),
-//!    CO-RE-relocated against the target BTF, and loaded with its `func_info`/`line_info`,
+//! 5. **programs**: CO-RE decisions made once for the object, in libbpf's order (one
+//!    candidate list per local root type, narrowed by each match); then each program linked
+//!    with its subprograms, relocated (maps, globals, externs), given its functions' CO-RE
+//!    decisions, and loaded with its `func_info`/`line_info`,
 //!    expected attach type and attach BTF id;
 //! 6. **slots**: prog arrays and maps of maps get their initial `.values`.
 //!
@@ -32,6 +36,7 @@
 //! ```
 
 mod btf_load;
+mod core_plan;
 mod error;
 mod externs;
 mod freplace;
@@ -93,6 +98,7 @@ pub struct Loader {
     autoload_default: bool,
     log_level: LogLevel,
     globals: Vec<(String, Vec<u8>)>,
+    core_log: bool,
 }
 
 impl Default for Loader {
@@ -114,6 +120,7 @@ impl Loader {
             autoload_default: true,
             log_level: LogLevel::STATS,
             globals: Vec::new(),
+            core_log: false,
         }
     }
 
@@ -202,6 +209,16 @@ impl Loader {
     /// The verifier log level of every program load (default [`LogLevel::STATS`]).
     pub fn log_level(mut self, level: LogLevel) -> Self {
         self.log_level = level;
+        self
+    }
+
+    /// Prints every CO-RE decision on stderr as it is made (as libbpf's debug log does): per
+    /// relocation, its kind, the local access, the matched target type and access (or that
+    /// none matched), the old and new value, or that the instruction was poisoned. The
+    /// decisions are kept either way: [`Object::core_fixups`] after a load,
+    /// [`LoadError::core_fixups`] for the program that failed.
+    pub fn core_log(mut self, on: bool) -> Self {
+        self.core_log = on;
         self
     }
 
@@ -314,10 +331,15 @@ impl Loader {
         let kconfig = externs::kconfig_data(spec, obj_btf.as_ref(), &kernel)?;
         let ksyms = externs::resolve_ksyms(spec, &kernel)?;
         // Stage 4: maps.
-        let specs = self.map_specs(spec, kconfig)?;
+        let mut specs = self.map_specs(spec, kconfig)?;
+        let vmlinux_values = specs
+            .iter_mut()
+            .map(|m| maps::kernel_shape(m, obj_btf.as_ref(), &kernel))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut pins = maps::PinGuard::default();
         let created = maps::create_maps(
             &specs,
+            &vmlinux_values,
             btf_fd.as_ref().map(AsFd::as_fd),
             &self.pin_root,
             &mut pins,
@@ -356,15 +378,28 @@ impl Loader {
                     .flat_map(|p| p.core_relos.iter().map(|c| c.type_id)),
             );
         }
+        // Every CO-RE decision, once, in libbpf's order (candidate lists narrow as they go).
+        let plan = match (relocator.as_mut(), obj_btf.as_ref()) {
+            (Some(r), Some(local)) => Some(core_plan::plan(
+                spec,
+                local,
+                r,
+                |p| self.autoloads(p) && !struct_ops::unused(spec, p),
+                self.core_log,
+            )?),
+            _ => None,
+        };
         let mut programs = Vec::with_capacity(spec.programs.len());
-        for p in &spec.programs {
+        let mut core = Vec::new();
+        for (index, p) in spec.programs.iter().enumerate() {
             if !self.autoloads(p) || struct_ops::unused(spec, p) {
                 programs.push((p.name.clone(), None));
                 continue;
             }
+            let mut fixups = Vec::new();
             let loaded = (|| {
-                let mut linked = programs::relocate(spec, p, &created, &ksyms)?;
-                let fixups = programs::relocate_core(&mut linked, relocator.as_mut())?;
+                let mut linked = programs::relocate(spec, p, &created, &ksyms.values)?;
+                core_plan::relocate_linked(spec, index, &mut linked, plan.as_ref(), &mut fixups)?;
                 let params = programs::load_params(p, self.programs.get(&p.name), &kernel)?;
                 let params = struct_ops::adjust_params(spec, p, params, &kernel)?;
                 programs::load_program(
@@ -373,11 +408,16 @@ impl Loader {
                     &params,
                     btf_fd.as_ref().map(AsFd::as_fd),
                     self.log_level,
+                    ksyms.fd_array(),
                 )
-                .map_err(|e| programs::explain_typed_ksym(e, spec, &linked, &ksyms))
+                .map_err(|e| programs::explain_typed_ksym(e, spec, &linked, &ksyms.values))
                 .map_err(|e| programs::explain_poisoned(e, &fixups))
             })()
-            .map_err(|e| e.in_program(&p.name, &p.section))?;
+            .map_err(|e| {
+                e.in_program(&p.name, &p.section)
+                    .with_core(std::mem::take(&mut fixups))
+            })?;
+            core.push((p.name.clone(), fixups));
             programs.push((p.name.clone(), Some(loaded)));
         }
         let struct_ops =
@@ -390,6 +430,7 @@ impl Loader {
             mmaps: object::mmap_slots(maps.len()),
             maps: specs.into_iter().zip(maps).collect(),
             programs,
+            core,
             pinned: pins.keep(),
             struct_ops,
         })

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
+use crate::btf::core::Fixup;
 use crate::map::{Map, MapFlags, MapMmap, Pod, UpdateFlags};
 use crate::obj::{DataVariable, MapKind, MapSpec};
 use crate::prog::Program;
@@ -30,6 +31,8 @@ pub struct Object {
     pub(crate) name: String,
     pub(crate) maps: Vec<(MapSpec, Option<Map>)>,
     pub(crate) programs: Vec<(String, Option<Program>)>,
+    /// The CO-RE decisions of each loaded program, by program name.
+    pub(crate) core: Vec<(String, Vec<Fixup>)>,
     pub(crate) pinned: Vec<PathBuf>,
     /// One slot per map: its shared mapping, made on first use (the error text if it cannot
     /// be mapped).
@@ -110,6 +113,26 @@ impl Object {
             Some((_, p)) => p.take().ok_or_else(|| self.not_found("program", name)),
             None => Err(self.not_found("program", name)),
         }
+    }
+
+    /// The CO-RE decisions made when program `name` was loaded, in relocation order (the
+    /// relocations of the program, then of the subprograms linked into it): each
+    /// [`Fixup`] says the relocation's kind, the local access, the matched target type and
+    /// access (`None` when no candidate matched), the value the instruction held and the one
+    /// it got, and whether it was poisoned. Answers "why did my field read give 0". Empty for
+    /// a program without CO-RE relocations or one that was not loaded.
+    pub fn core_fixups(&self, name: &str) -> &[Fixup] {
+        self.core
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(&[], |(_, f)| f.as_slice())
+    }
+
+    /// Every CO-RE decision of the load: (program name, decision), in load order.
+    pub fn core_decisions(&self) -> impl Iterator<Item = (&str, &Fixup)> {
+        self.core
+            .iter()
+            .flat_map(|(n, f)| f.iter().map(move |x| (n.as_str(), x)))
     }
 
     /// The loaded programs, by name, in object order.

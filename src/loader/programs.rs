@@ -1,18 +1,18 @@
 //! Stage 5: programs. Each program is linked with its subprograms, its map, global-data and
-//! extern relocations are patched, CO-RE relocations are applied (hook:
-//! [`relocate_core`]), and it is loaded with its `func_info`/`line_info`, the object's BTF,
+//! extern relocations are patched, its CO-RE decisions are applied
+//! ([`core_plan`](super::core_plan)), and it is loaded with its `func_info`/`line_info`, the object's BTF,
 //! the expected attach type of its `SEC()` and, for BTF-attached types, the kernel BTF id of
 //! its target.
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 
-use crate::btf::core::{CoreError, Fixup, Relocator};
+use crate::btf::core::{CoreError, Fixup};
 use crate::btf::{Btf, Kind};
 use crate::error::Error;
 use crate::map::Map;
 use crate::obj::section::{Attach, SecFlags, attach_type as at};
 use crate::obj::{
-    ExternValue, LinkedProgram, ObjectSpec, ProgramSpec, SectionDef, apply_relocations,
+    ExternValue, LinkedProgram, ObjectSpec, ProgramSpec, RelocKind, SectionDef, apply_relocations,
 };
 use crate::prog::{AttachType, LogLevel, Program, ProgramOptions, ProgramType};
 use crate::sys::ProgFlags;
@@ -35,33 +35,43 @@ pub(crate) fn relocate(
         &|i| maps.get(i).map(AsRawFd::as_raw_fd),
         &|i| externs.get(i).copied().flatten(),
     )?;
+    kfunc_addresses_as_constants(&mut linked.insns, &relocs, externs);
     linked.relocations = relocs;
     Ok(linked)
 }
 
-/// Stage 5b, CO-RE: rewrites the instructions named by `linked.core_relos` (field
-/// offsets, sizes, existence, enum values…) from the object's BTF to the target's, with the
-/// relocator the load shares between programs (its candidate cache spans the object).
-/// Returns the fixups, for [`explain_poisoned`].
-pub(crate) fn relocate_core(
-    linked: &mut LinkedProgram,
-    relocator: Option<&mut Relocator<'_, '_>>,
-) -> Result<Vec<Fixup>, LoadError> {
-    if linked.core_relos.is_empty() {
-        return Ok(Vec::new());
-    }
-    let Some(relocator) = relocator else {
-        return Err(LoadError::Unsupported {
-            feature: format!(
-                "CO-RE ({} relocations) without .BTF",
-                linked.core_relos.len()
-            ),
-            hint: "the object has CO-RE records but no .BTF section; rebuild it with -g".into(),
+/// The address of a kfunc the kernel has (`bpf_ksym_exists(kfunc)`) is a `BPF_PSEUDO_BTF_ID`
+/// `ld_imm64` of its FUNC, as libbpf emits it; kernels before 6.3 refuse a FUNC there (and
+/// libbpf's load fails). On those, the address becomes the constant 1: the kfunc exists, so
+/// the code it guards is kept and verified.
+fn kfunc_addresses_as_constants(
+    insns: &mut [crate::insn::Insn],
+    relocs: &[crate::obj::Relocation],
+    externs: &[Option<ExternValue>],
+) {
+    let mut refused = None;
+    for r in relocs {
+        let RelocKind::Ksym { ext } = r.kind else {
+            continue;
+        };
+        if !matches!(externs.get(ext), Some(Some(ExternValue::Kfunc { .. }))) {
+            continue;
+        }
+        let refused = *refused.get_or_insert_with(|| {
+            matches!(
+                crate::features::kfunc_address(),
+                Err(Error::Unsupported { .. })
+            )
         });
-    };
-    relocator
-        .relocate(&mut linked.insns, &linked.core_relos)
-        .map_err(|source| LoadError::Core { source, log: None })
+        if !refused {
+            return;
+        }
+        if let Some([lo, hi, ..]) = insns.get_mut(r.insn..) {
+            lo.regs &= 0x0f;
+            lo.imm = 1;
+            hi.imm = 0;
+        }
+    }
 }
 
 /// A verifier rejection at an instruction CO-RE poisoned becomes [`LoadError::Core`] naming
@@ -226,6 +236,7 @@ pub(crate) fn load_program(
     params: &LoadParams,
     btf: Option<BorrowedFd<'_>>,
     log_level: LogLevel,
+    fd_array: Vec<BorrowedFd<'_>>,
 ) -> Result<Program, LoadError> {
     let mut opts = ProgramOptions::default()
         .name(&prog.name)
@@ -240,6 +251,7 @@ pub(crate) fn load_program(
     if let Some(e) = params.expected {
         opts = opts.expected_attach_type(e);
     }
+    opts.fd_array = fd_array;
     if params.attach_btf_id != 0 {
         opts = opts.attach_btf_id(params.attach_btf_id, None);
     }
@@ -251,7 +263,9 @@ pub(crate) fn load_program(
             opts = opts.btf(b, encode_func_info(linked), encode_line_info(linked));
         }
     }
-    Ok(Program::load(params.prog_type, &linked.insns, &opts)?)
+    let mut loaded = Program::load(params.prog_type, &linked.insns, &opts)?;
+    loaded.set_section(&prog.section);
+    Ok(loaded)
 }
 
 /// `BPF_PROG_LOAD` fails with `ENOENT` when the kernel cannot find the address of a typed

@@ -141,3 +141,62 @@ fn kconfig_data_fills_the_kconfig_map() {
     assert_eq!(s.maps[map].kind, MapKind::Kconfig);
     assert_eq!(data.len(), s.maps[map].value_size as usize);
 }
+
+/// Map definitions with types the kernel refuses get the shape it wants.
+#[test]
+fn kernel_shape_of_maps_with_refused_types() {
+    use crate::btf::{BtfBuilder, IntEncoding, NewMember};
+    use crate::map::MapType;
+    use crate::obj::{MapKind, MapSpec};
+
+    // Object BTF: a u32 and `struct my_ops`; kernel BTF: `struct bpf_struct_ops_my_ops`.
+    let mut o = BtfBuilder::new();
+    let u32_ = o.add_int("u32", 4, IntEncoding::empty());
+    let ops = o.add_struct("my_ops", 8, &[]).unwrap();
+    let obj_bytes = o.encode();
+    let obj = Btf::parse(&obj_bytes).unwrap();
+    let mut k = BtfBuilder::new();
+    let int = k.add_int("int", 4, IntEncoding::SIGNED);
+    let wrapper = k
+        .add_struct("bpf_struct_ops_my_ops", 48, &[NewMember::new("x", int, 0)])
+        .unwrap();
+    let kernel_bytes = k.encode();
+    let kernel = Btf::parse(&kernel_bytes).unwrap();
+
+    let map = |t: MapType, key: u32, value: u32| {
+        let mut m = MapSpec::new("m", MapKind::Btf);
+        m.map_type = t.raw();
+        m.key_size = key;
+        m.value_size = value;
+        m.key_type_id = (key != 0).then_some(u32_);
+        m.value_type_id = Some(if t == MapType::STRUCT_OPS { ops } else { u32_ });
+        m
+    };
+    let shape = |mut m: MapSpec| {
+        let v = maps::kernel_shape(&mut m, Some(&obj), &kernel).expect("shape");
+        (m.key_size, m.value_size, m.key_type_id, m.value_type_id, v)
+    };
+    assert_eq!(shape(map(MapType::RINGBUF, 4, 4)), (0, 0, None, None, 0));
+    assert_eq!(
+        shape(map(MapType::USER_RINGBUF, 0, 4)),
+        (0, 0, None, None, 0)
+    );
+    assert_eq!(
+        shape(map(MapType::PERF_EVENT_ARRAY, 8, 24)),
+        (4, 4, None, None, 0)
+    );
+    assert_eq!(
+        shape(map(MapType::STRUCT_OPS, 4, 8)),
+        (4, 48, None, None, wrapper)
+    );
+    assert_eq!(shape(map(MapType::QUEUE, 0, 4)), (0, 4, None, None, 0));
+    // Maps the kernel takes with BTF keep it.
+    assert_eq!(
+        shape(map(MapType::HASH, 4, 4)),
+        (4, 4, Some(u32_), Some(u32_), 0)
+    );
+    // A struct_ops type the kernel lacks is a clear error.
+    let mut none = map(MapType::STRUCT_OPS, 4, 8);
+    let e = maps::kernel_shape(&mut none, Some(&obj), &obj).unwrap_err();
+    assert!(e.to_string().contains("bpf_struct_ops_my_ops"), "{e}");
+}

@@ -8,7 +8,10 @@
 //!   VARs become "global allocated" (the kernel refuses extern VARs);
 //! - `.ksyms` entries become 4-byte `int` VARs at consecutive offsets; FUNC entries (kfuncs)
 //!   are replaced in the DATASEC by a dummy `int` VAR, get global linkage, and unnamed
-//!   parameters of their prototype get the dummy's name (the kernel wants named parameters).
+//!   parameters of their prototype get the dummy's name (the kernel wants named parameters);
+//! - the FUNCs of hidden global subprograms (`.text` functions with `STV_HIDDEN` or
+//!   `STV_INTERNAL` visibility) become
+//!   static (`BTF_FUNC_STATIC`), so the verifier checks them with their caller.
 //!
 //! Existing type ids never change (CO-RE relocations, func_info and map key/value ids stay
 //! valid); an `int` and the dummy VAR are appended when needed.
@@ -55,6 +58,7 @@ pub(crate) fn fixup_btf(
     elf: &Elf<'_>,
     externs: &[ExternSpec],
     kconfig_size: u32,
+    hidden_subprogs: &[&str],
 ) -> Result<Vec<u8>, ObjError> {
     if elf.big_endian {
         return Ok(raw.to_vec());
@@ -217,6 +221,21 @@ pub(crate) fn fixup_btf(
                     }
                 }
             }
+        }
+    }
+
+    // Hidden global subprograms (`__hidden`, as libbpf's usdt.bpf.h marks bpf_usdt_arg) are
+    // static to the verifier: their FUNC gets static linkage, as libbpf does, or the verifier
+    // would check them on their own as global functions.
+    for name in hidden_subprogs {
+        let found = (btf.first_id()..=btf.last_id()).find(|&id| {
+            kind_of(&out, id) == Some(KIND_FUNC)
+                && rec(id).and_then(|o| rd(&out, o + 4)).map(|i| i & 0xffff) == Some(FUNC_GLOBAL)
+                && name_of(&out, id) == Some(name.as_bytes())
+        });
+        if let Some(o) = found.and_then(rec) {
+            let info = rd(&out, o + 4).unwrap_or(0);
+            wr(&mut out, o + 4, info & !0xffff);
         }
     }
 

@@ -9,7 +9,7 @@ use super::btf_index::BtfIndex;
 use super::elf::{Elf, STT_SECTION};
 use super::error::ObjError;
 use super::maps::{DataVariable, MapKind, MapSpec};
-use super::{CoreRelo, FuncInfo, LineInfo, ProgramSpec};
+use super::{FuncInfo, LineInfo, ProgramSpec};
 
 fn btf_err(e: crate::btf::BtfError) -> ObjError {
     ObjError::Btf {
@@ -192,12 +192,7 @@ pub(crate) fn fill_ext_info(
         for r in sec.records() {
             let (f, insn) = locate(funcs, &cands, r.insn_off)
                 .ok_or_else(|| locate_err(name, r.insn_off, "CO-RE relocation"))?;
-            funcs[f].core_relos.push(CoreRelo {
-                insn,
-                type_id: r.type_id,
-                access_str_off: r.access_str_off,
-                kind: r.kind,
-            });
+            funcs[f].core_relos.push(r.at(insn));
         }
     }
     for f in funcs.iter_mut() {

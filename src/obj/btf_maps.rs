@@ -5,7 +5,7 @@
 //! template of a map-in-map, or a function prototype for a prog array). Initial slots of
 //! `values` come from the ELF relocations of `.maps`.
 
-use crate::btf::{Btf, TypeId, TypeView};
+use crate::btf::{Btf, TypeId, TypeView, VarLinkage};
 
 use super::btf_index::BtfIndex;
 use super::elf::{Elf, R_BPF_64_64, STT_FUNC, Section};
@@ -43,6 +43,24 @@ pub(crate) fn fill_btf_maps(
         let var = var_ty
             .as_var()
             .ok_or_else(|| map_err(name, "is not a VAR in the `.maps` DATASEC"))?;
+        match var.linkage() {
+            VarLinkage::GlobalAllocated => {}
+            VarLinkage::Static => {
+                return Err(map_err(
+                    name,
+                    "is declared `static`, which libbpf and cilium/ebpf refuse (\"unsupported map linkage static\"): drop `static` from its definition in SEC(\".maps\")",
+                ));
+            }
+            VarLinkage::GlobalExtern => {
+                return Err(map_err(
+                    name,
+                    "is an `extern` map definition: link the object that defines it first (bpftool gen object)",
+                ));
+            }
+            VarLinkage::Unknown(l) => {
+                return Err(map_err(name, format!("unsupported map linkage {l}")));
+            }
+        }
         let Some(ms) = syms
             .iter()
             .find(|m| m.section == sec.index && maps[m.map].name == name)
@@ -155,6 +173,31 @@ fn uint_value(btf: &Btf<'_>, map: &str, member: &str, id: TypeId) -> Result<u32,
     Ok(a.nelems())
 }
 
+/// `__ulong(name, N)` (an anonymous enum whose one value is N: 64 bits, e.g. an arena's
+/// user address in `map_extra`) or `__uint(name, N)`, as libbpf's `get_map_field_long`.
+fn ulong_value(btf: &Btf<'_>, map: &str, member: &str, id: TypeId) -> Result<u64, ObjError> {
+    let t = btf.skip_mods_and_typedefs(id).map_err(btf_err)?;
+    match t.view() {
+        TypeView::Ptr(_) => uint_value(btf, map, member, id).map(u64::from),
+        TypeView::Enum(e) | TypeView::Enum64(e) => {
+            let mut values = e.values();
+            match (values.next(), values.next()) {
+                // An ENUM's value is 32 bits, zero-extended (as libbpf reads it).
+                (Some(v), None) if e.is_64() => Ok(v.value_u64()),
+                (Some(v), None) => Ok(v.value_u64() & u64::from(u32::MAX)),
+                _ => Err(map_err(
+                    map,
+                    format!("`{member}` is not __ulong(…) (an enum of exactly one value)"),
+                )),
+            }
+        }
+        _ => Err(map_err(
+            map,
+            format!("`{member}` is neither __uint(…) nor __ulong(…)"),
+        )),
+    }
+}
+
 /// `__type(name, T)`: a pointer to T. Returns T's id and size.
 fn type_value(
     btf: &Btf<'_>,
@@ -195,7 +238,7 @@ fn parse_def(
             "max_entries" => m.max_entries = uint_value(btf, name, mname, ty)?,
             "map_flags" => m.flags = uint_value(btf, name, mname, ty)?,
             "numa_node" => m.numa_node = uint_value(btf, name, mname, ty)?,
-            "map_extra" => m.map_extra = u64::from(uint_value(btf, name, mname, ty)?),
+            "map_extra" => m.map_extra = ulong_value(btf, name, mname, ty)?,
             "key_size" | "value_size" => {
                 let v = uint_value(btf, name, mname, ty)?;
                 let (slot, other) = if mname == "key_size" {
@@ -304,4 +347,38 @@ fn parse_def(
         ));
     }
     Ok((m, values))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::btf::{BtfBuilder, IntEncoding};
+
+    /// `__uint`, a 32-bit `__ulong` (ENUM: zero-extended even when signed, as libbpf reads
+    /// it), a 64-bit one (ENUM64), and what is neither.
+    #[test]
+    fn ulong_values() {
+        let mut b = BtfBuilder::new();
+        let int = b.add_int("int", 4, IntEncoding::SIGNED);
+        let arr = b.add_array(int, int, 7);
+        let uint = b.add_ptr(arr);
+        let e32 = b.add_enum("", 4, true, &[("v", -2)]).unwrap();
+        let e64 = b
+            .add_enum64("", 8, false, &[("v", 0x7f00_0000_0000)])
+            .unwrap();
+        let two = b.add_enum("", 4, false, &[("a", 1), ("b", 2)]).unwrap();
+        let bytes = b.encode();
+        let btf = Btf::parse(&bytes).unwrap();
+        let v = |id| ulong_value(&btf, "m", "map_extra", id);
+        assert_eq!(v(uint).unwrap(), 7);
+        assert_eq!(v(e32).unwrap(), 0xffff_fffe);
+        assert_eq!(v(e64).unwrap(), 0x7f00_0000_0000);
+        assert!(
+            v(two)
+                .unwrap_err()
+                .to_string()
+                .contains("exactly one value")
+        );
+        assert!(v(int).is_err());
+    }
 }

@@ -15,6 +15,8 @@ pub(crate) const SHT_NOBITS: u32 = 8;
 pub(crate) const SHT_REL: u32 = 9;
 pub(crate) const SHF_EXECINSTR: u64 = 4;
 pub(crate) const STB_LOCAL: u8 = 0;
+pub(crate) const STV_INTERNAL: u8 = 1;
+pub(crate) const STV_HIDDEN: u8 = 2;
 pub(crate) const STB_WEAK: u8 = 2;
 pub(crate) const STT_NOTYPE: u8 = 0;
 pub(crate) const STT_OBJECT: u8 = 1;
@@ -51,6 +53,8 @@ pub(crate) struct Symbol<'a> {
     pub size: u64,
     pub kind: u8,
     pub bind: u8,
+    /// `STV_*` (the low two bits of `st_other`).
+    pub visibility: u8,
     /// The section the symbol is defined in; `None` for undefined (extern) and
     /// absolute/common symbols.
     pub section: Option<usize>,
@@ -230,6 +234,7 @@ fn symbol<'a>(
         size: sym.st_size(endian),
         kind: sym.st_type().0,
         bind: sym.st_bind().0,
+        visibility: sym.st_other().0 & 3,
         section,
         undefined: shndx == object::elf::SHN_UNDEF,
     })

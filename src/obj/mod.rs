@@ -32,6 +32,7 @@ mod struct_ops;
 
 use std::path::Path;
 
+pub use crate::btf::CoreRelo;
 pub use data::internal_map_name;
 pub use error::ObjError;
 pub use link::{LinkedProgram, link_program};
@@ -196,19 +197,6 @@ pub struct LineInfo {
     pub line_off: u32,
     /// `line << 10 | column`.
     pub line_col: u32,
-}
-
-/// One `bpf_core_relo` record, for the CO-RE engine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CoreRelo {
-    /// Instruction index.
-    pub insn: u32,
-    /// Root type id (object BTF).
-    pub type_id: u32,
-    /// Offset of the access string (`"0:1:2"`) in the BTF string table.
-    pub access_str_off: u32,
-    /// What is relocated (`enum bpf_core_relo_kind`).
-    pub kind: crate::btf::CoreReloKind,
 }
 
 /// An extern symbol the loader resolves against the running kernel.

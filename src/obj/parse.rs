@@ -12,8 +12,8 @@ use super::btf_maps::fill_btf_maps;
 
 use super::data::{data_map, data_section_kind, internal_map_name};
 use super::elf::{
-    Elf, STB_LOCAL, STB_WEAK, STT_FUNC, STT_NOTYPE, STT_OBJECT, STT_SECTION, Section, Symbol,
-    read_u32,
+    Elf, STB_LOCAL, STB_WEAK, STT_FUNC, STT_NOTYPE, STT_OBJECT, STT_SECTION, STV_HIDDEN,
+    STV_INTERNAL, Section, Symbol, read_u32,
 };
 use super::error::{ObjError, section_err};
 use super::maps::{
@@ -150,7 +150,29 @@ pub(crate) fn parse(name: &str, bytes: &[u8]) -> Result<ObjectSpec, ObjError> {
                 .iter()
                 .find(|m| m.kind == MapKind::Kconfig)
                 .map_or(0, |m| m.value_size);
-            Some(fixup_btf(raw, parsed, index, &elf, &externs, kconfig_size)?)
+            let hidden: Vec<&str> = match text {
+                Some(t) => elf
+                    .symbols
+                    .iter()
+                    .filter(|s| {
+                        s.section == Some(t)
+                            && s.kind == STT_FUNC
+                            && s.bind != STB_LOCAL
+                            && matches!(s.visibility, STV_HIDDEN | STV_INTERNAL)
+                    })
+                    .map(|s| s.name)
+                    .collect(),
+                None => Vec::new(),
+            };
+            Some(fixup_btf(
+                raw,
+                parsed,
+                index,
+                &elf,
+                &externs,
+                kconfig_size,
+                &hidden,
+            )?)
         }
         _ => None,
     };

@@ -77,6 +77,8 @@ pub enum RelocKind {
     /// `ld_imm64` of a `.ksyms` variable: either typed (kernel BTF id of the VAR:
     /// `src_reg = BPF_PSEUDO_BTF_ID`, `imm` = id, second `imm` = BTF object fd or 0) or
     /// typeless (the kallsyms address split over the two imms), or 0 for a missing weak one.
+    /// Also the address of a kfunc (`bpf_ksym_exists`): `BPF_PSEUDO_BTF_ID` with the kernel
+    /// BTF id of its FUNC, or 0 for a missing weak kfunc.
     /// `ext` indexes [`ObjectSpec::externs`](super::ObjectSpec::externs).
     Ksym {
         /// Index of the extern.
@@ -104,13 +106,16 @@ pub enum ExternValue {
         /// Fd of the module BTF, or 0 for vmlinux.
         btf_fd: i32,
     },
-    /// A kfunc: the kernel BTF id of the `FUNC` and the index of its module BTF fd in the
-    /// program's `fd_array` (0 for vmlinux).
+    /// A kfunc: the kernel BTF id of the `FUNC`, the index of its module BTF fd in the
+    /// program's `fd_array` (0 for vmlinux; calls use it) and that fd (0 for vmlinux; an
+    /// `ld_imm64` of the kfunc's address uses it).
     Kfunc {
         /// Kernel BTF type id.
         btf_id: u32,
         /// Index in `fd_array`, 0 for vmlinux.
         fd_index: i16,
+        /// Fd of the module BTF, or 0 for vmlinux.
+        btf_fd: i32,
     },
     /// A weak kfunc the kernel does not have: the call is replaced by a call to an invalid
     /// helper, which the verifier accepts only if it proves the call dead.
@@ -202,11 +207,19 @@ pub fn apply_relocations(
                         insns[i].imm = btf_id as i32;
                         insns[i + 1].imm = btf_fd;
                     }
-                    v => {
-                        return Err(err(
-                            i,
-                            format!("extern `{}` is a variable, got {v:?}", r.symbol),
-                        ));
+                    // A kfunc's address (`bpf_ksym_exists(kfunc)`, `if (weak_kfunc)`): the
+                    // FUNC's BTF id and the fd of the BTF it is in (0: vmlinux), as libbpf
+                    // emits it; the verifier knows it is non-zero.
+                    ExternValue::Kfunc { btf_id, btf_fd, .. } => {
+                        set_src(&mut insns[i], PSEUDO_BTF_ID);
+                        insns[i].imm = btf_id as i32;
+                        insns[i + 1].imm = btf_fd;
+                    }
+                    // A missing weak kfunc's address is 0: the branch it guards is dead code.
+                    ExternValue::MissingKfunc => {
+                        set_src(&mut insns[i], 0);
+                        insns[i].imm = 0;
+                        insns[i + 1].imm = 0;
                     }
                 }
             }
@@ -218,7 +231,9 @@ pub fn apply_relocations(
                     ));
                 }
                 match ext(e).ok_or_else(|| err(i, format!("kfunc `{}` is unresolved", r.symbol)))? {
-                    ExternValue::Kfunc { btf_id, fd_index } => {
+                    ExternValue::Kfunc {
+                        btf_id, fd_index, ..
+                    } => {
                         set_src(&mut insns[i], PSEUDO_KFUNC_CALL);
                         insns[i].imm = btf_id as i32;
                         insns[i].off = fd_index;
@@ -396,4 +411,45 @@ fn classify_one(
         other => return Err(err(format!("unsupported relocation type {other} in code"))),
     };
     Ok(Relocation { insn, symbol, kind })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::insn::Reg;
+
+    /// An `ld_imm64` of a kfunc extern (`bpf_ksym_exists`) becomes `BPF_PSEUDO_BTF_ID` with
+    /// the kfunc's BTF id, or the constant 0 for a missing weak kfunc.
+    #[test]
+    fn kfunc_address() {
+        let relocs = [Relocation {
+            insn: 0,
+            symbol: "kf".into(),
+            kind: RelocKind::Ksym { ext: 0 },
+        }];
+        let patch = |v: ExternValue| {
+            let mut insns = Insn::ld_imm64(Reg::R1, 0).to_vec();
+            apply_relocations("p", &mut insns, &relocs, &|_| None, &|_| Some(v)).map(|()| insns)
+        };
+        let present = patch(ExternValue::Kfunc {
+            btf_id: 1234,
+            fd_index: 0,
+            btf_fd: 0,
+        })
+        .unwrap();
+        assert_eq!(src_reg(&present[0]), PSEUDO_BTF_ID);
+        assert_eq!((present[0].imm, present[1].imm), (1234, 0));
+        let missing = patch(ExternValue::MissingKfunc).unwrap();
+        assert_eq!(src_reg(&missing[0]), 0);
+        assert_eq!((missing[0].imm, missing[1].imm), (0, 0));
+        // A module's kfunc: the module BTF's fd in the second half.
+        let module = patch(ExternValue::Kfunc {
+            btf_id: 7,
+            fd_index: 1,
+            btf_fd: 42,
+        })
+        .unwrap();
+        assert_eq!(src_reg(&module[0]), PSEUDO_BTF_ID);
+        assert_eq!((module[0].imm, module[1].imm), (7, 42));
+    }
 }

@@ -49,6 +49,7 @@ pub struct Program {
     expected_attach_type: Option<AttachType>,
     log: Option<String>,
     stats: Option<VerifierStats>,
+    section: Option<String>,
 }
 
 impl Program {
@@ -77,6 +78,7 @@ impl Program {
             expected_attach_type: opts.expected_attach_type,
             log: loaded.log,
             stats: loaded.stats,
+            section: None,
         })
     }
 
@@ -90,6 +92,7 @@ impl Program {
             expected_attach_type: None,
             log: None,
             stats: None,
+            section: None,
         })
     }
 
@@ -141,6 +144,18 @@ impl Program {
         self.expected_attach_type
     }
 
+    /// The ELF section (the `SEC()` name, e.g. `"xdp"`, `"tracepoint/syscalls/sys_enter_execve"`,
+    /// `"?tc"`) of a program loaded from an object by the [`Loader`](crate::loader::Loader);
+    /// `None` for programs loaded from instructions, pins or ids. Parse it with
+    /// [`parse_section`](crate::obj::parse_section) to know how to attach the program.
+    pub fn section(&self) -> Option<&str> {
+        self.section.as_deref()
+    }
+
+    pub(crate) fn set_section(&mut self, section: &str) {
+        self.section = Some(section.to_owned());
+    }
+
     /// The verifier's statistics of this load (present when loaded with a log level).
     pub fn verifier_stats(&self) -> Option<&VerifierStats> {
         self.stats.as_ref()
@@ -164,6 +179,7 @@ impl Program {
             expected_attach_type: self.expected_attach_type,
             log: None,
             stats: self.stats.clone(),
+            section: self.section.clone(),
         })
     }
 

@@ -46,9 +46,9 @@ use std::sync::OnceLock;
 
 pub use patch::{POISON_HELPER, apply_fixup, poisoned_fixup, poisoned_insn_in_log};
 
+use super::CoreRelo;
 use super::{Btf, BtfError, CoreReloKind, Kind, TypeId};
 use crate::insn::Insn;
-use crate::obj::CoreRelo;
 use calc::{Calc, calc};
 use spec::{Spec, describe, match_spec, parse_access, parse_spec};
 
@@ -235,6 +235,40 @@ pub struct Fixup {
     pub fail_memsz_adjust: bool,
 }
 
+impl std::fmt::Display for Fixup {
+    /// One line, as libbpf's debug log says it: `relo #1 insn 4: FieldByteOffset of struct
+    /// foo.b (0:1) -> [12] struct foo___v1.b (0:1): 4 -> 8`, or `-> no candidate matched:
+    /// poisoned`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "relo #{} insn {}: {:?} of {}",
+            self.index, self.insn, self.kind, self.description
+        )?;
+        match (self.target_type, &self.target_description) {
+            (Some(id), Some(d)) if self.target_btf == 0 => write!(f, " -> [{id}] {d}")?,
+            (Some(id), Some(d)) => {
+                write!(f, " -> [{id}] {d} (module BTF #{})", self.target_btf)?;
+            }
+            _ if self.kind == CoreReloKind::TypeIdLocal => write!(f, " (local)")?,
+            _ => write!(f, " -> no candidate matched")?,
+        }
+        if self.poison {
+            write!(f, ": poisoned")
+        } else {
+            write!(f, ": {} -> {}", self.local_value, self.target_value)?;
+            if self.fail_memsz_adjust {
+                write!(
+                    f,
+                    " (size {} -> {}: a load or store of it is poisoned)",
+                    self.local_size, self.target_size
+                )?;
+            }
+            Ok(())
+        }
+    }
+}
+
 /// A candidate: which BTF (0 = target, k = module k) and which type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Cand {
@@ -251,8 +285,11 @@ enum Modules<'t> {
 
 /// Computes and applies CO-RE relocations of one object against one target.
 ///
-/// Candidate lists are cached per local root type for the life of the relocator: use one
-/// relocator for all programs of an object.
+/// Candidate lists are kept per local root type for the life of the relocator, and narrowed
+/// as libbpf narrows them: once a relocation matches, the list of its root type keeps only the
+/// candidates that matched, so a later relocation of that type that matches none of them is
+/// poisoned. Use one relocator for all programs of an object (as libbpf uses one list per
+/// object).
 pub struct Relocator<'l, 't> {
     local: &'l Btf<'l>,
     target: &'t Btf<'t>,

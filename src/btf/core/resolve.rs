@@ -139,6 +139,18 @@ impl<'l, 't> Relocator<'l, 't> {
                 candidates,
             });
         }
+        // libbpf keeps one candidate list per local root type for the whole object and
+        // narrows it to the candidates that matched: a later relocation of the same root type
+        // sees only those (and is poisoned if it matches none of them).
+        if let Some((first, _)) = &chosen {
+            let matched: Vec<_> = std::iter::once(first.cand)
+                .chain(all.iter().map(|o| o.cand))
+                .map(|i| cands[i])
+                .collect();
+            if matched.len() < cands.len() {
+                self.cache.insert(relo.type_id, matched);
+            }
+        }
         let targ_calc = match &chosen {
             Some((o, _)) => {
                 let c = cands[o.cand];

@@ -2,8 +2,8 @@
 //! or an answer.
 
 use super::{CoreError, Relocator};
+use crate::btf::CoreRelo;
 use crate::btf::{Btf, BtfBuilder, CoreReloKind, NewMember};
-use crate::obj::CoreRelo;
 
 /// A struct `s` of 64 members `m`, each of type `s` itself; a func proto `p` whose 64
 /// parameters are pointers to `p`; a struct `a` whose 64 anonymous members are `a`.
@@ -85,4 +85,50 @@ fn huge_offsets_are_invalid() {
             other => panic!("{i}: {other:?}"),
         }
     }
+}
+
+/// libbpf's candidate narrowing: local `struct s { int a; int b; }` against a target with
+/// `s___1 { a }` and `s___2 { b }`. Once `a` matched only `s___1`, the candidates of `s` are
+/// that one: `b` is then poisoned. A fresh relocator (no narrowing yet) matches `b` to `s___2`.
+#[test]
+fn candidates_are_narrowed_per_root_type() {
+    let mut t = BtfBuilder::new();
+    let int = t.add_int("int", 4, crate::btf::IntEncoding::SIGNED);
+    t.add_struct("s___1", 8, &[NewMember::new("a", int, 32)])
+        .expect("s___1");
+    t.add_struct("s___2", 4, &[NewMember::new("b", int, 0)])
+        .expect("s___2");
+    let target_bytes = t.encode();
+    let target = Btf::parse(&target_bytes).expect("target");
+
+    let mut l = BtfBuilder::new();
+    let int = l.add_int("int", 4, crate::btf::IntEncoding::SIGNED);
+    let s = l
+        .add_struct(
+            "s",
+            8,
+            &[NewMember::new("a", int, 0), NewMember::new("b", int, 32)],
+        )
+        .expect("s");
+    let a = l.add_string("0:0");
+    let b = l.add_string("0:1");
+    let local_bytes = l.encode();
+    let local = Btf::parse(&local_bytes).expect("local");
+    let relo = |access_str_off| CoreRelo {
+        insn: 0,
+        type_id: s,
+        access_str_off,
+        kind: CoreReloKind::FieldByteOffset,
+    };
+
+    let mut r = Relocator::new(&local, &target);
+    let fa = r.compute(0, &relo(a)).expect("a");
+    assert_eq!((fa.poison, fa.target_value), (false, 4));
+    let fb = r.compute(1, &relo(b)).expect("b");
+    assert!(fb.poison && fb.target_type.is_none(), "{fb:?}");
+
+    let mut fresh = Relocator::new(&local, &target);
+    let fb = fresh.compute(0, &relo(b)).expect("b alone");
+    assert_eq!((fb.poison, fb.target_value), (false, 0));
+    assert!(fb.to_string().contains("s___2"), "{fb}");
 }
