@@ -22,6 +22,10 @@
 //! ```
 
 mod info;
+pub mod elf;
+mod kprobe;
+mod perf_event;
+mod uprobe;
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::Path;
@@ -29,6 +33,11 @@ use std::path::Path;
 pub use crate::sys::AttachTarget;
 pub use crate::sys::LinkType;
 pub use info::{LinkDetails, LinkIds, LinkInfo};
+pub use kprobe::{
+    KprobeMultiTarget, ProbeOptions, glob_match, syscall_function, traceable_functions_matching,
+};
+pub use perf_event::{PerfAttachMode, PerfEvent, PerfLink};
+pub use uprobe::{UprobeLocation, UprobeMultiTarget};
 
 use crate::error::{Error, Result};
 use crate::map::{by_id_error, capability_missing, path_cstring, pin_error};
