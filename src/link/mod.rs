@@ -26,6 +26,7 @@ pub mod elf;
 mod kprobe;
 mod perf_event;
 mod uprobe;
+mod usdt;
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::Path;
@@ -38,6 +39,7 @@ pub use kprobe::{
 };
 pub use perf_event::{PerfAttachMode, PerfEvent, PerfLink};
 pub use uprobe::{UprobeLocation, UprobeMultiTarget};
+pub use usdt::{UsdtArg, UsdtArgKind, UsdtLink, parse_usdt_arg, parse_usdt_args, x86_64_reg_offset};
 
 use crate::error::{Error, Result};
 use crate::map::{by_id_error, capability_missing, path_cstring, pin_error};
