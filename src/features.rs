@@ -445,8 +445,10 @@ pub fn link_type(t: LinkType) -> Result<()> {
     }
 }
 
+mod kprobe_multi;
 mod locks;
 mod named;
+pub use kprobe_multi::kprobe_multi;
 pub use locks::sleepable_spin_lock;
 pub use named::*;
 

@@ -29,6 +29,7 @@ pub const ALL: &[(&str, Probe)] = &[
     ("arena", arena),
     ("prog_stream", prog_stream),
     ("sleepable_spin_lock", super::sleepable_spin_lock),
+    ("kprobe_multi", super::kprobe_multi),
 ];
 
 /// The probe called `name` in [`ALL`], run (or its cached answer); `None` for an unknown name.

@@ -220,6 +220,28 @@ pub(crate) fn fixup_btf(
         }
     }
 
+    // As libbpf: a global function with hidden (or internal) visibility, such as the
+    // `__weak __hidden` helpers of usdt.bpf.h, gets static linkage, so that the verifier checks
+    // it in its caller's context instead of as a global function that must accept any
+    // (e.g. NULL) argument.
+    for id in 1..next_id {
+        if kind_of(&out, id) != Some(KIND_FUNC) {
+            continue;
+        }
+        let Some(fo) = rec(id) else { continue };
+        let info = rd(&out, fo + 4).unwrap_or(0);
+        if info & 0xffff != FUNC_GLOBAL {
+            continue;
+        }
+        let Some(fname) = name_of(&out, id) else { continue };
+        let hidden = elf.symbols.iter().any(|s| {
+            s.name.as_bytes() == fname && s.kind == 2 && !s.undefined && (s.visibility == 1 || s.visibility == 2)
+        });
+        if hidden {
+            wr(&mut out, fo + 4, info & !0xffff);
+        }
+    }
+
     let new_type_len = type_len + appended.len();
     let new_str_len = str_len + new_strs.len();
     wr(&mut out, 8, 0);

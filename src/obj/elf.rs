@@ -56,6 +56,8 @@ pub(crate) struct Symbol<'a> {
     pub section: Option<usize>,
     /// `st_shndx == SHN_UNDEF`.
     pub undefined: bool,
+    /// `STV_*` of `st_other` (2: hidden, 1: internal).
+    pub visibility: u8,
 }
 
 impl Symbol<'_> {
@@ -232,6 +234,7 @@ fn symbol<'a>(
         bind: sym.st_bind().0,
         section,
         undefined: shndx == object::elf::SHN_UNDEF,
+        visibility: sym.st_other().0 & 3,
     })
 }
 

@@ -5,8 +5,8 @@
  *   -4@$-7                 constant
  *   8@%rdi                 register (the value passed to "fire")
  *   8@8(%rsi)              register dereference (values[1])
- *   8@16(%rdx,%rcx,8)      scale-index-base (values[2 + 2] = values[4])
- * and a semaphore the kernel raises while the probe is attached.
+ * and a semaphore the kernel raises while the probe is attached; and rawbpf_test:sib
+ * (8@%rdi 8@16(%rdx,%rcx,8), no semaphore), which "fire" always runs.
  *
  * Commands, one per line on stdin; each prints one line:
  *   add A B   -> A+B (through probe_add)
@@ -46,7 +46,7 @@ __attribute__((noinline, used)) void probe_site(long x, long *base, long idx)
 		".8byte rawbpf_test_probe_semaphore\n"
 		".asciz \"rawbpf_test\"\n"
 		".asciz \"probe\"\n"
-		".asciz \"-4@$-7 8@%%rdi 8@8(%%rsi) 8@16(%%rdx,%%rcx,8)\"\n"
+		".asciz \"-4@$-7 8@%%rdi 8@8(%%rsi)\"\n"
 		"994: .balign 4\n"
 		".popsection\n"
 		".ifndef _.stapsdt.base\n"
@@ -60,6 +60,36 @@ __attribute__((noinline, used)) void probe_site(long x, long *base, long idx)
 		:: "D"(x), "S"(base), "d"(base), "c"(idx) : "memory");
 }
 static void (*volatile site_ptr)(long, long *, long) = probe_site;
+
+/* rawbpf_test:sib, no semaphore: 8@%rdi and a scale-index-base argument (values[4]). */
+__attribute__((noinline, used)) void sib_site(long x, long *base, long idx)
+{
+	__asm__ __volatile__(
+		"990: nop\n"
+		".pushsection .note.stapsdt,\"?\",\"note\"\n"
+		".balign 4\n"
+		".4byte 992f-991f, 994f-993f, 3\n"
+		"991: .asciz \"stapsdt\"\n"
+		"992: .balign 4\n"
+		"993: .8byte 990b\n"
+		".8byte _.stapsdt.base\n"
+		".8byte 0\n"
+		".asciz \"rawbpf_test\"\n"
+		".asciz \"sib\"\n"
+		".asciz \"8@%%rdi 8@16(%%rdx,%%rcx,8)\"\n"
+		"994: .balign 4\n"
+		".popsection\n"
+		".ifndef _.stapsdt.base\n"
+		".pushsection .stapsdt.base,\"aG\",\"progbits\",.stapsdt.base,comdat\n"
+		".weak _.stapsdt.base\n"
+		".hidden _.stapsdt.base\n"
+		"_.stapsdt.base: .space 1\n"
+		".size _.stapsdt.base, 1\n"
+		".popsection\n"
+		".endif\n"
+		:: "D"(x), "S"(base), "d"(base), "c"(idx) : "memory");
+}
+static void (*volatile sib_ptr)(long, long *, long) = sib_site;
 
 int main(void)
 {
@@ -76,6 +106,7 @@ int main(void)
 		} else if (sscanf(line, "fire %ld", &a) == 1) {
 			if (rawbpf_test_probe_semaphore)
 				site_ptr(a, values, 2);
+			sib_ptr(a, values, 2);
 			printf("%u\n", (unsigned)rawbpf_test_probe_semaphore);
 		} else if (strncmp(line, "sema", 4) == 0) {
 			printf("%u\n", (unsigned)rawbpf_test_probe_semaphore);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (MIT OR GPL-2.0)
 /* Programs of tests/link_probes.rs: one per perf-event attach family, each counting its runs
  * in counts[SLOT] and recording what it saw (an argument, a return value, its BPF cookie) in
- * vals[SLOT] / vals[SLOT + 1]. Kernel-side programs only count the process whose tgid is in
- * target_tgid; uprobes are limited to the target process by their attach pid. */
+ * vals[SLOT] / vals[SLOT + 1]. Kernel-side programs only count the thread whose id is in
+ * target[0]; uprobes are limited to the target process by their attach pid. */
 #include <linux/bpf.h>
 #include <linux/ptrace.h>
 #include <bpf/bpf_helpers.h>
@@ -45,7 +45,7 @@ struct {
 	__type(value, __s64);
 } usdt_args SEC(".maps");
 
-/* The process kernel-side programs count (set by the test before it triggers). */
+/* The thread kernel-side programs count (set by the test before it triggers). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -57,7 +57,7 @@ static __always_inline int ours(void)
 {
 	__u32 k = 0, *t = bpf_map_lookup_elem(&target, &k);
 
-	return t && *t == (__u32)(bpf_get_current_pid_tgid() >> 32);
+	return t && *t == (__u32)bpf_get_current_pid_tgid();
 }
 
 static __always_inline void hit(__u32 slot)
@@ -153,20 +153,23 @@ int on_sample(void *ctx)
 	return 0;
 }
 
+static __always_inline void usdt_arg_to(struct pt_regs *ctx, __u32 i)
+{
+	long v = 0;
+	__s64 r = bpf_usdt_arg(ctx, i, &v) ? -1000 - (__s64)i : v;
+
+	bpf_map_update_elem(&usdt_args, &i, &r, BPF_ANY);
+}
+
 SEC("usdt")
 int usdt_probe(struct pt_regs *ctx)
 {
-	long v = 0;
-	__u32 i;
-
 	hit(S_USDT);
 	record(S_USDT, bpf_usdt_arg_cnt(ctx));
 	record(S_USDT + 1, bpf_usdt_cookie(ctx));
-	for (i = 0; i < 3; i++) {
-		__s64 r = bpf_usdt_arg(ctx, i, &v) ? -1000 - i : v;
-
-		bpf_map_update_elem(&usdt_args, &i, &r, BPF_ANY);
-	}
+	usdt_arg_to(ctx, 0);
+	usdt_arg_to(ctx, 1);
+	usdt_arg_to(ctx, 2);
 	return 0;
 }
 
