@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use rawbpf::link::{
-    KprobeMultiTarget, PerfAttachMode, PerfEvent, ProbeOptions, UprobeLocation,
-    UprobeMultiTarget, syscall_function,
+    KprobeMultiTarget, PerfAttachMode, PerfEvent, ProbeOptions, UprobeLocation, UprobeMultiTarget,
+    syscall_function,
 };
 use rawbpf::map::{Map, UpdateFlags};
 use rawbpf::prog::AttachType;
@@ -33,7 +33,9 @@ const S_PERF: u32 = 16;
 const S_USDT: u32 = 18;
 
 fn bpf_path(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bpf").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/bpf")
+        .join(name)
 }
 
 fn load() -> Object {
@@ -65,7 +67,11 @@ fn gettid() -> u32 {
 /// Kernel-side programs count only this thread from now on.
 fn target_this_thread(target: &Map) {
     target
-        .update(&0u32.to_ne_bytes(), &gettid().to_ne_bytes(), UpdateFlags::empty())
+        .update(
+            &0u32.to_ne_bytes(),
+            &gettid().to_ne_bytes(),
+            UpdateFlags::empty(),
+        )
         .expect("set target");
 }
 
@@ -99,24 +105,33 @@ fn tracepoint_link_and_ioctl() {
     assert_eq!(val(&obj, S_TP), 42, "the BPF cookie");
     drop(link);
     getppid_n(3);
-    assert_eq!(count(&obj, S_TP), 5, "still counting after the link was dropped");
+    assert_eq!(
+        count(&obj, S_TP),
+        5,
+        "still counting after the link was dropped"
+    );
 
     // PERF_EVENT_IOC_SET_BPF: same behaviour, no pin.
-    let legacy = prog
+    let mut legacy = prog
         .attach_tracepoint_with("syscalls", "sys_enter_getppid", 0, PerfAttachMode::Ioctl)
         .expect("attach by ioctl");
     assert!(legacy.link().is_none());
     getppid_n(4);
     assert_eq!(count(&obj, S_TP), 9);
     let dir = common::PinDir::new("tpioctl");
-    assert!(matches!(legacy.pin(dir.join("x")), Err(Error::Unsupported { .. })));
+    assert!(matches!(
+        legacy.pin(dir.join("x")),
+        Err(Error::Unsupported { .. })
+    ));
     legacy.detach().expect("detach");
     getppid_n(2);
     assert_eq!(count(&obj, S_TP), 9, "still counting after detach");
     drop(legacy);
 
     // A link can be detached explicitly too (or disabled where perf links cannot).
-    let link = prog.attach_tracepoint("syscalls", "sys_enter_getppid").expect("attach");
+    let mut link = prog
+        .attach_tracepoint("syscalls", "sys_enter_getppid")
+        .expect("attach");
     getppid_n(1);
     assert_eq!(count(&obj, S_TP), 10);
     link.detach().expect("detach");
@@ -124,10 +139,18 @@ fn tracepoint_link_and_ioctl() {
     assert_eq!(count(&obj, S_TP), 10);
 
     // Clean errors.
-    let e = prog.attach_tracepoint("syscalls", "no_such_tracepoint_xyz").unwrap_err();
-    assert!(e.to_string().contains("no tracepoint syscalls:no_such_tracepoint_xyz"), "{e}");
+    let e = prog
+        .attach_tracepoint("syscalls", "no_such_tracepoint_xyz")
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("no tracepoint syscalls:no_such_tracepoint_xyz"),
+        "{e}"
+    );
     let up = obj.program("uprobe_add").unwrap();
-    let e = up.attach_tracepoint("syscalls", "sys_enter_getppid").unwrap_err();
+    let e = up
+        .attach_tracepoint("syscalls", "sys_enter_getppid")
+        .unwrap_err();
     assert!(matches!(e, Error::InvalidArgument(_)), "{e}");
 }
 
@@ -145,7 +168,11 @@ fn pinned_link_child_half() {
     let obj = load();
     obj.map("target")
         .unwrap()
-        .update(&0u32.to_ne_bytes(), &tid.to_ne_bytes(), UpdateFlags::empty())
+        .update(
+            &0u32.to_ne_bytes(),
+            &tid.to_ne_bytes(),
+            UpdateFlags::empty(),
+        )
         .unwrap();
     let link = obj
         .program("tp_getppid")
@@ -153,7 +180,10 @@ fn pinned_link_child_half() {
         .attach_tracepoint_with("syscalls", "sys_enter_getppid", 7, PerfAttachMode::Link)
         .expect("attach");
     link.pin(Path::new(&dir).join("link")).expect("pin link");
-    obj.map("counts").unwrap().pin(Path::new(&dir).join("counts")).expect("pin counts");
+    obj.map("counts")
+        .unwrap()
+        .pin(Path::new(&dir).join("counts"))
+        .expect("pin counts");
     // Exits: the link and its perf event stay, held by the pin.
 }
 
@@ -164,21 +194,54 @@ fn pinned_link_outlives_its_process() {
     }
     let dir = common::PinDir::new("tppin");
     let out = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "pinned_link_child_half", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "pinned_link_child_half",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("RAWBPF_PROBES_PIN_DIR", dir.path())
         .env("RAWBPF_PROBES_TID", gettid().to_string())
         .output()
         .expect("run child");
-    assert!(out.status.success(), "child: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "child: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let counts = Map::from_pin(dir.join("counts")).expect("counts pin");
     let link = rawbpf::Link::from_pin(dir.join("link")).expect("link pin");
-    assert_eq!(link.info().unwrap().link_type, rawbpf::link::LinkType::PERF_EVENT);
+    assert_eq!(
+        link.info().unwrap().link_type,
+        rawbpf::link::LinkType::PERF_EVENT
+    );
     drop(link);
     getppid_n(3);
-    assert_eq!(get(&counts, S_TP), 3, "the pinned link fires after its process exited");
+    assert_eq!(
+        get(&counts, S_TP),
+        3,
+        "the pinned link fires after its process exited"
+    );
     std::fs::remove_file(dir.join("link")).unwrap();
+    // The kernel releases a link whose last pin goes from a work queue: wait for it.
+    let mut stopped = false;
+    for _ in 0..100 {
+        let before = get(&counts, S_TP);
+        getppid_n(1);
+        if get(&counts, S_TP) == before {
+            stopped = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(stopped, "still counting 2 s after the pin was removed");
+    let before = get(&counts, S_TP);
     getppid_n(3);
-    assert_eq!(get(&counts, S_TP), 3, "still counting after the pin was removed");
+    assert_eq!(
+        get(&counts, S_TP),
+        before,
+        "counting again after the link was released"
+    );
 }
 
 #[test]
@@ -199,15 +262,23 @@ fn perf_event_cpu_clock() {
                 x = std::hint::black_box(x.wrapping_add(1));
             }
         };
-        let ev = PerfEvent::software_freq(rawbpf::sys::perf_event::PERF_COUNT_SW_CPU_CLOCK, 1000, 0);
+        let ev =
+            PerfEvent::software_freq(rawbpf::sys::perf_event::PERF_COUNT_SW_CPU_CLOCK, 1000, 0);
         let link = prog.attach_perf_event(&ev).expect("attach perf_event");
         spin(200);
         let n = count(&obj, S_PERF);
-        assert!(n >= 20, "only {n} cpu-clock samples in 200 ms of busy loop on cpu0");
+        assert!(
+            n >= 20,
+            "only {n} cpu-clock samples in 200 ms of busy loop on cpu0"
+        );
         drop(link);
         let before = count(&obj, S_PERF);
         spin(100);
-        assert_eq!(count(&obj, S_PERF), before, "samples after the link was dropped");
+        assert_eq!(
+            count(&obj, S_PERF),
+            before,
+            "samples after the link was dropped"
+        );
 
         // Same through the ioctl.
         let link = prog
@@ -243,22 +314,37 @@ fn kprobes_fire_or_are_unsupported() {
         naming_kprobes(kret.attach_kretprobe(&func, &opts).unwrap_err());
         naming_kprobes(kp.attach_ksyscall("getppid", false, &opts).unwrap_err());
         naming_kprobes(kret.attach_ksyscall("getppid", true, &opts).unwrap_err());
-        naming_kprobes(kp.attach_kprobe(&func, 0, &opts.clone().legacy(true)).unwrap_err());
-        let e = km.attach_kprobe_multi(KprobeMultiTarget::Symbols(&[&func]), false, &[]).unwrap_err();
+        naming_kprobes(
+            kp.attach_kprobe(&func, 0, &opts.clone().legacy(true))
+                .unwrap_err(),
+        );
+        let e = km
+            .attach_kprobe_multi(KprobeMultiTarget::Symbols(&[&func]), false, &[])
+            .unwrap_err();
         naming_kprobes(e);
-        let e = km.attach_kprobe_multi(KprobeMultiTarget::Pattern("*sys_getppid"), false, &[]).unwrap_err();
+        let e = km
+            .attach_kprobe_multi(KprobeMultiTarget::Pattern("*sys_getppid"), false, &[])
+            .unwrap_err();
         naming_kprobes(e);
         return;
     }
 
     // ksyscall with a cookie, kretsyscall recording the return value.
-    let a = kp.attach_ksyscall("getppid", false, &opts.clone().cookie(0x5eed)).expect("ksyscall");
-    let b = kret.attach_ksyscall("getppid", true, &opts).expect("kretsyscall");
+    let a = kp
+        .attach_ksyscall("getppid", false, &opts.clone().cookie(0x5eed))
+        .expect("ksyscall");
+    let b = kret
+        .attach_ksyscall("getppid", true, &opts)
+        .expect("kretsyscall");
     let ppid = getppid_n(4);
     assert_eq!(count(&obj, S_KPROBE), 4);
     assert_eq!(val(&obj, S_KPROBE), 0x5eed);
     assert_eq!(count(&obj, S_KRET), 4);
-    assert_eq!(val(&obj, S_KRET) as i64, i64::from(ppid), "kretsyscall saw getppid's result");
+    assert_eq!(
+        val(&obj, S_KRET) as i64,
+        i64::from(ppid),
+        "kretsyscall saw getppid's result"
+    );
     drop((a, b));
     getppid_n(2);
     assert_eq!((count(&obj, S_KPROBE), count(&obj, S_KRET)), (4, 4));
@@ -273,13 +359,18 @@ fn kprobes_fire_or_are_unsupported() {
     // Legacy tracefs kprobe_events: fires, and the event goes with the link.
     let root = rawbpf::sys::mount::tracefs_root().unwrap();
     if root.join("kprobe_events").exists() {
-        let l = kp.attach_kprobe(&func, 0, &opts.clone().legacy(true)).expect("legacy kprobe");
+        let l = kp
+            .attach_kprobe(&func, 0, &opts.clone().legacy(true))
+            .expect("legacy kprobe");
         assert!(l.is_legacy_probe());
         getppid_n(2);
         assert_eq!(count(&obj, S_KPROBE), 9);
         drop(l);
         let events = std::fs::read_to_string(root.join("kprobe_events")).unwrap();
-        assert!(!events.contains(&format!("rawbpf_{}_", std::process::id())), "{events}");
+        assert!(
+            !events.contains(&format!("rawbpf_{}_", std::process::id())),
+            "{events}"
+        );
         getppid_n(1);
         assert_eq!(count(&obj, S_KPROBE), 9);
     }
@@ -324,8 +415,18 @@ impl Target {
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
         stdout.read_line(&mut line).unwrap();
-        let pid = line.trim().strip_prefix("ready ").expect("ready line").parse().unwrap();
-        Target { child, stdin, stdout, pid }
+        let pid = line
+            .trim()
+            .strip_prefix("ready ")
+            .expect("ready line")
+            .parse()
+            .unwrap();
+        Target {
+            child,
+            stdin,
+            stdout,
+            pid,
+        }
     }
 
     fn cmd(&mut self, c: &str) -> String {
@@ -359,35 +460,62 @@ fn uprobes_on_binary_and_libc() {
     let up = obj.program("uprobe_add").unwrap();
     let uret = obj.program("uret_add").unwrap();
 
-    let a = up.attach_uprobe(&bin, UprobeLocation::function("probe_add"), false, &opts).expect("uprobe");
+    let a = up
+        .attach_uprobe(&bin, UprobeLocation::function("probe_add"), false, &opts)
+        .expect("uprobe");
     let b = uret
-        .attach_uprobe(&bin, UprobeLocation::function("probe_add"), true, &opts.clone().cookie(99))
+        .attach_uprobe(
+            &bin,
+            UprobeLocation::function("probe_add"),
+            true,
+            &opts.clone().cookie(99),
+        )
         .expect("uretprobe");
     assert_eq!(t.cmd("add 20 22"), "42");
     assert_eq!(count(&obj, S_UPROBE), 1);
-    assert_eq!((val(&obj, S_UPROBE), val(&obj, S_UPROBE + 1)), (20, 22), "arguments");
+    assert_eq!(
+        (val(&obj, S_UPROBE), val(&obj, S_UPROBE + 1)),
+        (20, 22),
+        "arguments"
+    );
     assert_eq!(count(&obj, S_URET), 1);
-    assert_eq!((val(&obj, S_URET), val(&obj, S_URET + 1)), (42, 99), "return value, cookie");
+    assert_eq!(
+        (val(&obj, S_URET), val(&obj, S_URET + 1)),
+        (42, 99),
+        "return value, cookie"
+    );
     // The pid filter: another process running the same code is not counted.
     let mut other = Target::start();
     assert_eq!(other.cmd("add 1 2"), "3");
-    assert_eq!(count(&obj, S_UPROBE), 1, "a probe limited to one pid fired in another");
+    assert_eq!(
+        count(&obj, S_UPROBE),
+        1,
+        "a probe limited to one pid fired in another"
+    );
     drop((a, b));
     assert_eq!(t.cmd("add 1 1"), "2");
     assert_eq!((count(&obj, S_UPROBE), count(&obj, S_URET)), (1, 1));
 
     // libc by name: through the target's /proc/PID/maps, and through the ld.so cache.
     let lib = obj.program("uprobe_libc").unwrap();
-    let l = lib.attach_uprobe("libc", UprobeLocation::function("getpid"), false, &opts).expect("libc getpid");
+    let l = lib
+        .attach_uprobe("libc", UprobeLocation::function("getpid"), false, &opts)
+        .expect("libc getpid");
     assert_eq!(t.cmd("getpid"), t.pid.to_string());
     assert_eq!(t.cmd("getpid"), t.pid.to_string());
     assert_eq!(count(&obj, S_ULIB), 2);
     drop(l);
     assert_eq!(t.cmd("getpid"), t.pid.to_string());
     assert_eq!(count(&obj, S_ULIB), 2);
-    let cached = rawbpf::link::elf::resolve_binary("libc.so.6", None).expect("libc.so.6 in ld.so.cache");
+    let cached =
+        rawbpf::link::elf::resolve_binary("libc.so.6", None).expect("libc.so.6 in ld.so.cache");
     let l = lib
-        .attach_uprobe(cached.to_str().unwrap(), UprobeLocation::function("getpid"), false, &opts)
+        .attach_uprobe(
+            cached.to_str().unwrap(),
+            UprobeLocation::function("getpid"),
+            false,
+            &opts,
+        )
         .expect("libc.so.6 getpid");
     t.cmd("getpid");
     assert_eq!(count(&obj, S_ULIB), 3);
@@ -396,7 +524,12 @@ fn uprobes_on_binary_and_libc() {
     // Legacy tracefs uprobe_events: fires, and the event goes with the attachment.
     let root = rawbpf::sys::mount::tracefs_root().unwrap();
     let l = up
-        .attach_uprobe(&bin, UprobeLocation::function("probe_add"), false, &opts.clone().legacy(true))
+        .attach_uprobe(
+            &bin,
+            UprobeLocation::function("probe_add"),
+            false,
+            &opts.clone().legacy(true),
+        )
         .expect("legacy uprobe");
     assert!(l.is_legacy_probe());
     assert_eq!(t.cmd("add 5 6"), "11");
@@ -404,7 +537,10 @@ fn uprobes_on_binary_and_libc() {
     assert_eq!((val(&obj, S_UPROBE), val(&obj, S_UPROBE + 1)), (5, 6));
     drop(l);
     let events = std::fs::read_to_string(root.join("uprobe_events")).unwrap();
-    assert!(!events.contains(&format!("rawbpf_{}_", std::process::id())), "{events}");
+    assert!(
+        !events.contains(&format!("rawbpf_{}_", std::process::id())),
+        "{events}"
+    );
     t.cmd("add 5 6");
     assert_eq!(count(&obj, S_UPROBE), 2);
 
@@ -414,7 +550,12 @@ fn uprobes_on_binary_and_libc() {
         .unwrap_err();
     assert!(e.to_string().contains("no_such_fn"), "{e}");
     let e = up
-        .attach_uprobe("no_such_library_xyz", UprobeLocation::function("f"), false, &opts)
+        .attach_uprobe(
+            "no_such_library_xyz",
+            UprobeLocation::function("f"),
+            false,
+            &opts,
+        )
         .unwrap_err();
     assert!(e.to_string().contains("cannot find"), "{e}");
 }
@@ -429,7 +570,13 @@ fn uprobe_multi() {
     let mut t = Target::start();
     if !common::have("uprobe_multi", "uprobe_multi") {
         let e = prog
-            .attach_uprobe_multi(&target_path(), UprobeMultiTarget::Symbols(&["probe_add"]), false, Some(t.pid), &[])
+            .attach_uprobe_multi(
+                &target_path(),
+                UprobeMultiTarget::Symbols(&["probe_add"]),
+                false,
+                Some(t.pid),
+                &[],
+            )
             .unwrap_err();
         assert!(matches!(e, Error::Unsupported { .. }), "{e}");
         return;
@@ -450,7 +597,13 @@ fn uprobe_multi() {
     t.cmd("add 1 2");
     assert_eq!(count(&obj, S_UMULTI), 1);
     let l = prog
-        .attach_uprobe_multi(&target_path(), UprobeMultiTarget::Pattern("probe_a*"), false, Some(t.pid), &[])
+        .attach_uprobe_multi(
+            &target_path(),
+            UprobeMultiTarget::Pattern("probe_a*"),
+            false,
+            Some(t.pid),
+            &[],
+        )
         .expect("uprobe.multi by pattern");
     t.cmd("add 1 2");
     assert_eq!(count(&obj, S_UMULTI), 2);
@@ -500,7 +653,10 @@ fn usdt_with_libbpf_header() {
     let e = prog
         .attach_usdt(&target_path(), "rawbpf_test", "nope", Some(t.pid), 0)
         .unwrap_err();
-    assert!(e.to_string().contains("no USDT probe rawbpf_test:nope"), "{e}");
+    assert!(
+        e.to_string().contains("no USDT probe rawbpf_test:nope"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -60,7 +60,8 @@ impl ElfBinary {
     }
 
     fn file(&self) -> Result<object::File<'_>> {
-        object::File::parse(&*self.data).map_err(|e| parse_err(&self.path, format!("not an ELF file: {e}")))
+        object::File::parse(&*self.data)
+            .map_err(|e| parse_err(&self.path, format!("not an ELF file: {e}")))
     }
 
     /// The path it was read from.
@@ -77,7 +78,10 @@ impl ElfBinary {
                 return Ok(addr - seg.address() + foff);
             }
         }
-        Err(parse_err(&self.path, format!("no loadable segment maps address {addr:#x}")))
+        Err(parse_err(
+            &self.path,
+            format!("no loadable segment maps address {addr:#x}"),
+        ))
     }
 
     /// Every defined function symbol (symtab, then dynsym), with file offsets; one entry per
@@ -114,7 +118,10 @@ impl ElfBinary {
             .into_iter()
             .find(|f| f.name == name)
             .ok_or_else(|| {
-                parse_err(&self.path, format!("no function symbol {name:?} in its symtab or dynsym"))
+                parse_err(
+                    &self.path,
+                    format!("no function symbol {name:?} in its symtab or dynsym"),
+                )
             })
     }
 
@@ -179,12 +186,20 @@ pub(crate) struct RawNote<'a> {
 
 fn rd32(b: &[u8], at: usize, little: bool) -> Option<u32> {
     let s: [u8; 4] = b.get(at..at + 4)?.try_into().ok()?;
-    Some(if little { u32::from_le_bytes(s) } else { u32::from_be_bytes(s) })
+    Some(if little {
+        u32::from_le_bytes(s)
+    } else {
+        u32::from_be_bytes(s)
+    })
 }
 
 fn rd64(b: &[u8], at: usize, little: bool) -> Option<u64> {
     let s: [u8; 8] = b.get(at..at + 8)?.try_into().ok()?;
-    Some(if little { u64::from_le_bytes(s) } else { u64::from_be_bytes(s) })
+    Some(if little {
+        u64::from_le_bytes(s)
+    } else {
+        u64::from_be_bytes(s)
+    })
 }
 
 /// Splits note-section bytes into notes (4-byte aligned name and desc); stops at the first
@@ -238,7 +253,8 @@ pub(crate) fn parse_stapsdt_desc(desc: &[u8], little: bool, wide: bool) -> Optio
     };
     let (pc, base, semaphore) = (rd(0)?, rd(w)?, rd(2 * w)?);
     let mut strs = desc.get(3 * w..)?.split(|b| *b == 0);
-    let mut next = || -> Option<String> { Some(String::from_utf8_lossy(strs.next()?).into_owned()) };
+    let mut next =
+        || -> Option<String> { Some(String::from_utf8_lossy(strs.next()?).into_owned()) };
     let (provider, name, args) = (next()?, next()?, next().unwrap_or_default());
     if provider.is_empty() || name.is_empty() {
         return None;
@@ -332,7 +348,11 @@ pub fn resolve_binary(binary: &str, pid: Option<u32>) -> Result<PathBuf> {
             if path.starts_with('/') && lib_name_matches(binary, file) {
                 // Through the process's root, so that it works across mount namespaces.
                 let via_root = PathBuf::from(format!("/proc/{pid}/root{path}"));
-                return Ok(if via_root.exists() { via_root } else { PathBuf::from(path) });
+                return Ok(if via_root.exists() {
+                    via_root
+                } else {
+                    PathBuf::from(path)
+                });
             }
         }
     }

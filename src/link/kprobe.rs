@@ -16,11 +16,10 @@
 use std::ffi::CString;
 use std::os::fd::AsFd;
 
-use super::perf_event::{
-    LegacyProbeEvent, PerfAttachMode, PerfLink, legacy_event_name, open_tracepoint,
-    perf_open_error,
-};
 use super::Link;
+use super::perf_event::{
+    LegacyProbeEvent, PerfAttachMode, PerfLink, legacy_event_name, open_tracepoint, perf_open_error,
+};
 use crate::error::{Error, Result};
 use crate::prog::{AttachType, Program, ProgramType};
 use crate::sys::perf_event::{self as pe, ProbeAttr};
@@ -179,21 +178,29 @@ impl Program {
     fn kprobe(&self, func: &str, offset: u64, ret: bool, opts: &ProbeOptions) -> Result<PerfLink> {
         require_kprobe_type(self, "attach_kprobe")?;
         if func.is_empty() || func.contains(|c: char| c.is_whitespace() || c == '\0') {
-            return Err(Error::InvalidArgument(format!("bad kernel function name {func:?}")));
+            return Err(Error::InvalidArgument(format!(
+                "bad kernel function name {func:?}"
+            )));
         }
         if ret && offset != 0 {
             return Err(Error::InvalidArgument(
                 "a kretprobe cannot have an offset".into(),
             ));
         }
-        let what = format!("{} {func}+{offset}", if ret { "kretprobe" } else { "kprobe" });
+        let what = format!(
+            "{} {func}+{offset}",
+            if ret { "kretprobe" } else { "kprobe" }
+        );
         let pmu = pe::pmu_type("kprobe").is_ok();
         if pmu && !opts.legacy {
             let name = CString::new(func).expect("checked for NUL");
             let attr = ProbeAttr::kprobe(&name, offset, ret)
                 .map_err(|e| Error::io("/sys/bus/event_source/devices/kprobe", e))?;
             let fd = pe::perf_event_open_probe(&attr, -1, 0, None, 0).map_err(|e| {
-                if e == Errno::ENOENT || e == Errno::EINVAL || e == Errno::from_raw(libc::EADDRNOTAVAIL) {
+                if e == Errno::ENOENT
+                    || e == Errno::EINVAL
+                    || e == Errno::from_raw(libc::EADDRNOTAVAIL)
+                {
                     Error::InvalidArgument(format!(
                         "{what}: perf_event_open says {e}: no probeable kernel function {func} \
                          at that offset (see /proc/kallsyms; inlined and notrace functions \

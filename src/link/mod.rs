@@ -21,8 +21,8 @@
 //! # Ok::<(), rawbpf::Error>(())
 //! ```
 
-mod info;
 pub mod elf;
+mod info;
 mod kprobe;
 mod perf_event;
 mod uprobe;
@@ -39,7 +39,9 @@ pub use kprobe::{
 };
 pub use perf_event::{PerfAttachMode, PerfEvent, PerfLink};
 pub use uprobe::{UprobeLocation, UprobeMultiTarget};
-pub use usdt::{UsdtArg, UsdtArgKind, UsdtLink, parse_usdt_arg, parse_usdt_args, x86_64_reg_offset};
+pub use usdt::{
+    UsdtArg, UsdtArgKind, UsdtLink, parse_usdt_arg, parse_usdt_args, x86_64_reg_offset,
+};
 
 use crate::error::{Error, Result};
 use crate::map::{by_id_error, capability_missing, path_cstring, pin_error};

@@ -15,7 +15,7 @@
 //! | `uprobe/…`, `uretprobe/…` | [`Program::attach_uprobe`] |
 //! | `usdt/…` | [`Program::attach_usdt`] |
 
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 
 use super::Link;
@@ -63,7 +63,7 @@ impl Drop for LegacyProbeEvent {
 pub struct PerfLink {
     // Drop order matters: the link, then the event, then the tracefs probe event.
     link: Option<Link>,
-    event: OwnedFd,
+    event: Option<OwnedFd>,
     legacy: Option<LegacyProbeEvent>,
 }
 
@@ -73,9 +73,9 @@ impl PerfLink {
         self.link.as_ref()
     }
 
-    /// The perf event.
-    pub fn perf_event(&self) -> BorrowedFd<'_> {
-        self.event.as_fd()
+    /// The perf event (`None` after [`detach`](PerfLink::detach) closed it).
+    pub fn perf_event(&self) -> Option<BorrowedFd<'_>> {
+        self.event.as_ref().map(|e| e.as_fd())
     }
 
     /// Whether the attachment made a tracefs probe event (`kprobe_events`/`uprobe_events`)
@@ -106,12 +106,14 @@ impl PerfLink {
         }
     }
 
-    /// Stops the program now (`BPF_LINK_DETACH`, or `PERF_EVENT_IOC_DISABLE` where perf-event
-    /// links cannot be detached): it does not run again, though the handle stays valid.
-    pub fn detach(&self) -> Result<()> {
+    /// Stops the program now: `BPF_LINK_DETACH` where the kernel can detach perf-event
+    /// links, else by closing the link and the perf event (an ioctl attachment cannot be
+    /// undone otherwise). Afterwards the handle holds nothing; dropping it removes a legacy
+    /// tracefs probe event.
+    pub fn detach(&mut self) -> Result<()> {
         if let Some(l) = &self.link {
             match sys::link_detach(l.as_fd()) {
-                Ok(()) => return Ok(()),
+                Ok(()) => {}
                 Err(e) if e == Errno::EOPNOTSUPP || e == Errno::EINVAL => {}
                 Err(e) => {
                     return Err(Error::Syscall {
@@ -123,18 +125,15 @@ impl PerfLink {
                 }
             }
         }
-        pe::perf_event_disable(self.event.as_fd()).map_err(|e| Error::Syscall {
-            call: "PERF_EVENT_IOC_DISABLE",
-            errno: e,
-            context: None,
-            hint: None,
-        })
+        self.link = None;
+        self.event = None;
+        Ok(())
     }
 
     /// Splits the attachment into the BPF link (if any) and the perf event. A legacy tracefs
     /// probe event is removed at once (it cannot be removed while the link holds it: then it
     /// stays until removed from tracefs by hand).
-    pub fn into_parts(self) -> (Option<Link>, OwnedFd) {
+    pub fn into_parts(self) -> (Option<Link>, Option<OwnedFd>) {
         let PerfLink {
             link,
             event,
@@ -147,16 +146,6 @@ impl PerfLink {
     pub(crate) fn with_legacy(mut self, legacy: Option<LegacyProbeEvent>) -> Self {
         self.legacy = legacy;
         self
-    }
-}
-
-impl AsFd for PerfLink {
-    /// The link's fd, or the perf event's for an ioctl attachment.
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        match &self.link {
-            Some(l) => l.as_fd(),
-            None => self.event.as_fd(),
-        }
     }
 }
 
@@ -226,9 +215,9 @@ pub(crate) fn perf_open_error(e: Errno, what: &str) -> Error {
         }
     }
     let hint = match e {
-        e if e == Errno::ENOENT || e == Errno::EOPNOTSUPP => {
-            Some("the kernel has no such event (e.g. no hardware PMU in a VM: use a software event)")
-        }
+        e if e == Errno::ENOENT || e == Errno::EOPNOTSUPP => Some(
+            "the kernel has no such event (e.g. no hardware PMU in a VM: use a software event)",
+        ),
         e if e == Errno::EINVAL => Some("the event's attributes, pid or cpu are not valid here"),
         e if e == Errno::from_raw(libc::ESRCH) => Some("no such process"),
         _ => None,
@@ -300,14 +289,16 @@ impl Program {
                 Ok(fd) => {
                     return Ok(PerfLink {
                         link: Some(Link::from_fd(fd)),
-                        event,
+                        event: Some(event),
                         legacy: None,
                     });
                 }
                 // Kernels before 5.15 do not know BPF_PERF_EVENT links.
                 Err(e)
                     if mode == PerfAttachMode::Auto
-                        && (e == Errno::EINVAL || e == Errno::ENOTSUPP || e == Errno::EOPNOTSUPP)
+                        && (e == Errno::EINVAL
+                            || e == Errno::ENOTSUPP
+                            || e == Errno::EOPNOTSUPP)
                         && cookie == 0 =>
                 {
                     // Retry with the ioctl below; a genuine mismatch fails there too.
@@ -326,14 +317,13 @@ impl Program {
                 Err(e) => return Err(link_error(self, e)),
             }
         }
-        pe::perf_event_set_bpf(event.as_fd(), self.as_fd())
-            .map_err(|e| {
-                let mut err = link_error(self, e);
-                if let Error::Syscall { call, .. } = &mut err {
-                    *call = "PERF_EVENT_IOC_SET_BPF";
-                }
-                err
-            })?;
+        pe::perf_event_set_bpf(event.as_fd(), self.as_fd()).map_err(|e| {
+            let mut err = link_error(self, e);
+            if let Error::Syscall { call, .. } = &mut err {
+                *call = "PERF_EVENT_IOC_SET_BPF";
+            }
+            err
+        })?;
         pe::perf_event_enable(event.as_fd()).map_err(|e| Error::Syscall {
             call: "PERF_EVENT_IOC_ENABLE",
             errno: e,
@@ -342,7 +332,7 @@ impl Program {
         })?;
         Ok(PerfLink {
             link: None,
-            event,
+            event: Some(event),
             legacy: None,
         })
     }
@@ -384,7 +374,10 @@ impl Program {
         mode: PerfAttachMode,
     ) -> Result<PerfLink> {
         check_type(self, &[ProgramType::PERF_EVENT], "attach_perf_event")?;
-        let what = format!("perf event type {} config {}", event.attr.type_, event.attr.config);
+        let what = format!(
+            "perf event type {} config {}",
+            event.attr.type_, event.attr.config
+        );
         let fd = pe::perf_event_open(&event.attr, event.pid, event.cpu, None, 0)
             .map_err(|e| perf_open_error(e, &what))?;
         self.attach_perf_event_fd(fd, cookie, mode)
@@ -438,12 +431,6 @@ pub(crate) fn legacy_event_name(what: &str) -> String {
     format!("rawbpf_{}_{n}_{clean}", std::process::id())
 }
 
-impl AsRawFd for PerfLink {
-    fn as_raw_fd(&self) -> std::os::fd::RawFd {
-        self.as_fd().as_raw_fd()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -453,7 +440,10 @@ mod tests {
         let a = legacy_event_name("do_sys+open/x");
         let b = legacy_event_name("do_sys+open/x");
         assert_ne!(a, b);
-        assert!(a.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'), "{a}");
+        assert!(
+            a.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+            "{a}"
+        );
         assert!(a.ends_with("do_sys_open_x"), "{a}");
         assert!(legacy_event_name(&"x".repeat(100)).len() < 64);
     }

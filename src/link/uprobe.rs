@@ -132,7 +132,10 @@ impl Program {
             None => (-1, 0),
         };
         let ref_ctr = u32::try_from(opts.ref_ctr_offset).map_err(|_| {
-            Error::InvalidArgument(format!("reference counter offset {:#x} does not fit 32 bits", opts.ref_ctr_offset))
+            Error::InvalidArgument(format!(
+                "reference counter offset {:#x} does not fit 32 bits",
+                opts.ref_ctr_offset
+            ))
         })?;
         let c = cpath(path)?;
         if pe::pmu_type("uprobe").is_ok() && !opts.legacy {
@@ -151,12 +154,15 @@ impl Program {
                     .into(),
             });
         }
-        let p = path.to_str().filter(|s| !s.contains(char::is_whitespace)).ok_or_else(|| {
-            Error::InvalidArgument(format!(
-                "{}: tracefs uprobe_events cannot take this path",
-                path.display()
-            ))
-        })?;
+        let p = path
+            .to_str()
+            .filter(|s| !s.contains(char::is_whitespace))
+            .ok_or_else(|| {
+                Error::InvalidArgument(format!(
+                    "{}: tracefs uprobe_events cannot take this path",
+                    path.display()
+                ))
+            })?;
         let event = legacy_event_name(path.file_name().and_then(|f| f.to_str()).unwrap_or("bin"));
         let group = "rawbpf";
         let target = tracefs::uprobe_target(p, offset, opts.ref_ctr_offset);
@@ -198,9 +204,15 @@ impl Program {
                 names
                     .iter()
                     .map(|n| {
-                        fns.iter().find(|f| f.name == *n).map(|f| f.offset).ok_or_else(|| {
-                            Error::InvalidArgument(format!("{}: no function {n:?}", path.display()))
-                        })
+                        fns.iter()
+                            .find(|f| f.name == *n)
+                            .map(|f| f.offset)
+                            .ok_or_else(|| {
+                                Error::InvalidArgument(format!(
+                                    "{}: no function {n:?}",
+                                    path.display()
+                                ))
+                            })
                     })
                     .collect::<Result<_>>()?
             }

@@ -20,10 +20,10 @@ use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 use std::sync::Mutex;
 
+use super::Link;
 use super::elf::{ElfBinary, UsdtNote, resolve_binary};
 use super::kprobe::ProbeOptions;
 use super::perf_event::PerfLink;
-use super::Link;
 use crate::error::{Error, Result};
 use crate::map::{Map, UpdateFlags};
 use crate::prog::{AttachType, Program, ProgramType};
@@ -91,7 +91,10 @@ fn parse_int(s: &str) -> Option<i64> {
         Some(d) => (true, d),
         None => (false, s.strip_prefix('+').unwrap_or(s)),
     };
-    let v = match digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
+    let v = match digits
+        .strip_prefix("0x")
+        .or_else(|| digits.strip_prefix("0X"))
+    {
         Some(hex) => u64::from_str_radix(hex, 16).ok()? as i64,
         None => digits.parse::<u64>().ok()? as i64,
     };
@@ -99,13 +102,18 @@ fn parse_int(s: &str) -> Option<i64> {
 }
 
 fn reg(s: &str) -> Result<u16, String> {
-    let name = s.trim().strip_prefix('%').ok_or_else(|| format!("expected a register, got {s:?}"))?;
+    let name = s
+        .trim()
+        .strip_prefix('%')
+        .ok_or_else(|| format!("expected a register, got {s:?}"))?;
     x86_64_reg_offset(name).ok_or_else(|| format!("unknown x86-64 register {name:?}"))
 }
 
 /// Decodes one x86-64 argument, `SIZE@LOCATION`.
 pub fn parse_usdt_arg(s: &str) -> Result<UsdtArg, String> {
-    let (size, loc) = s.split_once('@').ok_or_else(|| format!("{s:?}: expected SIZE@LOCATION"))?;
+    let (size, loc) = s
+        .split_once('@')
+        .ok_or_else(|| format!("{s:?}: expected SIZE@LOCATION"))?;
     let size = parse_int(size).ok_or_else(|| format!("{s:?}: bad size"))?;
     let bytes = size.unsigned_abs();
     if ![1, 2, 4, 8].contains(&bytes) {
@@ -133,7 +141,9 @@ pub fn parse_usdt_arg(s: &str) -> Result<UsdtArg, String> {
         arg.val_off = if off.is_empty() {
             0
         } else {
-            parse_int(off).ok_or_else(|| format!("{s:?}: bad offset {off:?} (symbolic offsets are not supported)"))? as u64
+            parse_int(off).ok_or_else(|| {
+                format!("{s:?}: bad offset {off:?} (symbolic offsets are not supported)")
+            })? as u64
         };
         let parts: Vec<&str> = inner.split(',').collect();
         match parts.as_slice() {
@@ -234,7 +244,10 @@ impl SpecLayout {
             })
         };
         let args_m = spec.member("args")?;
-        let arr = btf.skip_mods_and_typedefs(args_m.type_id()).ok()?.as_array()?;
+        let arr = btf
+            .skip_mods_and_typedefs(args_m.type_id())
+            .ok()?
+            .as_array()?;
         let elem_id = arr.elem_type();
         let arg = btf.skip_mods_and_typedefs(elem_id).ok()?.as_composite()?;
         Some(SpecLayout {
@@ -314,7 +327,10 @@ static SPEC_IDS: Mutex<Option<HashMap<u32, BTreeSet<u32>>>> = Mutex::new(None);
 
 fn alloc_ids(map_id: u32, n: usize, max: u32) -> Result<Vec<u32>> {
     let mut g = SPEC_IDS.lock().unwrap_or_else(|e| e.into_inner());
-    let used = g.get_or_insert_with(HashMap::new).entry(map_id).or_default();
+    let used = g
+        .get_or_insert_with(HashMap::new)
+        .entry(map_id)
+        .or_default();
     let free: Vec<u32> = (0..max).filter(|i| !used.contains(i)).take(n).collect();
     if free.len() < n {
         return Err(Error::InvalidArgument(format!(
@@ -365,8 +381,8 @@ impl UsdtLink {
     }
 
     /// Stops every site now.
-    pub fn detach(&self) -> Result<()> {
-        for p in &self.perf {
+    pub fn detach(&mut self) -> Result<()> {
+        for p in &mut self.perf {
             p.detach()?;
         }
         if let Some(m) = &self.multi {
@@ -499,7 +515,8 @@ impl Program {
             let offsets: Vec<u64> = notes.iter().map(|n| n.offset).collect();
             let refs: Vec<u64> = notes.iter().map(|n| n.semaphore_offset).collect();
             let cookies: Vec<u64> = specs.iter().map(id_of).collect();
-            link.multi = Some(self.uprobe_multi_offsets(&c, &offsets, &refs, &cookies, false, pid)?);
+            link.multi =
+                Some(self.uprobe_multi_offsets(&c, &offsets, &refs, &cookies, false, pid)?);
         } else {
             for (n, spec) in notes.iter().zip(&specs) {
                 let opts = ProbeOptions {
@@ -522,19 +539,56 @@ mod tests {
 
     #[test]
     fn args() {
-        let a = parse_usdt_args("-4@$-7 8@%rdi 8@8(%rsi) 8@16(%rdx,%rcx,8) 2@%ax -1@-96(%rbp,%rax) 4@(%r12)").unwrap();
+        let a = parse_usdt_args(
+            "-4@$-7 8@%rdi 8@8(%rsi) 8@16(%rdx,%rcx,8) 2@%ax -1@-96(%rbp,%rax) 4@(%r12)",
+        )
+        .unwrap();
         assert_eq!(a.len(), 7);
-        assert_eq!((a[0].kind, a[0].val_off as i64, a[0].signed, a[0].bitshift), (UsdtArgKind::Const, -7, true, 32));
-        assert_eq!((a[1].kind, a[1].reg_off, a[1].signed, a[1].bitshift), (UsdtArgKind::Reg, 112, false, 0));
-        assert_eq!((a[2].kind, a[2].reg_off, a[2].val_off), (UsdtArgKind::RegDeref, 104, 8));
         assert_eq!(
-            (a[3].kind, a[3].reg_off, a[3].idx_reg_off, a[3].scale_shift, a[3].val_off),
+            (a[0].kind, a[0].val_off as i64, a[0].signed, a[0].bitshift),
+            (UsdtArgKind::Const, -7, true, 32)
+        );
+        assert_eq!(
+            (a[1].kind, a[1].reg_off, a[1].signed, a[1].bitshift),
+            (UsdtArgKind::Reg, 112, false, 0)
+        );
+        assert_eq!(
+            (a[2].kind, a[2].reg_off, a[2].val_off),
+            (UsdtArgKind::RegDeref, 104, 8)
+        );
+        assert_eq!(
+            (
+                a[3].kind,
+                a[3].reg_off,
+                a[3].idx_reg_off,
+                a[3].scale_shift,
+                a[3].val_off
+            ),
             (UsdtArgKind::Sib, 96, 88, 3, 16)
         );
         assert_eq!((a[4].reg_off, a[4].bitshift), (80, 48));
-        assert_eq!((a[5].kind, a[5].val_off as i64, a[5].scale_shift, a[5].idx_reg_off), (UsdtArgKind::Sib, -96, 0, 80));
-        assert_eq!((a[6].kind, a[6].reg_off, a[6].val_off), (UsdtArgKind::RegDeref, 24, 0));
-        for bad in ["4@", "3@%rax", "4@%xyz", "8@8(%rsi", "4@sym(%rip)", "8@(%rax,%rbx,3)", "%rax"] {
+        assert_eq!(
+            (
+                a[5].kind,
+                a[5].val_off as i64,
+                a[5].scale_shift,
+                a[5].idx_reg_off
+            ),
+            (UsdtArgKind::Sib, -96, 0, 80)
+        );
+        assert_eq!(
+            (a[6].kind, a[6].reg_off, a[6].val_off),
+            (UsdtArgKind::RegDeref, 24, 0)
+        );
+        for bad in [
+            "4@",
+            "3@%rax",
+            "4@%xyz",
+            "8@8(%rsi",
+            "4@sym(%rip)",
+            "8@(%rax,%rbx,3)",
+            "%rax",
+        ] {
             assert!(parse_usdt_arg(bad).is_err(), "{bad}");
         }
     }

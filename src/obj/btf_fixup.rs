@@ -233,9 +233,14 @@ pub(crate) fn fixup_btf(
         if info & 0xffff != FUNC_GLOBAL {
             continue;
         }
-        let Some(fname) = name_of(&out, id) else { continue };
+        let Some(fname) = name_of(&out, id) else {
+            continue;
+        };
         let hidden = elf.symbols.iter().any(|s| {
-            s.name.as_bytes() == fname && s.kind == 2 && !s.undefined && (s.visibility == 1 || s.visibility == 2)
+            s.name.as_bytes() == fname
+                && s.kind == 2
+                && !s.undefined
+                && (s.visibility == 1 || s.visibility == 2)
         });
         if hidden {
             wr(&mut out, fo + 4, info & !0xffff);
