@@ -770,3 +770,23 @@ fn link_probes_usdt_scale_index_base() {
     t.cmd("fire 1");
     assert_eq!(get(args, 2), 1);
 }
+
+/// Not privileged: the loader gives usdt.bpf.h's `__weak __hidden` helpers static linkage in the
+/// BTF it loads (as libbpf does), without which newer kernels reject them (a global function
+/// must accept a NULL `res`); the program's own non-hidden functions keep theirs.
+#[test]
+fn link_probes_hidden_functions_become_static() {
+    use rawbpf::btf::{Btf, FuncLinkage, Kind};
+    let spec = ObjectSpec::open(bpf_path("probes.bpf.o")).expect("parse");
+    let btf = Btf::parse(spec.btf.as_deref().expect("BTF")).expect("BTF parses");
+    let linkage = |name: &str| {
+        btf.find_by_name_kind(name, Kind::Func)
+            .and_then(|t| t.as_func())
+            .map(|f| f.linkage())
+            .unwrap_or_else(|| panic!("no FUNC {name}"))
+    };
+    for hidden in ["bpf_usdt_arg", "bpf_usdt_arg_cnt", "bpf_usdt_cookie"] {
+        assert_eq!(linkage(hidden), FuncLinkage::Static, "{hidden}");
+    }
+    assert_eq!(linkage("usdt_probe"), FuncLinkage::Global);
+}

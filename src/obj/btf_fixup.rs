@@ -9,6 +9,9 @@
 //! - `.ksyms` entries become 4-byte `int` VARs at consecutive offsets; FUNC entries (kfuncs)
 //!   are replaced in the DATASEC by a dummy `int` VAR, get global linkage, and unnamed
 //!   parameters of their prototype get the dummy's name (the kernel wants named parameters).
+//! - global functions with hidden or internal visibility (`__hidden`, e.g. the helpers of
+//!   libbpf's `usdt.bpf.h`) get static linkage, so that the verifier checks them in their
+//!   callers' context.
 //!
 //! Existing type ids never change (CO-RE relocations, func_info and map key/value ids stay
 //! valid); an `int` and the dummy VAR are appended when needed.
