@@ -103,6 +103,15 @@ fn link_probes_tracepoint_link_and_ioctl() {
     getppid_n(5);
     assert_eq!(count(&obj, S_TP), 5);
     assert_eq!(val(&obj, S_TP), 42, "the BPF cookie");
+    if common::have(
+        "link_probes_tracepoint_link_and_ioctl",
+        "perf_event_link_info",
+    ) {
+        let p = link.perf_info().expect("perf_info");
+        assert_eq!(p.kind, rawbpf::sys::PerfEventType::TRACEPOINT);
+        assert_eq!(p.name.as_deref(), Some("sys_enter_getppid"));
+        assert_eq!(p.cookie, 42);
+    }
     drop(link);
     getppid_n(3);
     assert_eq!(
@@ -357,6 +366,16 @@ fn link_probes_kprobes_fire_or_are_unsupported() {
     let ppid = getppid_n(4);
     assert_eq!(count(&obj, S_KPROBE), 4);
     assert_eq!(val(&obj, S_KPROBE), 0x5eed);
+    if common::have(
+        "link_probes_kprobes_fire_or_are_unsupported",
+        "perf_event_link_info",
+    ) {
+        let p = a.perf_info().expect("perf_info");
+        assert_eq!(p.kind, rawbpf::sys::PerfEventType::KPROBE);
+        assert_eq!(p.name.as_deref(), Some(func.as_str()));
+        assert_eq!(p.cookie, 0x5eed);
+        assert_ne!(p.address, 0);
+    }
     assert_eq!(count(&obj, S_KRET), 4);
     assert_eq!(
         val(&obj, S_KRET) as i64,
@@ -540,6 +559,23 @@ fn link_probes_uprobes_on_binary_and_libc() {
         (42, 99),
         "return value, cookie"
     );
+    if common::have(
+        "link_probes_uprobes_on_binary_and_libc",
+        "perf_event_link_info",
+    ) {
+        let p = b.perf_info().expect("perf_info");
+        assert_eq!(p.kind, rawbpf::sys::PerfEventType::URETPROBE);
+        assert!(
+            p.name.as_deref().unwrap_or("").ends_with("probe_target"),
+            "{p:?}"
+        );
+        let f = rawbpf::link::elf::ElfBinary::open(bpf_path("probe_target"))
+            .unwrap()
+            .function("probe_add")
+            .unwrap();
+        assert_eq!(u64::from(p.offset), f.offset);
+        assert_eq!(p.cookie, 99);
+    }
     // The pid filter: another process running the same code is not counted.
     let mut other = Target::start();
     assert_eq!(other.cmd("add 1 2"), "3");

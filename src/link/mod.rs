@@ -37,7 +37,7 @@ pub use info::{LinkDetails, LinkIds, LinkInfo};
 pub use kprobe::{
     KprobeMultiTarget, ProbeOptions, glob_match, syscall_function, traceable_functions_matching,
 };
-pub use perf_event::{PerfAttachMode, PerfEvent, PerfLink};
+pub use perf_event::{PerfAttachMode, PerfEvent, PerfLink, PerfLinkInfo};
 pub use uprobe::{UprobeLocation, UprobeMultiTarget};
 pub use usdt::{
     UsdtArg, UsdtArgKind, UsdtLink, parse_usdt_arg, parse_usdt_args, x86_64_reg_offset,

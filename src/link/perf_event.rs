@@ -24,7 +24,7 @@ use crate::map::capability_missing;
 use crate::prog::{Program, ProgramType};
 use crate::sys::perf_event::{self as pe, PerfEventAttr};
 use crate::sys::tracefs::{self, ProbeKind};
-use crate::sys::{self, Errno};
+use crate::sys::{self, Errno, PerfEventType};
 
 /// How the program is hung on the perf event.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -106,6 +106,44 @@ impl PerfLink {
         }
     }
 
+    /// What the kernel reports about the perf event behind the link (kernel 6.6+): its kind,
+    /// the tracepoint / kprobe function / uprobe file, offset and cookie.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] for an ioctl attachment, or when the kernel reports no
+    /// perf-event details.
+    pub fn perf_info(&self) -> Result<PerfLinkInfo> {
+        let Some(l) = &self.link else {
+            return Err(no_perf_link("link info"));
+        };
+        crate::features::perf_event_link_info()?;
+        let mut name = vec![0u8; 4096];
+        let raw = sys::link_info_with(
+            l.as_fd(),
+            sys::LinkInfoBufs {
+                name: Some(&mut name),
+                ..Default::default()
+            },
+        )
+        .map_err(|e| crate::map::info_error(e, "the fd is not a BPF link"))?;
+        let p = raw.perf_event();
+        let kind = PerfEventType(p.type_);
+        let end = name.iter().position(|b| *b == 0).unwrap_or(0);
+        let name = (kind != PerfEventType::EVENT && end > 0)
+            .then(|| String::from_utf8_lossy(&name[..end]).into_owned());
+        let (cookie, address) = match kind {
+            PerfEventType::KPROBE | PerfEventType::KRETPROBE => (p.word5, p.word3),
+            _ => (p.word3, 0),
+        };
+        Ok(PerfLinkInfo {
+            kind,
+            name,
+            offset: p.offset,
+            address,
+            cookie,
+        })
+    }
+
     /// Stops the program now: `BPF_LINK_DETACH` where the kernel can detach perf-event
     /// links, else by closing the link and the perf event (an ioctl attachment cannot be
     /// undone otherwise). Afterwards the handle holds nothing; dropping it removes a legacy
@@ -147,6 +185,22 @@ impl PerfLink {
         self.legacy = legacy;
         self
     }
+}
+
+/// The perf-event part of a perf link's info ([`PerfLink::perf_info`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PerfLinkInfo {
+    /// uprobe, uretprobe, kprobe, kretprobe, tracepoint or event.
+    pub kind: PerfEventType,
+    /// The uprobe's file, the kprobe's function, the tracepoint's name.
+    pub name: Option<String>,
+    /// The probe's offset (in the file or function).
+    pub offset: u32,
+    /// kprobes: the probed address.
+    pub address: u64,
+    /// The BPF cookie.
+    pub cookie: u64,
 }
 
 fn no_perf_link(what: &str) -> Error {
