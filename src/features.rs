@@ -492,10 +492,12 @@ pub fn link_type(t: LinkType) -> Result<()> {
     }
 }
 
+mod kprobe_multi;
 mod ksym;
 mod locks;
 mod named;
 mod tracing;
+pub use kprobe_multi::kprobe_multi;
 pub use ksym::kfunc_address;
 pub use locks::sleepable_spin_lock;
 pub use named::*;

@@ -35,6 +35,7 @@ pub const ALL: &[(&str, Probe)] = &[
     ("tracing_multi", super::tracing_multi),
     ("struct_ops_link", super::struct_ops_link),
     ("kfunc_address", super::kfunc_address),
+    ("kprobe_multi", super::kprobe_multi),
 ];
 
 /// The probe called `name` in [`ALL`], run (or its cached answer); `None` for an unknown name.

@@ -34,9 +34,14 @@
 //! # Ok::<(), rawbpf::Error>(())
 //! ```
 
+pub mod elf;
 mod info;
 mod iter;
+mod kprobe;
+mod perf_event;
 mod tracing;
+mod uprobe;
+mod usdt;
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::Path;
@@ -45,6 +50,14 @@ pub use crate::sys::AttachTarget;
 pub use crate::sys::LinkType;
 pub use info::{LinkDetails, LinkIds, LinkInfo};
 pub use iter::{IterLink, IterOptions, IterReader};
+pub use kprobe::{
+    KprobeMultiTarget, ProbeOptions, glob_match, syscall_function, traceable_functions_matching,
+};
+pub use perf_event::{PerfAttachMode, PerfEvent, PerfLink, PerfLinkInfo};
+pub use uprobe::{UprobeLocation, UprobeMultiTarget};
+pub use usdt::{
+    UsdtArg, UsdtArgKind, UsdtLink, parse_usdt_arg, parse_usdt_args, x86_64_reg_offset,
+};
 
 use crate::error::{Error, Result};
 use crate::map::{by_id_error, capability_missing, path_cstring, pin_error};

@@ -90,6 +90,27 @@ for src in "${bench_sources[@]}"; do
 done
 sources+=("${bench_sources[@]}")
 
+# User-space targets of the probe tests: tests/bpf/*_target.c -> tests/bpf/*_target (x86-64
+# executables with hand-written USDT notes), built with the same clang, no build id, and the
+# checkout's path mapped away, so that the committed binaries are reproducible.
+for src in tests/bpf/*_target.c; do
+	bin=${src%.c}
+	out=$bin
+	if [ "$check" = 1 ]; then
+		out=$outdir/$bin
+		mkdir -p "$(dirname "$out")"
+	fi
+	"$CLANG" -O2 -Wall -Werror -Wl,--build-id=none \
+		-fdebug-prefix-map="$REPO"=. -ffile-prefix-map="$REPO"=. \
+		"$src" -o "$out"
+	if [ "$check" = 1 ]; then
+		cmp -s "$out" "$bin" || stale+=("$bin")
+	else
+		echo "built $bin"
+	fi
+	sources+=("$src")
+done
+
 if [ "$check" = 1 ]; then
 	if [ "${#stale[@]}" -ne 0 ]; then
 		echo "stale BPF objects (run tests/bpf/build.sh and commit them):" >&2
