@@ -21,36 +21,36 @@
 //! # Ok::<(), rawbpf::Error>(())
 //! ```
 
+mod attach;
+mod cgroup;
 mod info;
+mod netfilter;
+mod netns;
+mod sock;
+mod tc;
+mod xdp;
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 
 pub use crate::sys::AttachTarget;
 pub use crate::sys::LinkType;
+pub use attach::ProgAttachment;
+pub use cgroup::{CgroupAttachMode, cgroup_query, cgroup_query_effective};
 pub use info::{LinkDetails, LinkIds, LinkInfo};
+pub use netfilter::{NetfilterHook, NetfilterOptions, NetfilterProtocol};
+pub use netns::netns_query;
+pub use sock::SocketAttachment;
+pub use tc::{
+    TcAttachPoint, TcFilter, TcFilterInfo, TcHook, TcxAnchor, TcxOptions, TcxQuery, tc_filters,
+    tcx_query,
+};
+pub use xdp::{XdpAttach, XdpAttachment, XdpFlags, XdpMode, XdpQuery, xdp_detach, xdp_query};
 
 use crate::error::{Error, Result};
 use crate::map::{by_id_error, capability_missing, path_cstring, pin_error};
 use crate::prog::{AttachType, Program, ProgramType};
 use crate::sys::{self, Errno, ObjFlags};
-
-bitflags::bitflags! {
-    /// Flags of an XDP attachment (`XDP_FLAGS_*` of `linux/if_link.h`).
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-    pub struct XdpFlags: u32 {
-        /// `XDP_FLAGS_UPDATE_IF_NOEXIST`: fail if a program is attached.
-        const UPDATE_IF_NOEXIST = 1 << 0;
-        /// `XDP_FLAGS_SKB_MODE`: generic XDP (any device, after the skb is built).
-        const SKB_MODE = 1 << 1;
-        /// `XDP_FLAGS_DRV_MODE`: native XDP in the driver.
-        const DRV_MODE = 1 << 2;
-        /// `XDP_FLAGS_HW_MODE`: offloaded to the NIC.
-        const HW_MODE = 1 << 3;
-        /// `XDP_FLAGS_REPLACE`: replace the given program.
-        const REPLACE = 1 << 4;
-    }
-}
 
 /// A BPF link. Dropping it closes the fd; the kernel detaches the program when the last
 /// reference (fd or pin) goes.
@@ -74,6 +74,49 @@ fn attach_capability(prog: &Program) -> &'static str {
     }
 }
 
+/// The error of a failed `BPF_LINK_CREATE` of `prog` at `attach_type`.
+pub(crate) fn link_create_error(prog: &Program, attach_type: AttachType, e: Errno) -> Error {
+    attach_error(
+        "BPF_LINK_CREATE",
+        prog,
+        format!("program \"{}\" at {attach_type:?}", prog.name()),
+        e,
+    )
+}
+
+/// The error of a failed attach command `call` of `prog` (`context` says where to).
+pub(crate) fn attach_error(call: &'static str, prog: &Program, context: String, e: Errno) -> Error {
+    if e == Errno::EPERM {
+        if let Some(cap) = capability_missing(&["CAP_BPF", attach_capability(prog)]) {
+            return Error::MissingCapability {
+                call,
+                capability: cap,
+                context: Some(context),
+            };
+        }
+    }
+    let hint = match e {
+        e if e == Errno::EINVAL => {
+            Some("the program's type/expected attach type does not match the attach type or target")
+        }
+        e if e == Errno::EBUSY || e == Errno::EEXIST => {
+            Some("another program is already attached there")
+        }
+        e if e == Errno::EOPNOTSUPP => Some("the target does not support this attach mode"),
+        e if e == Errno::ENODEV => Some("no network interface has this ifindex"),
+        e if e == Errno::ENOENT => Some(
+            "the program or link to replace or to place this one next to is not attached there",
+        ),
+        _ => None,
+    };
+    Error::Syscall {
+        call,
+        errno: e,
+        context: Some(context),
+        hint,
+    }
+}
+
 impl Link {
     /// `BPF_LINK_CREATE` without a per-attach-type tail: attaches `prog` to `target` (an
     /// ifindex for XDP, a cgroup/netns/map fd, or none) at `attach_type`.
@@ -83,23 +126,8 @@ impl Link {
         attach_type: AttachType,
         flags: u32,
     ) -> Result<Link> {
-        let fd = sys::link_create(prog.as_fd(), target, attach_type, flags).map_err(|e| {
-            let context = Some(format!("program \"{}\" at {attach_type:?}", prog.name()));
-            if e == Errno::EPERM {
-                if let Some(cap) = capability_missing(&["CAP_BPF", attach_capability(prog)]) {
-                    return Error::MissingCapability { call: "BPF_LINK_CREATE", capability: cap, context };
-                }
-            }
-            let hint = match e {
-                e if e == Errno::EINVAL => {
-                    Some("the program's type/expected attach type does not match the attach type or target")
-                }
-                e if e == Errno::EBUSY || e == Errno::EEXIST => Some("another program is already attached there"),
-                e if e == Errno::EOPNOTSUPP => Some("the target does not support this attach mode"),
-                _ => None,
-            };
-            Error::Syscall { call: "BPF_LINK_CREATE", errno: e, context, hint }
-        })?;
+        let fd = sys::link_create(prog.as_fd(), target, attach_type, flags)
+            .map_err(|e| link_create_error(prog, attach_type, e))?;
         Ok(Link { fd })
     }
 
@@ -195,29 +223,5 @@ impl AsFd for Link {
 impl AsRawFd for Link {
     fn as_raw_fd(&self) -> std::os::fd::RawFd {
         self.fd.as_raw_fd()
-    }
-}
-
-impl Program {
-    /// Attaches this XDP program to the interface `ifindex` through a link
-    /// (`BPF_LINK_CREATE` with `BPF_XDP`). `flags`: [`XdpFlags::SKB_MODE`] for generic XDP
-    /// (works on any device, e.g. `lo`), [`XdpFlags::DRV_MODE`] for native; none lets the
-    /// kernel pick native if the driver has it.
-    ///
-    /// The program stays attached while the returned [`Link`] (or a pin of it) lives.
-    pub fn attach_xdp(&self, ifindex: u32, flags: XdpFlags) -> Result<Link> {
-        if self.program_type() != ProgramType::XDP {
-            return Err(Error::InvalidArgument(format!(
-                "program \"{}\" is a {:?} program, not XDP",
-                self.name(),
-                self.program_type()
-            )));
-        }
-        Link::create(
-            self,
-            AttachTarget::Ifindex(ifindex),
-            AttachType::XDP,
-            flags.bits(),
-        )
     }
 }
