@@ -30,9 +30,11 @@ impl Program {
             .map_err(|e| link_create_error(self, t, e))
     }
 
-    /// Attaches this flow_dissector program to `netns` with `BPF_PROG_ATTACH` (kernels
-    /// before links; sk_lookup has only links). Dropping the handle detaches it.
-    pub fn attach_netns_legacy(&self, netns: impl AsFd) -> Result<ProgAttachment> {
+    /// Attaches this flow_dissector program to the calling thread's network namespace with
+    /// `BPF_PROG_ATTACH` (kernels before links; the command takes no netns fd, and
+    /// sk_lookup has only links). Dropping the handle detaches it from the network namespace
+    /// of the thread that drops it: drop it in the same one.
+    pub fn attach_netns_legacy(&self) -> Result<ProgAttachment> {
         let t = netns_attach_type(self)?;
         if t != AttachType::FLOW_DISSECTOR {
             return Err(Error::InvalidArgument(format!(
@@ -42,7 +44,7 @@ impl Program {
         }
         ProgAttachment::attach(
             self,
-            AttachTarget::Fd(netns.as_fd()),
+            AttachTarget::None,
             t,
             AttachFlags::empty(),
             None,
