@@ -78,6 +78,19 @@ fn last(obj: &Object, i: u32) -> u64 {
     read(obj.map("last").expect("last"), i)
 }
 
+/// `count(obj, i)` once it reaches `want`, or after 2 s (work done in softirq, e.g. veth's
+/// NAPI, may land just after the send returns).
+fn count_reaching(obj: &Object, i: u32, want: u64) -> u64 {
+    for _ in 0..200 {
+        let n = count(obj, i);
+        if n >= want {
+            return n;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    count(obj, i)
+}
+
 fn lo() -> u32 {
     nix::net::if_::if_nametoindex("lo").expect("lo")
 }
@@ -863,7 +876,7 @@ fn netns_sk_lookup() {
     });
 }
 
-/// Adds a veth pair `a`/`b` (both up, in the current netns, 4 tx queues each), with `ip`
+/// Adds a veth pair `a`/`b` (both up, in the current netns, 4 tx and rx queues each), with `ip`
 /// run from the calling thread.
 fn veth_pair(a: &str, b: &str) {
     // No IPv6 autoconfiguration traffic on the new devices (when the kernel has IPv6).
@@ -875,12 +888,16 @@ fn veth_pair(a: &str, b: &str) {
             a,
             "numtxqueues",
             "4",
+            "numrxqueues",
+            "4",
             "type",
             "veth",
             "peer",
             "name",
             b,
             "numtxqueues",
+            "4",
+            "numrxqueues",
             "4",
         ],
         vec!["link", "set", a, "up"],
@@ -892,6 +909,22 @@ fn veth_pair(a: &str, b: &str) {
             "ip {args:?}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+    }
+    // Frames sent before the link watcher has activated the qdiscs are dropped: wait until
+    // both ends are operationally up.
+    for dev in [a, b] {
+        let up = (0..300).any(|_| {
+            let out = Command::new("ip")
+                .args(["-o", "link", "show", "dev", dev])
+                .output()
+                .expect("run ip");
+            let up = String::from_utf8_lossy(&out.stdout).contains("state UP");
+            if !up {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            up
+        });
+        assert!(up, "{dev} did not come up");
     }
 }
 
@@ -1207,5 +1240,70 @@ fn sockmap_sk_msg_and_sk_skb() {
         assert_eq!(s2.read(&mut buf).expect("read"), 1);
         assert_eq!(count(&obj, SK_SKB), 1, "ran after detach");
         drop((c, s, c2, s2));
+    });
+}
+
+#[test]
+fn xdp_driver_mode_on_veth() {
+    if !common::privileged() {
+        return;
+    }
+    common::in_netns(|| {
+        let obj = load(&["xdp_a", "xdp_b"]);
+        let a = obj.program("xdp_a").expect("xdp_a");
+        let b = obj.program("xdp_b").expect("xdp_b");
+        let (a_id, b_id) = (a.info().expect("info").id, b.info().expect("info").id);
+        veth_pair("xdv0", "xdv1");
+        let rx = nix::net::if_::if_nametoindex("xdv1").expect("xdv1");
+
+        // Native XDP through a link: frames sent on xdv0 arrive at xdv1.
+        let link = a
+            .attach_xdp(rx, XdpFlags::DRV_MODE)
+            .expect("attach_xdp native");
+        let q = rawbpf::link::xdp_query(rx).expect("query");
+        assert_eq!((q.driver, q.generic), (Some(a_id), None));
+        send_frames("xdv0", 3);
+        assert_eq!(
+            count_reaching(&obj, XDP_A, 3),
+            3,
+            "native XDP saw the 3 frames"
+        );
+        assert_eq!(last(&obj, XDP_A), u64::from(rx), "ingress_ifindex");
+        drop(link);
+        assert!(rawbpf::link::xdp_query(rx).expect("query").is_empty());
+        send_frames("xdv0", 2);
+        std::thread::sleep(Duration::from_millis(100)); // let veth's NAPI run
+        assert_eq!(count(&obj, XDP_A), 3, "ran after the link was dropped");
+
+        // Native XDP through netlink; generic mode cannot join it, and the kernel says why.
+        let att = b
+            .attach_xdp_netlink(rx, XdpFlags::DRV_MODE)
+            .expect("netlink native");
+        assert_eq!(
+            rawbpf::link::xdp_query(rx).expect("query").driver,
+            Some(b_id)
+        );
+        send_frames("xdv0", 2);
+        assert_eq!(count_reaching(&obj, XDP_B, 2), 2);
+        let e = a
+            .attach_xdp_netlink(rx, XdpFlags::SKB_MODE)
+            .expect_err("native and generic at once");
+        assert!(
+            matches!(&e, rawbpf::Error::Refused { what, .. } if !what.is_empty()),
+            "the kernel's extended-ACK message: {e}"
+        );
+        // Offload needs a program loaded for the device's NIC.
+        let e = a
+            .attach_xdp_netlink(rx, XdpFlags::HW_MODE)
+            .expect_err("no offload on veth");
+        assert!(e.to_string().contains("RTM_SETLINK"), "{e}");
+        drop(att);
+        assert!(rawbpf::link::xdp_query(rx).expect("query").is_empty());
+        send_frames("xdv0", 2);
+        assert_eq!(
+            count(&obj, XDP_B),
+            2,
+            "ran after the attachment was dropped"
+        );
     });
 }

@@ -5,11 +5,23 @@
 //! removing the pin file lets it go). [`Link::update`] swaps the program atomically,
 //! [`Link::detach`] detaches without closing.
 //!
-//! So far there are the generic [`Link::create`] (`BPF_LINK_CREATE` without a per-type tail,
-//! enough for targets that are an fd or an ifindex: cgroups, netns, sockmaps, XDP) and XDP
-//! ([`Program::attach_xdp`]); the other hook families (tc, kprobes, tracepoints, …) are to
-//! get a file each here, with the `BPF_LINK_CREATE` tails the sys layer already has.
+//! Besides the generic [`Link::create`] (`BPF_LINK_CREATE` without a per-type tail), each
+//! attach family has a file here with `attach_*` methods on [`Program`]. Where a family also
+//! has an attachment that is not a BPF link (older kernels, drivers without links), it
+//! returns a handle with the same drop-detaches behaviour:
 //!
+//! | family | link | without a link |
+//! |---|---|---|
+//! | XDP | [`Program::attach_xdp`] | [`Program::attach_xdp_netlink`] ([`XdpAttachment`], netlink `IFLA_XDP`); [`xdp_query`] |
+//! | tc | [`Program::attach_tcx`] (tcx, ordered by [`TcxAnchor`]); [`tcx_query`] | [`Program::attach_tcx_legacy`] ([`ProgAttachment`]); clsact + cls_bpf: [`TcHook`], [`Program::attach_tc`] ([`TcFilter`]), [`tc_filters`] |
+//! | cgroup | [`Program::attach_cgroup`] | [`Program::attach_cgroup_legacy`] ([`ProgAttachment`], [`CgroupAttachMode`]); [`cgroup_query`] |
+//! | netns: sk_lookup, flow_dissector | [`Program::attach_netns`]; [`netns_query`] | [`Program::attach_netns_legacy`] (flow_dissector) |
+//! | netfilter | [`Program::attach_netfilter`] | — |
+//! | sockmap: sk_msg, sk_skb | [`Program::attach_sockmap_link`] | [`Program::attach_sockmap`] ([`ProgAttachment`]) |
+//! | socket filter, reuseport | — | [`Program::attach_socket_filter`], [`Program::attach_reuseport`] ([`SocketAttachment`]) |
+//!
+//! Interfaces are named by ifindex in the calling thread's network namespace.
+
 //! ```no_run
 //! use rawbpf::insn::{Insn, Reg};
 //! use rawbpf::link::XdpFlags;
