@@ -484,8 +484,58 @@ fn tcx_links_order_query_replace() {
         assert_eq!(q.prog_ids, vec![a_id, b_id]);
         udp_ping(1);
         assert!(last(&obj, TC_A) < last(&obj, TC_B), "a ran before b");
+        // First, and after a program given by id.
+        drop(lb);
+        let lb = b
+            .attach_tcx(
+                lo,
+                TcAttachPoint::Ingress,
+                &TcxOptions {
+                    anchor: TcxAnchor::First,
+                    expected_revision: 0,
+                },
+            )
+            .expect("attach b first");
+        let q = rawbpf::link::tcx_query(lo, TcAttachPoint::Ingress).expect("query");
+        assert_eq!(q.prog_ids, vec![b_id, a_id]);
+        drop(lb);
+        let lb = b
+            .attach_tcx(
+                lo,
+                TcAttachPoint::Ingress,
+                &TcxOptions {
+                    anchor: TcxAnchor::AfterProgramId(a_id),
+                    expected_revision: q.revision + 1, // dropping lb bumped it once
+                },
+            )
+            .expect("attach b after a's id, at the expected revision");
+        assert_eq!(
+            rawbpf::link::tcx_query(lo, TcAttachPoint::Ingress)
+                .expect("query")
+                .prog_ids,
+            vec![a_id, b_id]
+        );
+        // LINK_UPDATE with BPF_F_REPLACE on a tcx link: a's link now runs b.
+        drop(lb);
+        let e = la.update(b, Some(b)).expect_err("la does not run b");
+        assert!(e.to_string().contains("BPF_LINK_UPDATE"), "{e}");
+        la.update(b, Some(a)).expect("update a -> b");
+        assert_eq!(
+            rawbpf::link::tcx_query(lo, TcAttachPoint::Ingress)
+                .expect("query")
+                .prog_ids,
+            vec![b_id]
+        );
+        let (na, nb) = (count(&obj, TC_A), count(&obj, TC_B));
+        udp_ping(1);
+        assert_eq!(
+            (count(&obj, TC_A), count(&obj, TC_B)),
+            (na, nb + 1),
+            "the link runs b"
+        );
+        la.update(a, None).expect("back to a");
 
-        drop((la, lb));
+        drop(la);
         assert!(
             rawbpf::link::tcx_query(lo, TcAttachPoint::Ingress)
                 .expect("query")
@@ -768,7 +818,33 @@ fn cgroup_links_and_prog_attach() {
         assert_eq!(last(&obj, CG_GETSOCKOPT), libc::SO_TYPE as u64);
 
         // BPF_F_REPLACE: cg_getsockopt's slot taken over by a second load of it.
-        let obj2 = load(&["cg_getsockopt"]);
+        let obj2 = load(&["cg_getsockopt", "cg_connect4"]);
+        // Effective programs include the ancestors' (none of ours at the root).
+        assert_eq!(
+            rawbpf::link::cgroup_query_effective(&fd, AttachType::CGROUP_INET4_CONNECT)
+                .expect("query")
+                .last(),
+            Some(&id("cg_connect4"))
+        );
+        let root = File::open(common::cgroup2_root()).expect("open cgroup2 root");
+        assert!(
+            !rawbpf::link::cgroup_query(&root, AttachType::CGROUP_INET4_CONNECT)
+                .expect("query root")
+                .contains(&id("cg_connect4"))
+        );
+        // LINK_UPDATE with BPF_F_REPLACE on a cgroup link.
+        let c2 = obj2.program("cg_connect4").expect("cg_connect4");
+        links[2]
+            .update(c2, Some(p("cg_connect4")))
+            .expect("update connect4 link");
+        assert_eq!(
+            rawbpf::link::cgroup_query(&fd, AttachType::CGROUP_INET4_CONNECT).expect("query"),
+            vec![c2.info().expect("info").id]
+        );
+        assert!(links[2].update(c2, Some(p("cg_connect4"))).is_err());
+        links[2]
+            .update(p("cg_connect4"), None)
+            .expect("update back");
         let g2 = obj2.program("cg_getsockopt").expect("cg_getsockopt");
         let replaced = g2
             .attach_cgroup_legacy(&fd, CgroupAttachMode::Multi, Some(p("cg_getsockopt")))
