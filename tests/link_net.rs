@@ -264,6 +264,18 @@ fn xdp_link_and_netlink() {
         let (a_id, b_id) = (a.info().expect("info").id, b.info().expect("info").id);
         assert!(rawbpf::link::xdp_query(lo).expect("query").is_empty());
 
+        // The automatic choice takes a link where the kernel has XDP links.
+        match a
+            .attach_xdp_auto(lo, XdpFlags::SKB_MODE)
+            .expect("attach_xdp_auto")
+        {
+            rawbpf::link::XdpAttach::Link(l) => {
+                assert_eq!(l.info().expect("info").link_type, LinkType::XDP)
+            }
+            other => panic!("a kernel with XDP links got {other:?}"),
+        }
+        assert!(rawbpf::link::xdp_query(lo).expect("query").is_empty());
+
         // Through a link.
         let link = a.attach_xdp(lo, XdpFlags::SKB_MODE).expect("attach_xdp");
         assert_eq!(
@@ -773,6 +785,14 @@ fn cgroup_links_and_prog_attach() {
             links[0].info().expect("info").details,
             LinkDetails::Cgroup { attach_type, .. } if attach_type == AttachType::CGROUP_INET_EGRESS
         ));
+        // Not a cgroup v2 directory.
+        let tmp = File::open(std::env::temp_dir()).expect("open temp dir");
+        let e = p("cg_sock").attach_cgroup(&tmp).expect_err("not a cgroup");
+        assert!(e.to_string().contains("not a cgroup v2 directory"), "{e}");
+        let e = p("cg_sock")
+            .attach_cgroup_legacy(&tmp, CgroupAttachMode::Multi, None)
+            .expect_err("not a cgroup");
+        assert!(e.to_string().contains("not a cgroup v2 directory"), "{e}");
         // A single-mode hook takes no second program.
         assert!(
             p("cg_dev")

@@ -10,7 +10,7 @@ use std::os::fd::AsFd;
 
 use crate::error::{Error, Result};
 use crate::prog::{AttachType, Program};
-use crate::sys::{AttachFlags, AttachTarget, Relative};
+use crate::sys::{AttachFlags, AttachTarget, Errno, Relative};
 
 use super::{Link, ProgAttachment, link_create_error};
 
@@ -37,6 +37,19 @@ impl CgroupAttachMode {
             CgroupAttachMode::Multi => AttachFlags::ALLOW_MULTI,
         }
     }
+}
+
+/// `EBADF` from a cgroup attach: the fd is not a cgroup v2 directory.
+fn cgroup_error(call: &'static str, e: Errno) -> Option<Error> {
+    (e == Errno::EBADF).then(|| Error::Syscall {
+        call,
+        errno: e,
+        context: None,
+        hint: Some(
+            "the fd is not a cgroup v2 directory (find the cgroup2 mount in /proc/self/mountinfo: \
+             on hybrid hosts /sys/fs/cgroup is a tmpfs of v1 hierarchies)",
+        ),
+    })
 }
 
 fn attach_type_of(prog: &Program) -> Result<AttachType> {
@@ -69,7 +82,10 @@ impl Program {
             0,
         )
         .map(Link::from_fd)
-        .map_err(|e| link_create_error(self, attach_type, e))
+        .map_err(|e| {
+            cgroup_error("BPF_LINK_CREATE", e)
+                .unwrap_or_else(|| link_create_error(self, attach_type, e))
+        })
     }
 
     /// Attaches this program to `cgroup` at its expected attach type with
@@ -101,6 +117,12 @@ impl Program {
             replace,
             Relative::None,
             0,
+        )
+        .map_err(
+            |e| match e.errno().and_then(|n| cgroup_error("BPF_PROG_ATTACH", n)) {
+                Some(better) => better,
+                None => e,
+            },
         )
     }
 }
