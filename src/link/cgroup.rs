@@ -41,7 +41,7 @@ impl CgroupAttachMode {
 
 /// `EBADF` from a cgroup attach: the fd is not a cgroup v2 directory.
 fn cgroup_error(call: &'static str, e: Errno) -> Option<Error> {
-    (e == Errno::EBADF).then(|| Error::Syscall {
+    (e == Errno::EBADF).then_some(Error::Syscall {
         call,
         errno: e,
         context: None,
