@@ -184,9 +184,61 @@ fn child_entry() {
                 .expect("pin map");
             link.pin(Path::new(dir).join("link")).expect("pin link");
         }
+        ["pin-netns", dir] => {
+            let obj = load(&["sk_lookup_count"]);
+            let link = obj
+                .program("sk_lookup_count")
+                .expect("sk_lookup_count")
+                .attach_netns(this_netns())
+                .expect("attach_netns");
+            pin_both(&obj, &link, dir);
+        }
+        ["pin-netfilter", dir] => {
+            let obj = load(&["nf_count"]);
+            let opts = NetfilterOptions::new(NetfilterProtocol::Ipv4, NetfilterHook::LocalIn, -100);
+            let link = obj
+                .program("nf_count")
+                .expect("nf_count")
+                .attach_netfilter(&opts)
+                .expect("attach_netfilter");
+            pin_both(&obj, &link, dir);
+        }
         ["cgroup-work", cgroup] => cgroup_work(Path::new(cgroup)),
         _ => panic!("unknown child action {action:?}"),
     }
+}
+
+/// Pins `obj`'s counts map and `link` in `dir` (in a child that then exits).
+fn pin_both(obj: &Object, link: &Link, dir: &str) {
+    let dir = Path::new(dir);
+    obj.map("counts")
+        .expect("counts")
+        .pin(dir.join("counts"))
+        .expect("pin map");
+    link.pin(dir.join("link")).expect("pin link");
+}
+
+/// In a network namespace: a child process attaches `counts[i]`'s program with `action`
+/// and pins the link; after it exited, the program still runs on `udp_ping`, until the pin
+/// and the last fd go.
+fn pinned_outlives_child(test: &str, action: &str, i: u32, link_type: LinkType) {
+    let dir = common::PinDir::new(test);
+    run_child(&format!("{action}|{}", dir.path().display()));
+    let counts = Map::from_pin(dir.join("counts")).expect("counts pin");
+    let link = Link::from_pin(dir.join("link")).expect("link pin");
+    assert_eq!(link.info().expect("info").link_type, link_type);
+    let n = read(&counts, i);
+    udp_ping(2);
+    assert!(read(&counts, i) >= n + 2, "the pinned link's program runs");
+    std::fs::remove_file(dir.join("link")).expect("unpin");
+    drop(link);
+    let n = read(&counts, i);
+    udp_ping(2);
+    assert_eq!(
+        read(&counts, i),
+        n,
+        "detached once the pin and the last fd went"
+    );
 }
 
 /// A child cgroup of this test, removed on drop (after its processes have exited).
@@ -1401,5 +1453,28 @@ fn xdp_driver_mode_on_veth() {
             2,
             "ran after the attachment was dropped"
         );
+    });
+}
+
+#[test]
+fn netns_pinned_link_outlives_its_process() {
+    if !common::privileged() {
+        return;
+    }
+    common::in_netns(|| {
+        pinned_outlives_child("nspin", "pin-netns", SK_LOOKUP, LinkType::NETNS);
+    });
+}
+
+#[test]
+fn netfilter_pinned_link_outlives_its_process() {
+    if !common::privileged() {
+        return;
+    }
+    common::in_netns(|| {
+        if !common::have("netfilter_pinned_link_outlives_its_process", "netfilter") {
+            return;
+        }
+        pinned_outlives_child("nfpin", "pin-netfilter", NF, LinkType::NETFILTER);
     });
 }
