@@ -65,7 +65,7 @@ impl ProgAttachment {
             expected_revision,
         };
         let where_ = match target {
-            AttachTarget::Fd(_) => "fd".to_string(),
+            AttachTarget::Fd(fd) => format!("fd {}", std::os::fd::AsRawFd::as_raw_fd(&fd)),
             AttachTarget::Ifindex(i) => format!("ifindex {i}"),
             AttachTarget::None => "the current netns".to_string(),
         };
