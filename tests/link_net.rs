@@ -91,6 +91,27 @@ fn count_reaching(obj: &Object, i: u32, want: u64) -> u64 {
     count(obj, i)
 }
 
+/// Drops `link` and waits until the kernel has let it go (its id no longer opens): some
+/// kernels (Debian's 6.1) release a link whose last fd closed from a work item, a moment
+/// after `close` returns.
+fn drop_link(link: Link) {
+    let id = link.info().expect("link info").id;
+    drop(link);
+    wait_link_gone(id);
+}
+
+fn wait_link_gone(id: u32) {
+    for _ in 0..300 {
+        if Link::from_id(id).is_err() {
+            // The release runs right after the id is freed, in the same call.
+            std::thread::sleep(Duration::from_millis(10));
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("link {id} still exists 3 s after its last fd was closed");
+}
+
 fn lo() -> u32 {
     nix::net::if_::if_nametoindex("lo").expect("lo")
 }
@@ -231,7 +252,7 @@ fn pinned_outlives_child(test: &str, action: &str, i: u32, link_type: LinkType) 
     udp_ping(2);
     assert!(read(&counts, i) >= n + 2, "the pinned link's program runs");
     std::fs::remove_file(dir.join("link")).expect("unpin");
-    drop(link);
+    drop_link(link);
     let n = read(&counts, i);
     udp_ping(2);
     assert_eq!(
@@ -322,7 +343,8 @@ fn xdp_link_and_netlink() {
             .expect("attach_xdp_auto")
         {
             rawbpf::link::XdpAttach::Link(l) => {
-                assert_eq!(l.info().expect("info").link_type, LinkType::XDP)
+                assert_eq!(l.info().expect("info").link_type, LinkType::XDP);
+                drop_link(l);
             }
             other => panic!("a kernel with XDP links got {other:?}"),
         }
@@ -343,7 +365,7 @@ fn xdp_link_and_netlink() {
         assert_eq!(last(&obj, XDP_A), u64::from(lo), "ingress_ifindex");
         // netlink cannot take over a link's hook.
         assert!(b.attach_xdp_netlink(lo, XdpFlags::SKB_MODE).is_err());
-        drop(link);
+        drop_link(link);
         assert!(rawbpf::link::xdp_query(lo).expect("query").is_empty());
         let n = count(&obj, XDP_A);
         udp_ping(2);
@@ -454,7 +476,7 @@ fn xdp_pinned_link_outlives_its_process() {
             "the pinned link's program runs"
         );
         std::fs::remove_file(dir.join("link")).expect("unpin");
-        drop(link);
+        drop_link(link);
         assert!(rawbpf::link::xdp_query(lo()).expect("query").is_empty());
         let n = read(&counts, XDP_A);
         udp_ping(2);
@@ -533,7 +555,7 @@ fn tcx_links_order_query_replace() {
         assert!(last(&obj, TC_B) < last(&obj, TC_A), "b ran before a");
 
         // Reorder: drop b, attach it after a (by link).
-        drop(lb);
+        drop_link(lb);
         let lb = b
             .attach_tcx(
                 lo,
@@ -549,7 +571,7 @@ fn tcx_links_order_query_replace() {
         udp_ping(1);
         assert!(last(&obj, TC_A) < last(&obj, TC_B), "a ran before b");
         // First, and after a program given by id.
-        drop(lb);
+        drop_link(lb);
         let lb = b
             .attach_tcx(
                 lo,
@@ -562,7 +584,7 @@ fn tcx_links_order_query_replace() {
             .expect("attach b first");
         let q = rawbpf::link::tcx_query(lo, TcAttachPoint::Ingress).expect("query");
         assert_eq!(q.prog_ids, vec![b_id, a_id]);
-        drop(lb);
+        drop_link(lb);
         let lb = b
             .attach_tcx(
                 lo,
@@ -580,7 +602,7 @@ fn tcx_links_order_query_replace() {
             vec![a_id, b_id]
         );
         // LINK_UPDATE with BPF_F_REPLACE on a tcx link: a's link now runs b.
-        drop(lb);
+        drop_link(lb);
         let e = la.update(b, Some(b)).expect_err("la does not run b");
         assert!(e.to_string().contains("BPF_LINK_UPDATE"), "{e}");
         la.update(b, Some(a)).expect("update a -> b");
@@ -599,7 +621,7 @@ fn tcx_links_order_query_replace() {
         );
         la.update(a, None).expect("back to a");
 
-        drop(la);
+        drop_link(la);
         assert!(
             rawbpf::link::tcx_query(lo, TcAttachPoint::Ingress)
                 .expect("query")
@@ -672,7 +694,7 @@ fn tcx_pinned_link_outlives_its_process() {
         udp_ping(2);
         assert_eq!(read(&counts, TC_A), n + 2, "the pinned link's program runs");
         std::fs::remove_file(dir.join("link")).expect("unpin");
-        drop(link);
+        drop_link(link);
         udp_ping(2);
         assert_eq!(
             read(&counts, TC_A),
@@ -927,7 +949,7 @@ fn cgroup_links_and_prog_attach() {
         );
 
         let before: Vec<u64> = (CG_SKB..=CG_GETSOCKOPT).map(|i| count(&obj, i)).collect();
-        drop(links);
+        links.into_iter().for_each(drop_link);
         drop(legacy);
         drop(replaced);
         for t in [
@@ -970,7 +992,7 @@ fn cgroup_pinned_link_outlives_its_process() {
         let n = read(&counts, CG_SOCK);
         assert!(n >= 3, "sock_create ran {n} times for the child's sockets");
         std::fs::remove_file(dir.join("link")).expect("unpin");
-        drop(link);
+        drop_link(link);
         run_child(&format!("cgroup-work|{}", cg.path()));
         assert_eq!(
             read(&counts, CG_SOCK),
@@ -1012,7 +1034,7 @@ fn netns_sk_lookup() {
             u64::from(port),
             "local_port (host order)"
         );
-        drop(link);
+        drop_link(link);
         assert!(
             rawbpf::link::netns_query(&ns, AttachType::SK_LOOKUP)
                 .expect("query")
@@ -1145,10 +1167,10 @@ fn netns_flow_dissector() {
         let send = || send_frames("fdv0", 3);
         for legacy in [false, true] {
             let before = count(&obj, FLOW);
-            let handle: Box<dyn std::any::Any> = if legacy {
-                Box::new(p.attach_netns_legacy().expect("prog_attach"))
+            let (link, legacy_handle) = if legacy {
+                (None, Some(p.attach_netns_legacy().expect("prog_attach")))
             } else {
-                Box::new(p.attach_netns(&ns).expect("attach_netns"))
+                (Some(p.attach_netns(&ns).expect("attach_netns")), None)
             };
             assert_eq!(
                 rawbpf::link::netns_query(&ns, AttachType::FLOW_DISSECTOR).expect("query"),
@@ -1162,7 +1184,10 @@ fn netns_flow_dissector() {
                 count(&obj, FLOW) - before
             );
             assert_eq!(last(&obj, FLOW), u64::from(0x0800u16.to_be()), "ETH_P_IP");
-            drop(handle);
+            if let Some(l) = link {
+                drop_link(l);
+            }
+            drop(legacy_handle);
             assert!(
                 rawbpf::link::netns_query(&ns, AttachType::FLOW_DISSECTOR)
                     .expect("query")
@@ -1222,7 +1247,7 @@ fn netfilter_link() {
             "LOCAL_IN saw {} packets",
             count(&obj, NF)
         );
-        drop(link);
+        drop_link(link);
         let n = count(&obj, NF);
         udp_ping(2);
         assert_eq!(count(&obj, NF), n);
@@ -1367,12 +1392,15 @@ fn sockmap_sk_msg_and_sk_skb() {
             "features::link_type(LinkType::SOCKMAP)",
             rawbpf::features::link_type(LinkType::SOCKMAP),
         );
-        let handle: Box<dyn std::any::Any> = if have_link {
+        let (link, legacy_handle) = if have_link {
             let l = skb.attach_sockmap_link(skb_map).expect("sockmap link");
             assert_eq!(l.info().expect("info").link_type, LinkType::SOCKMAP);
-            Box::new(l)
+            (Some(l), None)
         } else {
-            Box::new(skb.attach_sockmap(skb_map).expect("attach sk_skb"))
+            (
+                None,
+                Some(skb.attach_sockmap(skb_map).expect("attach sk_skb")),
+            )
         };
         let (mut c, mut s) = tcp_pair();
         map_add_sock(skb_map, 0, &s);
@@ -1381,7 +1409,10 @@ fn sockmap_sk_msg_and_sk_skb() {
         assert_eq!(&buf[..n], b"verdict!", "SK_PASS delivers the data");
         assert_eq!(count(&obj, SK_SKB), 1);
         assert_eq!(last(&obj, SK_SKB), 8, "skb->len");
-        drop(handle);
+        if let Some(l) = link {
+            drop_link(l);
+        }
+        drop(legacy_handle);
         let (mut c2, mut s2) = tcp_pair();
         map_add_sock(skb_map, 1, &s2);
         c2.write_all(b"x").expect("write");
@@ -1417,7 +1448,7 @@ fn xdp_driver_mode_on_veth() {
             "native XDP saw the 3 frames"
         );
         assert_eq!(last(&obj, XDP_A), u64::from(rx), "ingress_ifindex");
-        drop(link);
+        drop_link(link);
         assert!(rawbpf::link::xdp_query(rx).expect("query").is_empty());
         send_frames("xdv0", 2);
         std::thread::sleep(Duration::from_millis(100)); // let veth's NAPI run
