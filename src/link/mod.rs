@@ -3,7 +3,9 @@
 //! A link holds its program attached for as long as the link lives: dropping the last fd
 //! detaches it, unless the link is pinned in bpffs (then [`Link::from_pin`] gets it back and
 //! removing the pin file lets it go). [`Link::update`] swaps the program atomically,
-//! [`Link::detach`] detaches without closing.
+//! [`Link::detach`] detaches without closing. Some kernels (Debian's 6.1) release a link whose
+//! last fd closed from a work item, a moment after the drop returns: call [`Link::detach`]
+//! first when the hook must be free right away (e.g. to attach something else there).
 //!
 //! Besides the generic [`Link::create`] (`BPF_LINK_CREATE` without a per-type tail), each
 //! attach family has a file here with `attach_*` methods on [`Program`]. Where a family also
