@@ -497,3 +497,41 @@ pub fn tc_filters(ifindex: u32, point: TcAttachPoint) -> Result<Vec<TcFilterInfo
         Err(e) => Err(nl_error("RTM_GETTFILTER", ifindex, e, None)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn anchors_set_the_mprog_flags() {
+        let f = |a: TcxAnchor<'_>| {
+            let (flags, rel) = a.resolve();
+            let id = match rel {
+                Relative::None => None,
+                Relative::Id(id) => Some(id),
+                Relative::Fd(_) => panic!("no fd anchor here"),
+            };
+            (flags, id)
+        };
+        assert_eq!(f(TcxAnchor::Last), (AttachFlags::empty(), None));
+        assert_eq!(f(TcxAnchor::First), (AttachFlags::BEFORE, None));
+        assert_eq!(
+            f(TcxAnchor::BeforeProgramId(9)),
+            (AttachFlags::BEFORE, Some(9))
+        );
+        assert_eq!(
+            f(TcxAnchor::AfterProgramId(3)),
+            (AttachFlags::AFTER, Some(3))
+        );
+        assert_eq!(
+            TcAttachPoint::Ingress.clsact_parent(),
+            0xffff_fff2,
+            "TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS)"
+        );
+        assert_eq!(TcAttachPoint::Egress.clsact_parent(), 0xffff_fff3);
+        assert_eq!(
+            TcAttachPoint::Egress.tcx_attach_type(),
+            AttachType::TCX_EGRESS
+        );
+    }
+}

@@ -429,37 +429,40 @@ pub struct XdpState {
 /// `RTM_GETLINK`: the XDP programs attached to `ifindex`.
 pub fn xdp_query(ifindex: u32) -> Result<XdpState, NetlinkError> {
     let replies = one_request(&mut Request::new(RTM_GETLINK, 0, &ifinfomsg(ifindex)))?;
+    Ok(replies
+        .iter()
+        .filter_map(|m| parse_xdp(&m.payload))
+        .next()
+        .unwrap_or_default())
+}
+
+/// The `IFLA_XDP` state in an `RTM_NEWLINK` payload (`ifinfomsg` and attributes), with the
+/// single-mode `IFLA_XDP_PROG_ID` also filed under its mode.
+fn parse_xdp(payload: &[u8]) -> Option<XdpState> {
+    let rest = payload.get(16..)?;
     let mut st = XdpState::default();
-    for m in replies {
-        let Some(rest) = m.payload.get(16..) else {
+    for (ty, data) in attrs(rest) {
+        if ty != IFLA_XDP {
             continue;
-        };
-        for (ty, data) in attrs(rest) {
-            if ty != IFLA_XDP {
-                continue;
-            }
-            for (t, d) in attrs(data) {
-                match t {
-                    IFLA_XDP_ATTACHED => st.attached = d.first().copied().unwrap_or(0),
-                    IFLA_XDP_PROG_ID => st.prog_id = attr_u32(d).unwrap_or(0),
-                    IFLA_XDP_DRV_PROG_ID => st.drv_prog_id = attr_u32(d).unwrap_or(0),
-                    IFLA_XDP_SKB_PROG_ID => st.skb_prog_id = attr_u32(d).unwrap_or(0),
-                    IFLA_XDP_HW_PROG_ID => st.hw_prog_id = attr_u32(d).unwrap_or(0),
-                    _ => {}
-                }
+        }
+        for (t, d) in attrs(data) {
+            match t {
+                IFLA_XDP_ATTACHED => st.attached = d.first().copied().unwrap_or(0),
+                IFLA_XDP_PROG_ID => st.prog_id = attr_u32(d).unwrap_or(0),
+                IFLA_XDP_DRV_PROG_ID => st.drv_prog_id = attr_u32(d).unwrap_or(0),
+                IFLA_XDP_SKB_PROG_ID => st.skb_prog_id = attr_u32(d).unwrap_or(0),
+                IFLA_XDP_HW_PROG_ID => st.hw_prog_id = attr_u32(d).unwrap_or(0),
+                _ => {}
             }
         }
     }
-    if st.attached == 1 && st.drv_prog_id == 0 {
-        st.drv_prog_id = st.prog_id;
+    match st.attached {
+        1 if st.drv_prog_id == 0 => st.drv_prog_id = st.prog_id,
+        2 if st.skb_prog_id == 0 => st.skb_prog_id = st.prog_id,
+        3 if st.hw_prog_id == 0 => st.hw_prog_id = st.prog_id,
+        _ => {}
     }
-    if st.attached == 2 && st.skb_prog_id == 0 {
-        st.skb_prog_id = st.prog_id;
-    }
-    if st.attached == 3 && st.hw_prog_id == 0 {
-        st.hw_prog_id = st.prog_id;
-    }
-    Ok(st)
+    Some(st)
 }
 
 /// The `RTM_SETLINK` request of [`xdp_set`], to send on a socket kept open (so that a later
@@ -759,6 +762,40 @@ mod tests {
             e.to_string(),
             format!("{} (Exclusivity flag on)", Errno::EEXIST)
         );
+    }
+
+    #[test]
+    fn xdp_parse() {
+        // Generic mode only: the kernel sends ATTACHED=2 and PROG_ID (older kernels no
+        // SKB_PROG_ID), so the id is filed under generic.
+        let mut r = Request::new(0, 0, &ifinfomsg(1));
+        r.attr(3, b"lo\0"); // IFLA_IFNAME, skipped
+        r.begin_nest(IFLA_XDP);
+        r.attr(IFLA_XDP_ATTACHED, &[2]);
+        r.attr_u32(IFLA_XDP_PROG_ID, 77);
+        r.end_nest();
+        let b = r.finish(0)[16..].to_vec();
+        let st = parse_xdp(&b).unwrap();
+        assert_eq!(
+            (st.attached, st.prog_id, st.skb_prog_id, st.drv_prog_id),
+            (2, 77, 77, 0)
+        );
+        // Several modes: ATTACHED=4 (multi) and per-mode ids, no PROG_ID.
+        let mut r = Request::new(0, 0, &ifinfomsg(1));
+        r.begin_nest(IFLA_XDP);
+        r.attr(IFLA_XDP_ATTACHED, &[4]);
+        r.attr_u32(IFLA_XDP_DRV_PROG_ID, 5);
+        r.attr_u32(IFLA_XDP_HW_PROG_ID, 6);
+        r.end_nest();
+        let st = parse_xdp(&r.finish(0)[16..]).unwrap();
+        assert_eq!(
+            (st.drv_prog_id, st.hw_prog_id, st.skb_prog_id, st.prog_id),
+            (5, 6, 0, 0)
+        );
+        // Nothing attached; a payload too short for ifinfomsg.
+        let st = parse_xdp(&Request::new(0, 0, &ifinfomsg(1)).finish(0)[16..]).unwrap();
+        assert_eq!(st, XdpState::default());
+        assert_eq!(parse_xdp(&[0; 8]), None);
     }
 
     #[test]
