@@ -1366,6 +1366,10 @@ fn sockmap_sk_msg_and_sk_skb() {
 
         // sk_msg through PROG_ATTACH: runs on sendmsg of a socket in the map.
         let att = msg.attach_sockmap(sock_map).expect("attach sk_msg");
+        assert_eq!(
+            rawbpf::link::sockmap_query(sock_map, AttachType::SK_MSG_VERDICT).expect("query"),
+            vec![msg.info().expect("info").id]
+        );
         let (mut c, mut s) = tcp_pair();
         map_add_sock(sock_map, 0, &c);
         c.write_all(b"hello").expect("write");
@@ -1375,6 +1379,11 @@ fn sockmap_sk_msg_and_sk_skb() {
         assert_eq!(count(&obj, SK_MSG), 1);
         assert_eq!(last(&obj, SK_MSG), 5, "msg->size");
         drop(att);
+        assert!(
+            rawbpf::link::sockmap_query(sock_map, AttachType::SK_MSG_VERDICT)
+                .expect("query")
+                .is_empty()
+        );
         // A socket added after the detach runs nothing.
         let (mut c2, mut s2) = tcp_pair();
         map_add_sock(sock_map, 1, &c2);

@@ -19,7 +19,7 @@
 //! | cgroup | [`Program::attach_cgroup`] | [`Program::attach_cgroup_legacy`] ([`ProgAttachment`], [`CgroupAttachMode`]); [`cgroup_query`] |
 //! | netns: sk_lookup, flow_dissector | [`Program::attach_netns`]; [`netns_query`] | [`Program::attach_netns_legacy`] (flow_dissector) |
 //! | netfilter | [`Program::attach_netfilter`] | — |
-//! | sockmap: sk_msg, sk_skb | [`Program::attach_sockmap_link`] | [`Program::attach_sockmap`] ([`ProgAttachment`]) |
+//! | sockmap: sk_msg, sk_skb | [`Program::attach_sockmap_link`] | [`Program::attach_sockmap`] ([`ProgAttachment`]); [`sockmap_query`] |
 //! | socket filter, reuseport | — | [`Program::attach_socket_filter`], [`Program::attach_reuseport`] ([`SocketAttachment`]) |
 //!
 //! Interfaces are named by ifindex in the calling thread's network namespace.
@@ -54,7 +54,7 @@ pub use cgroup::{CgroupAttachMode, cgroup_query, cgroup_query_effective};
 pub use info::{LinkDetails, LinkIds, LinkInfo};
 pub use netfilter::{NetfilterHook, NetfilterOptions, NetfilterProtocol};
 pub use netns::netns_query;
-pub use sock::SocketAttachment;
+pub use sock::{SocketAttachment, sockmap_query};
 pub use tc::{
     TcAttachPoint, TcFilter, TcFilterInfo, TcHook, TcxAnchor, TcxOptions, TcxQuery, tc_filters,
     tcx_query,

@@ -153,3 +153,9 @@ impl Program {
             .map_err(|e| link_create_error(self, t, e))
     }
 }
+
+/// The ids of the programs attached to the sockmap/sockhash `map` at `attach_type`
+/// (`BPF_PROG_QUERY` on a map: kernel 6.0+).
+pub fn sockmap_query(map: &Map, attach_type: AttachType) -> Result<Vec<u32>> {
+    super::attach::query(AttachTarget::Fd(map.as_fd()), attach_type, 0, false).map(|q| q.0)
+}
