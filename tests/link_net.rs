@@ -382,6 +382,16 @@ fn xdp_link_and_netlink() {
         let q = rawbpf::link::xdp_query(lo).expect("query");
         assert_eq!(q.generic, Some(a_id));
         assert_eq!(q.driver, None);
+        // iproute2 sees it too.
+        let out = Command::new("ip")
+            .args(["link", "show", "dev", "lo"])
+            .output()
+            .expect("run ip");
+        let shown = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            shown.contains("xdpgeneric") && shown.contains(&format!("id {a_id}")),
+            "ip link show: {shown}"
+        );
         udp_ping(2);
         assert_eq!(
             count(&obj, XDP_A),
@@ -753,6 +763,16 @@ fn tc_clsact_filters() {
         assert!(
             list.iter().all(|f| f.kind == "bpf" && f.direct_action),
             "{list:?}"
+        );
+        // iproute2 reads the same filters back.
+        let out = Command::new("tc")
+            .args(["filter", "show", "dev", "lo", "ingress"])
+            .output()
+            .expect("run tc");
+        let shown = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            shown.contains(&format!("tc_a:[{a_id}]")) && shown.contains("direct-action"),
+            "tc filter show: {shown}"
         );
         assert!(
             rawbpf::link::tc_filters(lo, TcAttachPoint::Egress)
