@@ -304,8 +304,23 @@ impl Program {
         )
         .map(Link::from_fd)
         .map_err(|e| {
-            missing_interface("BPF_LINK_CREATE", ifindex)
-                .unwrap_or_else(|| link_create_error(self, AttachType::XDP, e))
+            missing_interface("BPF_LINK_CREATE", ifindex).unwrap_or_else(|| {
+                if e == Errno::ENOSPC {
+                    return Error::Syscall {
+                        call: "BPF_LINK_CREATE",
+                        errno: e,
+                        context: Some(format!(
+                            "program \"{}\" at BPF_XDP on ifindex {ifindex}",
+                            self.name()
+                        )),
+                        hint: Some(
+                            "the driver has too few queues for native XDP (veth: a device needs at \
+                             least as many rx queues as its peer has tx queues)",
+                        ),
+                    };
+                }
+                link_create_error(self, AttachType::XDP, e)
+            })
         })
     }
 
