@@ -1507,6 +1507,34 @@ fn xdp_driver_mode_on_veth() {
         assert!(e.to_string().contains("RTM_SETLINK"), "{e}");
         drop(att);
         assert!(rawbpf::link::xdp_query(rx).expect("query").is_empty());
+        // Too few rx queues for the peer's tx queues: the error says so.
+        let out = Command::new("ip")
+            .args([
+                "link",
+                "add",
+                "xev0",
+                "numtxqueues",
+                "4",
+                "type",
+                "veth",
+                "peer",
+                "name",
+                "xev1",
+                "numrxqueues",
+                "1",
+            ])
+            .output()
+            .expect("run ip");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let small = nix::net::if_::if_nametoindex("xev1").expect("xev1");
+        let e = a
+            .attach_xdp(small, XdpFlags::DRV_MODE)
+            .expect_err("1 rx queue, peer has 4 tx queues");
+        assert!(e.to_string().contains("too few queues"), "{e}");
         send_frames("xdv0", 2);
         assert_eq!(
             count(&obj, XDP_B),
