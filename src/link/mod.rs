@@ -239,3 +239,14 @@ impl AsRawFd for Link {
         self.fd.as_raw_fd()
     }
 }
+
+// Every attachment handle can move to and be shared with other threads.
+const _: () = {
+    const fn send_sync<T: Send + Sync>() {}
+    send_sync::<Link>();
+    send_sync::<ProgAttachment>();
+    send_sync::<SocketAttachment>();
+    send_sync::<TcFilter>();
+    send_sync::<TcHook>();
+    send_sync::<XdpAttachment>();
+};
