@@ -432,6 +432,27 @@ fn xdp_link_and_netlink() {
             "b ran after its attachment was dropped"
         );
 
+        // Replaced by someone else: dropping our handle leaves their program in place.
+        let ours = a
+            .attach_xdp_netlink(lo, XdpFlags::SKB_MODE)
+            .expect("attach a");
+        let theirs = b
+            .replace_xdp_netlink(lo, XdpFlags::SKB_MODE, a)
+            .expect("replace a (expected) with b");
+        drop(ours);
+        assert_eq!(
+            rawbpf::link::xdp_query(lo).expect("query").generic,
+            Some(b_id)
+        );
+        // Forgotten, then detached by hand.
+        theirs.forget();
+        assert_eq!(
+            rawbpf::link::xdp_query(lo).expect("query").generic,
+            Some(b_id)
+        );
+        rawbpf::link::xdp_detach(lo, XdpFlags::SKB_MODE).expect("xdp_detach");
+        assert!(rawbpf::link::xdp_query(lo).expect("query").is_empty());
+
         // Driver mode: lo has no native XDP, and says so.
         let e = a
             .attach_xdp_netlink(lo, XdpFlags::DRV_MODE)
