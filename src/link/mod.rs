@@ -3,11 +3,29 @@
 //! A link holds its program attached for as long as the link lives: dropping the last fd
 //! detaches it, unless the link is pinned in bpffs (then [`Link::from_pin`] gets it back and
 //! removing the pin file lets it go). [`Link::update`] swaps the program atomically,
-//! [`Link::detach`] detaches without closing.
+//! [`Link::detach`] detaches without closing. Some kernels (Debian's 6.1) release a link whose
+//! last fd closed from a work item, a moment after the drop returns: call [`Link::detach`]
+//! first when the hook must be free right away (e.g. to attach something else there).
 //!
-//! There are the generic [`Link::create`] (`BPF_LINK_CREATE` without a per-type tail, enough
-//! for targets that are an fd or an ifindex: cgroups, netns, sockmaps, XDP), XDP
-//! ([`Program::attach_xdp`]), and the tracing families of `tracing.rs` and `iter.rs`:
+//! Besides the generic [`Link::create`] (`BPF_LINK_CREATE` without a per-type tail), each
+//! attach family has a file here with `attach_*` methods on [`Program`]. Where a family also
+//! has an attachment that is not a BPF link (older kernels, drivers without links), it
+//! returns a handle with the same drop-detaches behaviour.
+//!
+//! Networking and cgroups (`xdp.rs`, `tc.rs`, `cgroup.rs`, `netns.rs`, `netfilter.rs`,
+//! `sock.rs`):
+//!
+//! | family | link | without a link |
+//! |---|---|---|
+//! | XDP | [`Program::attach_xdp`] | [`Program::attach_xdp_netlink`] ([`XdpAttachment`], netlink `IFLA_XDP`); [`xdp_query`] |
+//! | tc | [`Program::attach_tcx`] (tcx, ordered by [`TcxAnchor`]); [`tcx_query`] | [`Program::attach_tcx_legacy`] ([`ProgAttachment`]); clsact + cls_bpf: [`TcHook`], [`Program::attach_tc`] ([`TcFilter`]), [`tc_filters`] |
+//! | cgroup | [`Program::attach_cgroup`] | [`Program::attach_cgroup_legacy`] ([`ProgAttachment`], [`CgroupAttachMode`]); [`cgroup_query`] |
+//! | netns: sk_lookup, flow_dissector | [`Program::attach_netns`]; [`netns_query`] | [`Program::attach_netns_legacy`] (flow_dissector) |
+//! | netfilter | [`Program::attach_netfilter`] | — |
+//! | sockmap: sk_msg, sk_skb | [`Program::attach_sockmap_link`] | [`Program::attach_sockmap`] ([`ProgAttachment`]); [`sockmap_query`] |
+//! | socket filter, reuseport | — | [`Program::attach_socket_filter`], [`Program::attach_reuseport`] ([`SocketAttachment`]) |
+//!
+//! Tracing (`tracing.rs`, `iter.rs`), by `SEC()`:
 //!
 //! | `SEC()` | attach with |
 //! |---|---|
@@ -20,9 +38,13 @@
 //! | `struct_ops/…` with a `SEC(".struct_ops")` / `.struct_ops.link` variable | [`StructOps::attach`](crate::loader::StructOps::attach) |
 //! | `syscall` | no attach: [`Program::test_run`] |
 //!
-//! The other hook families (tc, kprobes, tracepoints, …) get a file each here, with the
-//! `BPF_LINK_CREATE` tails the sys layer already has.
+//! The perf-event families (tracepoints, kprobes, uprobes, USDT, perf events: `perf_event.rs`,
+//! `kprobe.rs`, `uprobe.rs`, `usdt.rs`) return a [`PerfLink`] (a [`UsdtLink`] for USDT): a BPF
+//! link where the kernel has perf-event links, a perf event with the program set on it
+//! otherwise. [`Program::attach`] picks the family and target from the program's `SEC()`.
 //!
+//! Interfaces are named by ifindex in the calling thread's network namespace.
+
 //! ```no_run
 //! use rawbpf::insn::{Insn, Reg};
 //! use rawbpf::link::XdpFlags;
@@ -34,52 +56,52 @@
 //! # Ok::<(), rawbpf::Error>(())
 //! ```
 
+mod attach;
+mod cgroup;
 pub mod elf;
 mod info;
 mod iter;
 mod kprobe;
+mod netfilter;
+mod netns;
 mod perf_event;
+mod sock;
+mod tc;
 mod tracing;
 mod uprobe;
 mod usdt;
+mod xdp;
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 
 pub use crate::sys::AttachTarget;
 pub use crate::sys::LinkType;
+pub use attach::ProgAttachment;
+pub use cgroup::{CgroupAttachMode, cgroup_query, cgroup_query_effective};
 pub use info::{LinkDetails, LinkIds, LinkInfo};
 pub use iter::{IterLink, IterOptions, IterReader};
 pub use kprobe::{
     KprobeMultiTarget, ProbeOptions, glob_match, syscall_function, traceable_functions_matching,
 };
+pub use netfilter::{NetfilterHook, NetfilterOptions, NetfilterProtocol};
+pub use netns::netns_query;
 pub use perf_event::{PerfAttachMode, PerfEvent, PerfLink, PerfLinkInfo};
+pub use sock::{SocketAttachment, sockmap_query};
+pub use tc::{
+    TcAttachPoint, TcFilter, TcFilterInfo, TcHook, TcxAnchor, TcxOptions, TcxQuery, tc_filters,
+    tcx_query,
+};
 pub use uprobe::{UprobeLocation, UprobeMultiTarget};
 pub use usdt::{
     UsdtArg, UsdtArgKind, UsdtLink, parse_usdt_arg, parse_usdt_args, x86_64_reg_offset,
 };
+pub use xdp::{XdpAttach, XdpAttachment, XdpFlags, XdpMode, XdpQuery, xdp_detach, xdp_query};
 
 use crate::error::{Error, Result};
 use crate::map::{by_id_error, capability_missing, path_cstring, pin_error};
 use crate::prog::{AttachType, Program, ProgramType};
 use crate::sys::{self, Errno, ObjFlags};
-
-bitflags::bitflags! {
-    /// Flags of an XDP attachment (`XDP_FLAGS_*` of `linux/if_link.h`).
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-    pub struct XdpFlags: u32 {
-        /// `XDP_FLAGS_UPDATE_IF_NOEXIST`: fail if a program is attached.
-        const UPDATE_IF_NOEXIST = 1 << 0;
-        /// `XDP_FLAGS_SKB_MODE`: generic XDP (any device, after the skb is built).
-        const SKB_MODE = 1 << 1;
-        /// `XDP_FLAGS_DRV_MODE`: native XDP in the driver.
-        const DRV_MODE = 1 << 2;
-        /// `XDP_FLAGS_HW_MODE`: offloaded to the NIC.
-        const HW_MODE = 1 << 3;
-        /// `XDP_FLAGS_REPLACE`: replace the given program.
-        const REPLACE = 1 << 4;
-    }
-}
 
 /// A BPF link. Dropping it closes the fd; the kernel detaches the program when the last
 /// reference (fd or pin) goes.
@@ -103,6 +125,54 @@ fn attach_capability(prog: &Program) -> &'static str {
     }
 }
 
+/// The error of a failed `BPF_LINK_CREATE` of `prog` at `attach_type`.
+pub(crate) fn link_create_error(prog: &Program, attach_type: AttachType, e: Errno) -> Error {
+    attach_error(
+        "BPF_LINK_CREATE",
+        prog,
+        format!("program \"{}\" at {attach_type:?}", prog.name()),
+        e,
+    )
+}
+
+/// The error of a failed attach command `call` of `prog` (`context` says where to).
+pub(crate) fn attach_error(call: &'static str, prog: &Program, context: String, e: Errno) -> Error {
+    if e == Errno::EPERM {
+        if let Some(cap) = capability_missing(&["CAP_BPF", attach_capability(prog)]) {
+            return Error::MissingCapability {
+                call,
+                capability: cap,
+                context: Some(context),
+            };
+        }
+        return Error::PolicyRefused {
+            call,
+            feature: None,
+            context: Some(context),
+        };
+    }
+    let hint = match e {
+        e if e == Errno::EINVAL => {
+            Some("the program's type/expected attach type does not match the attach type or target")
+        }
+        e if e == Errno::EBUSY || e == Errno::EEXIST => {
+            Some("another program is already attached there")
+        }
+        e if e == Errno::EOPNOTSUPP => Some("the target does not support this attach mode"),
+        e if e == Errno::ENODEV => Some("no network interface has this ifindex"),
+        e if e == Errno::ENOENT => Some(
+            "the program or link to replace or to place this one next to is not attached there",
+        ),
+        _ => None,
+    };
+    Error::Syscall {
+        call,
+        errno: e,
+        context: Some(context),
+        hint,
+    }
+}
+
 impl Link {
     /// `BPF_LINK_CREATE` without a per-attach-type tail: attaches `prog` to `target` (an
     /// ifindex for XDP, a cgroup/netns/map fd, or none) at `attach_type`.
@@ -112,24 +182,8 @@ impl Link {
         attach_type: AttachType,
         flags: u32,
     ) -> Result<Link> {
-        let fd = sys::link_create(prog.as_fd(), target, attach_type, flags).map_err(|e| {
-            let context = Some(format!("program \"{}\" at {attach_type:?}", prog.name()));
-            if e == Errno::EPERM {
-                if let Some(cap) = capability_missing(&["CAP_BPF", attach_capability(prog)]) {
-                    return Error::MissingCapability { call: "BPF_LINK_CREATE", capability: cap, context };
-                }
-                return Error::PolicyRefused { call: "BPF_LINK_CREATE", feature: None, context };
-            }
-            let hint = match e {
-                e if e == Errno::EINVAL => {
-                    Some("the program's type/expected attach type does not match the attach type or target")
-                }
-                e if e == Errno::EBUSY || e == Errno::EEXIST => Some("another program is already attached there"),
-                e if e == Errno::EOPNOTSUPP => Some("the target does not support this attach mode"),
-                _ => None,
-            };
-            Error::Syscall { call: "BPF_LINK_CREATE", errno: e, context, hint }
-        })?;
+        let fd = sys::link_create(prog.as_fd(), target, attach_type, flags)
+            .map_err(|e| link_create_error(prog, attach_type, e))?;
         Ok(Link { fd })
     }
 
@@ -228,26 +282,13 @@ impl AsRawFd for Link {
     }
 }
 
-impl Program {
-    /// Attaches this XDP program to the interface `ifindex` through a link
-    /// (`BPF_LINK_CREATE` with `BPF_XDP`). `flags`: [`XdpFlags::SKB_MODE`] for generic XDP
-    /// (works on any device, e.g. `lo`), [`XdpFlags::DRV_MODE`] for native; none lets the
-    /// kernel pick native if the driver has it.
-    ///
-    /// The program stays attached while the returned [`Link`] (or a pin of it) lives.
-    pub fn attach_xdp(&self, ifindex: u32, flags: XdpFlags) -> Result<Link> {
-        if self.program_type() != ProgramType::XDP {
-            return Err(Error::InvalidArgument(format!(
-                "program \"{}\" is a {:?} program, not XDP",
-                self.name(),
-                self.program_type()
-            )));
-        }
-        Link::create(
-            self,
-            AttachTarget::Ifindex(ifindex),
-            AttachType::XDP,
-            flags.bits(),
-        )
-    }
-}
+// Every attachment handle can move to and be shared with other threads.
+const _: () = {
+    const fn send_sync<T: Send + Sync>() {}
+    send_sync::<Link>();
+    send_sync::<ProgAttachment>();
+    send_sync::<SocketAttachment>();
+    send_sync::<TcFilter>();
+    send_sync::<TcHook>();
+    send_sync::<XdpAttachment>();
+};

@@ -38,7 +38,9 @@ pub mod info;
 mod insn;
 pub mod mmap;
 pub mod mount;
+pub mod netlink;
 pub mod perf_event;
+pub mod sockopt;
 pub mod tracefs;
 pub mod types;
 
