@@ -105,6 +105,22 @@ pub enum Error {
         /// What to do instead.
         hint: String,
     },
+    /// [`Program::attach`](crate::Program::attach) cannot attach this program from its
+    /// `SEC()` name: the name gives no target (XDP, tc, cgroup, … programs) or the program
+    /// is attached otherwise (struct_ops, syscall).
+    #[error(
+        "program `{program}` (SEC(\"{section}\")) cannot be attached from its section name: it needs {needs}; use {how}"
+    )]
+    NoAutoAttach {
+        /// The program.
+        program: String,
+        /// Its section name (empty for a program not loaded from an object).
+        section: String,
+        /// What it needs to be attached.
+        needs: &'static str,
+        /// The call that attaches it.
+        how: &'static str,
+    },
     /// A file operation failed.
     #[error("{}: {source}", path.display())]
     Io {

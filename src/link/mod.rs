@@ -57,6 +57,7 @@
 //! ```
 
 mod attach;
+pub mod auto;
 mod cgroup;
 pub mod elf;
 mod info;
@@ -78,6 +79,7 @@ use std::path::Path;
 pub use crate::sys::AttachTarget;
 pub use crate::sys::LinkType;
 pub use attach::ProgAttachment;
+pub use auto::AnyLink;
 pub use cgroup::{CgroupAttachMode, cgroup_query, cgroup_query_effective};
 pub use info::{LinkDetails, LinkIds, LinkInfo};
 pub use iter::{IterLink, IterOptions, IterReader};

@@ -35,6 +35,7 @@
 //! # let _ = (prog, seen); Ok(()) }
 //! ```
 
+mod attach;
 mod btf_load;
 mod core_plan;
 mod error;
@@ -54,6 +55,7 @@ use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use attach::Attachments;
 pub use error::LoadError;
 pub use kconfig::{kernel_version_code, running_kernel_version};
 pub use object::Object;
