@@ -39,6 +39,7 @@ mod insn;
 pub mod mmap;
 pub mod mount;
 pub mod perf_event;
+pub mod ring;
 pub mod tracefs;
 pub mod types;
 
