@@ -33,6 +33,7 @@ mod ringbuf;
 mod typed;
 mod typed_more;
 mod types;
+mod user_ringbuf;
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::Path;
@@ -48,6 +49,7 @@ pub use pod::Pod;
 pub use ringbuf::{RingBuf, RingBuffers, RingRecord};
 pub use typed::{Array, HashMap, PerCpuArray, PerCpuHashMap, PerCpuValues};
 pub use typed_more::{BloomFilter, LpmKey, LpmTrie, MapOfMaps, ProgArray, Queue, Stack};
+pub use user_ringbuf::{UserRecord, UserRingBuf};
 pub use types::{ANY, MapFlags, MapType, UpdateFlags};
 
 pub(crate) use glue::{by_id_error, capability_missing, info_error, path_cstring, pin_error};

@@ -58,7 +58,7 @@ static CLAIMED: Mutex<Option<HashSet<u32>>> = Mutex::new(None);
 
 /// A map id claimed in [`CLAIMED`], released on drop.
 #[derive(Debug)]
-pub(crate) struct Claim(u32);
+pub(crate) struct Claim(pub(crate) u32);
 
 impl Claim {
     /// Claims `map` for this process's only consumer (or producer).
