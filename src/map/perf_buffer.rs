@@ -89,8 +89,8 @@ impl PerfBufferOptions {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PerfEvent<'a> {
     /// A sample: the bytes given to `bpf_perf_event_output`, followed by up to 7 bytes of
-    /// zero padding (the kernel pads the raw data so that it and its 4-byte size fill whole
-    /// 8-byte words).
+    /// padding (the kernel rounds the raw data up so that it and its 4-byte size fill whole
+    /// 8-byte words; the padding's value is not specified).
     Sample {
         /// The CPU whose ring it came from.
         cpu: u32,
