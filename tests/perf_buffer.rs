@@ -45,12 +45,20 @@ fn produce(obj: &Object, start: u64, n: u32, producer: u32, keep_going: bool) ->
 
 /// (seq, producer, cpu) of a sample, checked against its checksum, fill and padding.
 fn decode(d: &[u8]) -> (u64, u32, u32) {
-    assert_eq!(d.len(), EVENT + 4, "raw size: the event padded to fill 8-byte words");
+    assert_eq!(
+        d.len(),
+        EVENT + 4,
+        "raw size: the event padded to fill 8-byte words"
+    );
     let u64_at = |o: usize| u64::from_ne_bytes(d[o..o + 8].try_into().unwrap());
     let seq = u64_at(0);
     let producer = u32::from_ne_bytes(d[8..12].try_into().unwrap());
     let cpu = u32::from_ne_bytes(d[12..16].try_into().unwrap());
-    assert_eq!(u64_at(16), seq.wrapping_mul(MULT) ^ u64::from(producer), "checksum of {seq}");
+    assert_eq!(
+        u64_at(16),
+        seq.wrapping_mul(MULT) ^ u64::from(producer),
+        "checksum of {seq}"
+    );
     assert_eq!((u64_at(24), u64_at(32)), (seq, !seq), "fill of {seq}");
     (seq, producer, cpu)
 }
@@ -98,7 +106,10 @@ fn one_million_samples_from_two_producers_on_two_cpus() {
                     if got < n {
                         std::thread::yield_now(); // the ring is full: let the consumer run
                     }
-                    assert!(t0.elapsed() < Duration::from_secs(120), "producer {p} stalled");
+                    assert!(
+                        t0.elapsed() < Duration::from_secs(120),
+                        "producer {p} stalled"
+                    );
                 }
             });
         }
@@ -109,7 +120,11 @@ fn one_million_samples_from_two_producers_on_two_cpus() {
                 PerfEvent::Sample { cpu, data } => {
                     let (seq, p, on) = decode(data);
                     let p = p as usize;
-                    assert_eq!(seq, next[p], "producer {p}: expected {}, got {seq}", next[p]);
+                    assert_eq!(
+                        seq, next[p],
+                        "producer {p}: expected {}, got {seq}",
+                        next[p]
+                    );
                     assert_eq!(on, cpu, "a sample from CPU {on} in the ring of CPU {cpu}");
                     if ncpu >= 2 {
                         assert_eq!(cpu as usize, p, "producer {p} is pinned to CPU {p}");
@@ -119,7 +134,10 @@ fn one_million_samples_from_two_producers_on_two_cpus() {
                 PerfEvent::Lost { cpu, count } => lost_records[cpu as usize % 2] += count,
             })
             .unwrap();
-            assert!(t0.elapsed() < Duration::from_secs(120), "consumer stalled at {next:?}");
+            assert!(
+                t0.elapsed() < Duration::from_secs(120),
+                "consumer stalled at {next:?}"
+            );
         }
         (next, lost_records)
     });
@@ -128,13 +146,19 @@ fn one_million_samples_from_two_producers_on_two_cpus() {
     // program retried every dropped sample: no sequence number is missing.
     let failures: [u64; 2] = obj.global("output_failures").unwrap();
     if ncpu >= 2 {
-        assert_eq!(lost_records, failures, "LOST records count exactly the failed outputs");
+        assert_eq!(
+            lost_records, failures,
+            "LOST records count exactly the failed outputs"
+        );
         for (cpu, f) in failures.iter().enumerate() {
             assert_eq!(pb.lost(cpu as u32), Some(*f));
         }
     }
     assert_eq!(pb.lost_total(), failures.iter().sum::<u64>());
-    eprintln!("1M samples in {:?}, dropped and retried {failures:?}", t0.elapsed());
+    eprintln!(
+        "1M samples in {:?}, dropped and retried {failures:?}",
+        t0.elapsed()
+    );
 }
 
 #[test]
@@ -143,7 +167,11 @@ fn lost_samples_are_counted_exactly_and_records_wrap() {
         return;
     }
     let obj = load();
-    let mut pb = PerfBuffer::new(obj.map("pb").unwrap(), PerfBufferOptions::default().pages(1)).unwrap();
+    let mut pb = PerfBuffer::new(
+        obj.map("pb").unwrap(),
+        PerfBufferOptions::default().pages(1),
+    )
+    .unwrap();
     let page = 4096; // the machine's page size is checked below through the capacity
     std::thread::scope(|s| {
         s.spawn(|| {
@@ -166,10 +194,12 @@ fn lost_samples_are_counted_exactly_and_records_wrap() {
             // bytes before the end of the ring and wraps.
             assert_eq!(produce(&obj, u64::from(wrote), 1, 0, true), 1);
             let mut got = Vec::new();
-            pb.consume(|e| got.push(match e {
-                PerfEvent::Sample { cpu, data } => (cpu, 'S', decode(data).0),
-                PerfEvent::Lost { cpu, count } => (cpu, 'L', count),
-            }))
+            pb.consume(|e| {
+                got.push(match e {
+                    PerfEvent::Sample { cpu, data } => (cpu, 'S', decode(data).0),
+                    PerfEvent::Lost { cpu, count } => (cpu, 'L', count),
+                })
+            })
             .unwrap();
             assert_eq!(got, vec![(0, 'L', 127), (0, 'S', u64::from(wrote))]);
             assert_eq!(pb.lost(0), Some(127));
@@ -193,7 +223,10 @@ fn lost_samples_are_counted_exactly_and_records_wrap() {
                 assert_eq!(k, u64::from(n));
                 seq += u64::from(n);
             }
-            assert!(seq as usize * RECORD > 15 * page, "the ring wrapped many times");
+            assert!(
+                seq as usize * RECORD > 15 * page,
+                "the ring wrapped many times"
+            );
             assert_eq!(pb.lost_total(), 127);
         });
     });
@@ -207,12 +240,19 @@ fn poll_wakes_on_a_sample_and_the_fd_is_readable() {
     let obj = load();
     let mut pb = PerfBuffer::new(obj.map("pb").unwrap(), PerfBufferOptions::default()).unwrap();
     assert!(matches!(
-        PerfBuffer::new(obj.map("pb").unwrap(), PerfBufferOptions::default().pages(3)),
+        PerfBuffer::new(
+            obj.map("pb").unwrap(),
+            PerfBufferOptions::default().pages(3)
+        ),
         Err(Error::InvalidArgument(_))
     ));
     assert!(!readable(&pb));
     let t = Instant::now();
-    assert_eq!(pb.poll(Some(Duration::from_millis(30)), |e| panic!("{e:?}")).unwrap(), 0);
+    assert_eq!(
+        pb.poll(Some(Duration::from_millis(30)), |e| panic!("{e:?}"))
+            .unwrap(),
+        0
+    );
     assert!(t.elapsed() >= Duration::from_millis(30));
 
     std::thread::scope(|s| {

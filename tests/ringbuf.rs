@@ -69,7 +69,11 @@ fn decode(r: &[u8]) -> Event {
     let seq = u64_at(0);
     let producer = u32::from_ne_bytes(r[8..12].try_into().unwrap());
     let cpu = u32::from_ne_bytes(r[12..16].try_into().unwrap());
-    assert_eq!(u64_at(16), seq.wrapping_mul(MULT) ^ u64::from(producer), "checksum of {seq}");
+    assert_eq!(
+        u64_at(16),
+        seq.wrapping_mul(MULT) ^ u64::from(producer),
+        "checksum of {seq}"
+    );
     assert_eq!(u64_at(24), seq, "fill[0] of {seq}");
     assert_eq!(u64_at(32), !seq, "fill[1] of {seq}");
     Event { seq, producer, cpu }
@@ -114,7 +118,14 @@ fn sequenced_events_with_discards() {
     assert!(!ring.ready().unwrap());
 
     // One record at a time.
-    produce(&obj, Args { start: 1, n: 3, ..Default::default() });
+    produce(
+        &obj,
+        Args {
+            start: 1,
+            n: 3,
+            ..Default::default()
+        },
+    );
     let mut seqs = Vec::new();
     while let Some(r) = ring.next_record().unwrap() {
         seqs.push(decode(&r).seq);
@@ -142,12 +153,23 @@ fn one_million_events_from_two_producers_on_two_cpus() {
                 let mut done = 0u64;
                 while done < PER_PRODUCER {
                     let n = (PER_PRODUCER - done).min(4096) as u32;
-                    let got = produce(obj, Args { start: done, n, producer: p, ..Default::default() });
+                    let got = produce(
+                        obj,
+                        Args {
+                            start: done,
+                            n,
+                            producer: p,
+                            ..Default::default()
+                        },
+                    );
                     done += u64::from(got);
                     if got < n {
                         std::thread::yield_now(); // the ring is full: let the consumer run
                     }
-                    assert!(t0.elapsed() < Duration::from_secs(120), "producer {p} stalled");
+                    assert!(
+                        t0.elapsed() < Duration::from_secs(120),
+                        "producer {p} stalled"
+                    );
                 }
             });
         }
@@ -160,7 +182,11 @@ fn one_million_events_from_two_producers_on_two_cpus() {
                 .poll(Some(Duration::from_millis(100)), |r| {
                     let e = decode(r);
                     let p = e.producer as usize;
-                    assert_eq!(e.seq, next[p], "producer {p}: expected {}, got {}", next[p], e.seq);
+                    assert_eq!(
+                        e.seq, next[p],
+                        "producer {p}: expected {}, got {}",
+                        next[p], e.seq
+                    );
                     if two_cpus {
                         assert_eq!(e.cpu, e.producer, "producer {p} ran on CPU {}", e.cpu);
                     }
@@ -170,7 +196,10 @@ fn one_million_events_from_two_producers_on_two_cpus() {
             if n == 0 {
                 waits += 1;
             }
-            assert!(t0.elapsed() < Duration::from_secs(120), "consumer stalled at {next:?}");
+            assert!(
+                t0.elapsed() < Duration::from_secs(120),
+                "consumer stalled at {next:?}"
+            );
         }
         (next, waits)
     });
@@ -192,7 +221,15 @@ fn reservation_failures_are_counted_exactly_and_records_wrap() {
     let mut ring = RingBuf::new(obj.map("rb_small").unwrap()).unwrap();
     assert_eq!(ring.size(), 4096);
     // 4096 / 48 = 85 records fit; the other 115 reservations return NULL.
-    let wrote = produce(&obj, Args { n: 200, small: true, keep_going: true, ..Default::default() });
+    let wrote = produce(
+        &obj,
+        Args {
+            n: 200,
+            small: true,
+            keep_going: true,
+            ..Default::default()
+        },
+    );
     assert_eq!(wrote as usize, 4096 / SPAN);
     let failures: [u64; 2] = obj.global("reserve_failures").unwrap();
     assert_eq!(failures[0], 200 - u64::from(wrote));
@@ -205,7 +242,18 @@ fn reservation_failures_are_counted_exactly_and_records_wrap() {
     let mut seq = u64::from(wrote);
     for round in 0..50 {
         let n = 37 + round % 11;
-        assert_eq!(produce(&obj, Args { start: seq, n, small: true, ..Default::default() }), n);
+        assert_eq!(
+            produce(
+                &obj,
+                Args {
+                    start: seq,
+                    n,
+                    small: true,
+                    ..Default::default()
+                }
+            ),
+            n
+        );
         let mut k = 0;
         ring.consume(|r| {
             assert_eq!(decode(r).seq, seq + k);
@@ -218,7 +266,11 @@ fn reservation_failures_are_counted_exactly_and_records_wrap() {
     // 50 rounds moved about 100 KiB through a 4 KiB ring: it wrapped about 25 times.
     assert!(seq as usize * SPAN > 20 * 4096);
     let failures: [u64; 2] = obj.global("reserve_failures").unwrap();
-    assert_eq!(failures[0], 200 - u64::from(wrote), "no failure while there was room");
+    assert_eq!(
+        failures[0],
+        200 - u64::from(wrote),
+        "no failure while there was room"
+    );
 }
 
 #[test]
@@ -228,42 +280,92 @@ fn several_rings_on_one_epoll_set() {
     }
     let obj = load();
     let mut set = RingBuffers::new().unwrap();
-    let big = set.add(RingBuf::new(obj.map("rb").unwrap()).unwrap()).unwrap();
-    let small = set.add(RingBuf::new(obj.map("rb_small").unwrap()).unwrap()).unwrap();
+    let big = set
+        .add(RingBuf::new(obj.map("rb").unwrap()).unwrap())
+        .unwrap();
+    let small = set
+        .add(RingBuf::new(obj.map("rb_small").unwrap()).unwrap())
+        .unwrap();
     assert_eq!((big, small, set.len()), (0, 1, 2));
     // One consumer per map in a process.
     let again = RingBuf::new(obj.map("rb").unwrap()).unwrap_err();
-    assert!(again.to_string().contains("already has a consumer"), "{again}");
+    assert!(
+        again.to_string().contains("already has a consumer"),
+        "{again}"
+    );
     // The wrong map type.
-    assert!(matches!(RingBuf::new(obj.map("urb").unwrap()), Err(Error::InvalidArgument(_))));
+    assert!(matches!(
+        RingBuf::new(obj.map("urb").unwrap()),
+        Err(Error::InvalidArgument(_))
+    ));
 
     // Nothing yet: poll times out, and the epoll fd is not readable.
     let t = Instant::now();
-    assert_eq!(set.poll(Some(Duration::from_millis(50)), |_, _| panic!("no record")).unwrap(), 0);
+    assert_eq!(
+        set.poll(Some(Duration::from_millis(50)), |_, _| panic!("no record"))
+            .unwrap(),
+        0
+    );
     assert!(t.elapsed() >= Duration::from_millis(50));
     assert!(!readable(&set));
 
-    produce(&obj, Args { start: 100, n: 10, ..Default::default() });
-    produce(&obj, Args { start: 200, n: 5, small: true, ..Default::default() });
+    produce(
+        &obj,
+        Args {
+            start: 100,
+            n: 10,
+            ..Default::default()
+        },
+    );
+    produce(
+        &obj,
+        Args {
+            start: 200,
+            n: 5,
+            small: true,
+            ..Default::default()
+        },
+    );
     assert!(readable(&set), "the epoll fd is readable after a commit");
     let mut got: Vec<(usize, u64)> = Vec::new();
-    let n = set.poll(Some(Duration::from_secs(5)), |i, r| got.push((i, decode(r).seq))).unwrap();
+    let n = set
+        .poll(Some(Duration::from_secs(5)), |i, r| {
+            got.push((i, decode(r).seq))
+        })
+        .unwrap();
     assert_eq!(n, 15);
-    let want: Vec<(usize, u64)> =
-        (100..110).map(|s| (big, s)).chain((200..205).map(|s| (small, s))).collect();
+    let want: Vec<(usize, u64)> = (100..110)
+        .map(|s| (big, s))
+        .chain((200..205).map(|s| (small, s)))
+        .collect();
     assert_eq!(got, want);
 
     // A producer that starts while the consumer sleeps wakes it.
     std::thread::scope(|s| {
         s.spawn(|| {
             std::thread::sleep(Duration::from_millis(100));
-            produce(&obj, Args { start: 7, n: 1, small: true, ..Default::default() });
+            produce(
+                &obj,
+                Args {
+                    start: 7,
+                    n: 1,
+                    small: true,
+                    ..Default::default()
+                },
+            );
         });
         let t = Instant::now();
         let mut got = Vec::new();
-        let n = set.poll(Some(Duration::from_secs(10)), |i, r| got.push((i, decode(r).seq))).unwrap();
+        let n = set
+            .poll(Some(Duration::from_secs(10)), |i, r| {
+                got.push((i, decode(r).seq))
+            })
+            .unwrap();
         assert_eq!((n, got), (1, vec![(small, 7)]));
-        assert!(t.elapsed() < Duration::from_secs(5), "woken by the commit, not the timeout");
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "woken by the commit, not the timeout"
+        );
     });
     // Dropping the set releases the rings: a new consumer can take over.
     drop(set);
@@ -285,16 +387,28 @@ fn single_ring_poll_waits_for_a_commit() {
     let mut ring = RingBuf::new(obj.map("rb").unwrap()).unwrap();
     assert!(!readable(&ring));
     let t = Instant::now();
-    assert_eq!(ring.poll(Some(Duration::from_millis(30)), |_| panic!()).unwrap(), 0);
+    assert_eq!(
+        ring.poll(Some(Duration::from_millis(30)), |_| panic!())
+            .unwrap(),
+        0
+    );
     assert!(t.elapsed() >= Duration::from_millis(30));
     std::thread::scope(|s| {
         s.spawn(|| {
             std::thread::sleep(Duration::from_millis(100));
-            produce(&obj, Args { start: 42, n: 2, ..Default::default() });
+            produce(
+                &obj,
+                Args {
+                    start: 42,
+                    n: 2,
+                    ..Default::default()
+                },
+            );
         });
         let mut got = Vec::new();
         while got.len() < 2 {
-            ring.poll(Some(Duration::from_secs(10)), |r| got.push(decode(r).seq)).unwrap();
+            ring.poll(Some(Duration::from_secs(10)), |r| got.push(decode(r).seq))
+                .unwrap();
         }
         assert_eq!(got, vec![42, 43]);
     });
@@ -342,16 +456,24 @@ fn user_ring_buffer_drained_by_a_program() {
         probe,
     ) {
         let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bpf/ringbuf.bpf.o");
-        let e = Loader::new().load(&ObjectSpec::open(&p).unwrap()).unwrap_err();
+        let e = Loader::new()
+            .load(&ObjectSpec::open(&p).unwrap())
+            .unwrap_err();
         assert!(rawbpf::Error::from(e).is_not_supported());
         return;
     }
     let obj = load();
     let rb = UserRingBuf::new(obj.map("urb").unwrap()).unwrap();
     assert_eq!(rb.size(), 16 * 1024);
-    assert!(matches!(UserRingBuf::new(obj.map("rb").unwrap()), Err(Error::InvalidArgument(_))));
+    assert!(matches!(
+        UserRingBuf::new(obj.map("rb").unwrap()),
+        Err(Error::InvalidArgument(_))
+    ));
     let again = UserRingBuf::new(obj.map("urb").unwrap()).unwrap_err();
-    assert!(again.to_string().contains("already has a producer"), "{again}");
+    assert!(
+        again.to_string().contains("already has a producer"),
+        "{again}"
+    );
 
     // Fill the ring (16 KiB / 24-byte spans = 682 records), interleaved with discarded records
     // the program never sees; drain; repeat until 5000 records went through.
@@ -366,14 +488,21 @@ fn user_ring_buffer_drained_by_a_program() {
         }
         let want = total - seq;
         fill_user_ring(&rb, &mut seq, want, None);
-        assert!(rb.reserve(16).unwrap().is_none() || seq == total, "the ring was full");
+        assert!(
+            rb.reserve(16).unwrap().is_none() || seq == total,
+            "the ring was full"
+        );
         drained += u64::from(drain(&obj));
     }
     drained += u64::from(drain(&obj));
     assert_eq!(drained, total);
     assert_eq!(obj.global::<u64>("drained").unwrap(), total);
     assert_eq!(obj.global::<u64>("drain_next").unwrap(), total);
-    assert_eq!(obj.global::<u64>("drain_bad").unwrap(), 0, "every record in order and intact");
+    assert_eq!(
+        obj.global::<u64>("drain_bad").unwrap(),
+        0,
+        "every record in order and intact"
+    );
     assert_eq!(rb.free_bytes().unwrap(), rb.size() as u64);
 
     // A blocking reserve on a full ring returns when the program drains it.
@@ -390,9 +519,13 @@ fn user_ring_buffer_drained_by_a_program() {
         assert!(t.elapsed() < Duration::from_secs(5));
         assert!(drainer.join().unwrap() > 0);
     });
-    assert_eq!(rb.reserve_wait(rb.size(), Some(Duration::ZERO)).err().map(|e| e.to_string().contains("at most")), Some(true));
+    assert_eq!(
+        rb.reserve_wait(rb.size(), Some(Duration::ZERO))
+            .err()
+            .map(|e| e.to_string().contains("at most")),
+        Some(true)
+    );
     drain(&obj);
     assert_eq!(obj.global::<u64>("drained").unwrap(), seq);
     assert_eq!(obj.global::<u64>("drain_bad").unwrap(), 0);
 }
-

@@ -106,7 +106,8 @@ fn run_wanted(wanted: &[&str]) -> rawbpf::Result<()> {
             assert_eq!(pst.short_runs, 0, "drain fill did not fit the buffer");
             let mut chk = SeqCheck::starting_at(start);
             let t = Instant::now();
-            pb.consume(|e| check(&mut chk, e)).expect("PerfBuffer::consume");
+            pb.consume(|e| check(&mut chk, e))
+                .expect("PerfBuffer::consume");
             let ns = ns_since(t);
             require_ok("perfbuf_drain", &chk, total);
             ns

@@ -6,7 +6,6 @@
 
 use rawbpf::Program;
 use rawbpf::prog::TestRun;
-use serde_json::{Value, json};
 use std::time::Instant;
 
 /// `bench_common::contract` values for W3/W5.
@@ -80,10 +79,6 @@ impl SeqCheck {
 
     pub fn ok(&self, expected: u64) -> bool {
         self.count == expected && self.gaps == 0 && self.dups_or_reorders == 0 && self.bad_size == 0
-    }
-
-    pub fn to_json(&self) -> Value {
-        json!({"received": self.count, "gaps": self.gaps, "dups_or_reorders": self.dups_or_reorders, "bad_size": self.bad_size})
     }
 }
 

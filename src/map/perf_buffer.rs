@@ -120,7 +120,12 @@ pub(crate) struct PerfRing {
 
 impl PerfRing {
     /// Over a mapping of one metadata page and `data_size` bytes (a power of two) of data.
-    pub(crate) fn new(map: SharedMapping, data_size: usize, cpu: u32, name: String) -> Result<Self> {
+    pub(crate) fn new(
+        map: SharedMapping,
+        data_size: usize,
+        cpu: u32,
+        name: String,
+    ) -> Result<Self> {
         let page = page_size();
         if !data_size.is_power_of_two() || map.len() < page + data_size {
             return Err(Error::InvalidArgument(format!(
@@ -202,7 +207,9 @@ impl PerfRing {
         while self.tail < head {
             let off = (self.tail & mask) as usize;
             let Some(word) = self.map.u64_at(self.data_off + off) else {
-                return Err(self.corrupt(format!("record at {:#x} is not 8-byte aligned", self.tail)));
+                return Err(
+                    self.corrupt(format!("record at {:#x} is not 8-byte aligned", self.tail))
+                );
             };
             let hdr = word.load(Ordering::Relaxed).to_ne_bytes();
             let ty = u32::from_ne_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]);
@@ -223,7 +230,9 @@ impl PerfRing {
                 // outlive this iteration.
                 match unsafe { self.map.bytes(self.data_off + off, size) } {
                     Some(b) => b,
-                    None => return Err(self.corrupt(format!("record at {off:#x} outside the ring"))),
+                    None => {
+                        return Err(self.corrupt(format!("record at {off:#x} outside the ring")));
+                    }
                 }
             } else {
                 // It wraps: copy both pieces out.
@@ -266,10 +275,8 @@ impl PerfRing {
                 }
                 PERF_RECORD_LOST => {
                     let Some(c) = rec.get(16..24) else {
-                        return Err(self.corrupt(format!(
-                            "lost record at {:#x} of {size} bytes",
-                            self.tail
-                        )));
+                        return Err(self
+                            .corrupt(format!("lost record at {:#x} of {size} bytes", self.tail)));
                     };
                     let count = u64::from_ne_bytes(c.try_into().unwrap_or([0; 8]));
                     self.lost = self.lost.saturating_add(count);
@@ -415,16 +422,17 @@ impl PerfBuffer {
                     Some(format!("BPF output event on CPU {cpu}")),
                 )
             })?;
-            let mapping = SharedMapping::map(fd.as_fd(), page + data_size, 0, true).map_err(|e| {
-                Error::Syscall {
-                    call: "mmap",
-                    errno: e,
-                    context: Some(format!("perf ring of CPU {cpu}")),
-                    hint: (e == crate::sys::Errno::EPERM).then_some(
-                        "perf rings count against perf_event_mlock_kb: use fewer pages",
-                    ),
-                }
-            })?;
+            let mapping =
+                SharedMapping::map(fd.as_fd(), page + data_size, 0, true).map_err(|e| {
+                    Error::Syscall {
+                        call: "mmap",
+                        errno: e,
+                        context: Some(format!("perf ring of CPU {cpu}")),
+                        hint: (e == crate::sys::Errno::EPERM).then_some(
+                            "perf rings count against perf_event_mlock_kb: use fewer pages",
+                        ),
+                    }
+                })?;
             perf_event_enable(fd.as_fd())
                 .map_err(|e| Error::syscall("PERF_EVENT_IOC_ENABLE", e))?;
             let name = format!("perf buffer \"{}\" (CPU {cpu})", pb.map.name());
@@ -447,7 +455,10 @@ impl PerfBuffer {
     /// Samples dropped on `cpu` so far, as `PERF_RECORD_LOST` records reported them (`None`
     /// for a CPU without a ring).
     pub fn lost(&self, cpu: u32) -> Option<u64> {
-        self.rings.iter().find(|r| r.ring.cpu == cpu).map(|r| r.ring.lost)
+        self.rings
+            .iter()
+            .find(|r| r.ring.cpu == cpu)
+            .map(|r| r.ring.lost)
     }
 
     /// Samples dropped on all CPUs so far.
@@ -482,7 +493,11 @@ impl PerfBuffer {
     ///
     /// # Errors
     /// As [`PerfBuffer::consume`]; [`Error::Syscall`] (`"epoll_wait"`).
-    pub fn poll(&mut self, timeout: Option<Duration>, mut f: impl FnMut(PerfEvent<'_>)) -> Result<usize> {
+    pub fn poll(
+        &mut self,
+        timeout: Option<Duration>,
+        mut f: impl FnMut(PerfEvent<'_>),
+    ) -> Result<usize> {
         let deadline = timeout.map(|t| Instant::now() + t);
         loop {
             let n = self.consume(&mut f)?;

@@ -239,7 +239,10 @@ impl RingCore {
         // `Claim` keeps a second consumer in this process from moving the position.
         match unsafe { self.prod_map.bytes(f.off, f.len) } {
             Some(b) => Ok(b),
-            None => Err(self.corrupt(format!("record of {} bytes at {:#x} outside the ring", f.len, f.off))),
+            None => Err(self.corrupt(format!(
+                "record of {} bytes at {:#x} outside the ring",
+                f.len, f.off
+            ))),
         }
     }
 

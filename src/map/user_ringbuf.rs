@@ -183,8 +183,10 @@ impl UserRingBuf {
         }
         let prod = self.prod.get();
         let hdr_off = self.data_off + (prod & self.mask) as usize;
-        let (Some(hdr), Some(pad)) = (self.prod_map.u32_at(hdr_off), self.prod_map.u32_at(hdr_off + 4))
-        else {
+        let (Some(hdr), Some(pad)) = (
+            self.prod_map.u32_at(hdr_off),
+            self.prod_map.u32_at(hdr_off + 4),
+        ) else {
             return Err(self.corrupt(format!("header at {hdr_off:#x} outside the ring")));
         };
         hdr.store(len as u32 | BUSY_BIT, Ordering::Relaxed);
@@ -217,7 +219,11 @@ impl UserRingBuf {
     ///
     /// # Errors
     /// As [`UserRingBuf::reserve`]; [`Error::Syscall`] (`"poll"`) if waiting fails.
-    pub fn reserve_wait(&self, len: usize, timeout: Option<Duration>) -> Result<Option<UserRecord<'_>>> {
+    pub fn reserve_wait(
+        &self,
+        len: usize,
+        timeout: Option<Duration>,
+    ) -> Result<Option<UserRecord<'_>>> {
         let deadline = timeout.map(|t| Instant::now() + t);
         loop {
             if let Some(r) = self.reserve(len)? {
@@ -360,7 +366,11 @@ mod tests {
         assert!(rb.write(&vec![1u8; big]).unwrap());
         assert_eq!(rb.free_bytes().unwrap(), 16);
         assert!(rb.reserve(9).unwrap().is_none());
-        assert!(rb.reserve_wait(100, Some(Duration::from_millis(1))).unwrap().is_none());
+        assert!(
+            rb.reserve_wait(100, Some(Duration::from_millis(1)))
+                .unwrap()
+                .is_none()
+        );
         // The kernel drains: room again, and the next record wraps around the end in one slice.
         set_cons(&rb, SIZE as u64 - 16);
         let mut w = rb.reserve(100).unwrap().unwrap();
@@ -368,7 +378,10 @@ mod tests {
         w.submit();
         // SAFETY: nothing writes meanwhile.
         let start = unsafe { rb.prod_map.bytes(rb.data_off, 92) }.unwrap();
-        assert!(start.iter().all(|b| *b == 9), "the wrapped part lands at the start");
+        assert!(
+            start.iter().all(|b| *b == 9),
+            "the wrapped part lands at the start"
+        );
     }
 
     #[test]

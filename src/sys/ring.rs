@@ -55,7 +55,12 @@ impl SharedMapping {
     /// `EINVAL` for a zero length or an offset that is not page-aligned; the `mmap(2)` errno
     /// (the kernel refuses, e.g., a writable mapping of a ring buffer's producer pages with
     /// `EPERM`, and a length past the object with `EINVAL`).
-    pub fn map(fd: BorrowedFd<'_>, len: usize, offset: usize, writable: bool) -> Result<Self, Errno> {
+    pub fn map(
+        fd: BorrowedFd<'_>,
+        len: usize,
+        offset: usize,
+        writable: bool,
+    ) -> Result<Self, Errno> {
         if len == 0 || offset % page_size() != 0 {
             return Err(Errno::EINVAL);
         }
@@ -69,7 +74,14 @@ impl SharedMapping {
         // no existing memory is replaced; on success the kernel backs all `len` bytes (it
         // refuses lengths past the object with EINVAL).
         let p = unsafe {
-            libc::mmap(std::ptr::null_mut(), len, prot, libc::MAP_SHARED, fd.as_raw_fd(), off)
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                prot,
+                libc::MAP_SHARED,
+                fd.as_raw_fd(),
+                off,
+            )
         };
         if p == libc::MAP_FAILED {
             return Err(Errno::last());
@@ -265,7 +277,11 @@ impl EventSet {
 
     /// Waits until an fd is ready or `timeout` passes (`None`: forever); calls `ready` with
     /// the token of each ready fd. Returns how many were ready (0 on timeout or on a signal).
-    pub fn wait(&self, timeout: Option<Duration>, mut ready: impl FnMut(u64)) -> Result<usize, Errno> {
+    pub fn wait(
+        &self,
+        timeout: Option<Duration>,
+        mut ready: impl FnMut(u64),
+    ) -> Result<usize, Errno> {
         let mut evs = [EpollEvent::empty(); 32];
         match self.epoll.wait(&mut evs, timeout_ms(timeout)) {
             Ok(n) => {
@@ -288,7 +304,11 @@ impl AsFd for EventSet {
 
 /// `poll(2)` on one fd for readability (`writable == false`) or writability, for at most
 /// `timeout` (`None`: forever). Returns whether it is ready (`false` on timeout or a signal).
-pub fn wait_fd(fd: BorrowedFd<'_>, writable: bool, timeout: Option<Duration>) -> Result<bool, Errno> {
+pub fn wait_fd(
+    fd: BorrowedFd<'_>,
+    writable: bool,
+    timeout: Option<Duration>,
+) -> Result<bool, Errno> {
     use nix::poll::{PollFd, PollFlags};
     let flags = if writable {
         PollFlags::POLLOUT

@@ -81,7 +81,10 @@ fn samples_lost_and_wrap() {
     pos += 24;
     set_head(&r, pos);
     let got = collect(&mut r).unwrap();
-    assert_eq!(got, vec![Got::S(3, b"hello\0\0\0\0\0\0\0".to_vec()), Got::L(3, 5)]);
+    assert_eq!(
+        got,
+        vec![Got::S(3, b"hello\0\0\0\0\0\0\0".to_vec()), Got::L(3, 5)]
+    );
     assert_eq!(tail(&r), pos);
     assert_eq!(r.lost, 5);
 
@@ -183,7 +186,10 @@ fn other_record_types_are_skipped() {
     let s = sample(b"after");
     write(&r, 24, &s);
     set_head(&r, 24 + s.len() as u64);
-    assert_eq!(collect(&mut r).unwrap(), vec![Got::S(3, b"after\0\0\0\0\0\0\0".to_vec())]);
+    assert_eq!(
+        collect(&mut r).unwrap(),
+        vec![Got::S(3, b"after\0\0\0\0\0\0\0".to_vec())]
+    );
 }
 
 #[test]

@@ -48,7 +48,10 @@ fn records_discards_and_wrap() {
     put(&c, 16, 3 | DISCARD_BIT, b"xyz");
     put(&c, 32, 8, &7u64.to_ne_bytes());
     set_prod(&c, 48);
-    assert_eq!(collect(&mut c).unwrap(), vec![b"hello".to_vec(), 7u64.to_ne_bytes().to_vec()]);
+    assert_eq!(
+        collect(&mut c).unwrap(),
+        vec![b"hello".to_vec(), 7u64.to_ne_bytes().to_vec()]
+    );
     assert_eq!(published(&c), 48);
     assert!(collect(&mut c).unwrap().is_empty());
 
@@ -84,9 +87,15 @@ fn busy_record_stops_and_resumes() {
     assert_eq!(published(&c), 16);
     // Safe to sleep: the busy record sits at the published position.
     assert!(!c.pending_before_sleep().unwrap());
-    c.prod_map.u32_at(c.data_off + 16).unwrap().store(4, Release);
+    c.prod_map
+        .u32_at(c.data_off + 16)
+        .unwrap()
+        .store(4, Release);
     assert!(c.pending_before_sleep().unwrap());
-    assert_eq!(collect(&mut c).unwrap(), vec![b"bbbb".to_vec(), b"cccc".to_vec()]);
+    assert_eq!(
+        collect(&mut c).unwrap(),
+        vec![b"bbbb".to_vec(), b"cccc".to_vec()]
+    );
     assert_eq!(published(&c), 48);
 }
 
@@ -111,7 +120,10 @@ fn next_record_gives_space_back_on_drop() {
     assert_eq!(core.record(f).unwrap(), b"ab");
     assert_eq!(published(&core), 0);
     {
-        let rec = RingRecord { core: &mut core, found: f };
+        let rec = RingRecord {
+            core: &mut core,
+            found: f,
+        };
         assert_eq!(&rec[..], b"ab");
     }
     assert_eq!(published(&core), 16);
@@ -158,7 +170,9 @@ fn record_past_the_producer_position_is_an_error() {
     put(&c, 16, 64, b"short"); // claims 64 bytes, only 16 published after it
     set_prod(&c, 32);
     let mut got = Vec::new();
-    let e = c.consume(usize::MAX, &mut |r| got.push(r.to_vec())).unwrap_err();
+    let e = c
+        .consume(usize::MAX, &mut |r| got.push(r.to_vec()))
+        .unwrap_err();
     assert!(matches!(e, Error::CorruptBuffer { .. }), "{e}");
     assert!(e.to_string().contains("past the producer position"), "{e}");
     // The good record before it was delivered and its space given back.
