@@ -21,6 +21,8 @@
 //! # Ok::<(), rawbpf::Error>(())
 //! ```
 
+#[cfg(feature = "tokio")]
+mod async_io;
 mod batch;
 mod glue;
 mod info;
@@ -40,6 +42,8 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use crate::sys::MapMmap;
+#[cfg(feature = "tokio")]
+pub use async_io::{AsyncPerfBuffer, AsyncRingBuf, AsyncUserRingBuf, PerfRecord};
 pub use batch::BatchCursor;
 pub use info::{MapIds, MapInfo, ObjectIds};
 pub use ops::Keys;

@@ -525,6 +525,19 @@ impl PerfBuffer {
         }
     }
 
+    /// Whether any CPU's ring holds a record (without consuming it).
+    ///
+    /// # Errors
+    /// [`Error::CorruptBuffer`] when a ring's head makes no sense.
+    pub fn readable(&self) -> Result<bool> {
+        for r in &self.rings {
+            if r.ring.readable()? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// The perf event fd of `cpu`'s ring (to wait on one CPU alone).
     pub fn cpu_fd(&self, cpu: u32) -> Option<BorrowedFd<'_>> {
         self.rings
