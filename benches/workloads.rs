@@ -15,6 +15,8 @@ mod obj;
 mod perfbuf;
 #[path = "workloads/ringbuf.rs"]
 mod ringbuf;
+#[path = "workloads/stream.rs"]
+mod stream;
 
 fn main() {
     let cli = harness::Cli::parse();

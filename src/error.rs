@@ -152,6 +152,16 @@ pub enum Error {
     /// converts to the [`Error`] it wraps, not to this variant.)
     #[error(transparent)]
     Load(Box<LoadError>),
+    /// A ring buffer or perf buffer shared with the kernel holds something no well-behaved
+    /// producer writes (a record past the producer position, a position that goes backwards,
+    /// …). Reading stopped at the bad record; the buffer cannot be read further.
+    #[error("corrupt {buffer}: {what}")]
+    CorruptBuffer {
+        /// The buffer (`ring buffer "events"`, `perf buffer "events" (CPU 1)`).
+        buffer: String,
+        /// What is wrong, with the positions involved.
+        what: String,
+    },
 }
 
 impl From<LoadError> for Error {

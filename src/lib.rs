@@ -51,3 +51,4 @@ pub use loader::{LoadError, Loader, Object};
 pub use map::{Map, MapOptions, Pod};
 pub use obj::ObjectSpec;
 pub use prog::{Program, ProgramOptions};
+pub use map::{PerfBuffer, RingBuf, UserRingBuf};

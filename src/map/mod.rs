@@ -21,31 +21,41 @@
 //! # Ok::<(), rawbpf::Error>(())
 //! ```
 
+#[cfg(feature = "tokio")]
+mod async_io;
 mod batch;
 mod glue;
 mod info;
 mod mmap;
 mod ops;
 mod options;
+mod perf_buffer;
 mod pod;
+mod ringbuf;
 mod typed;
 mod typed_more;
 mod types;
+mod user_ringbuf;
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use crate::sys::MapMmap;
+#[cfg(feature = "tokio")]
+pub use async_io::{AsyncPerfBuffer, AsyncRingBuf, AsyncUserRingBuf, PerfRecord};
 pub use batch::BatchCursor;
 pub use info::{MapIds, MapInfo, ObjectIds};
 pub use ops::Keys;
 pub use options::MapOptions;
+pub use perf_buffer::{PerfBuffer, PerfBufferOptions, PerfEvent};
 pub use pod::Pod;
+pub use ringbuf::{RingBuf, RingBuffers, RingRecord};
 pub use typed::{Array, HashMap, PerCpuArray, PerCpuHashMap, PerCpuValues};
 pub use typed_more::{BloomFilter, LpmKey, LpmTrie, MapOfMaps, ProgArray, Queue, Stack};
 pub(crate) use types::extra_capability as map_type_capability;
 pub use types::{ANY, MapFlags, MapType, UpdateFlags};
+pub use user_ringbuf::{UserRecord, UserRingBuf};
 
 pub(crate) use glue::{by_id_error, capability_missing, info_error, path_cstring, pin_error};
 pub(crate) use options::object_name;
@@ -210,27 +220,32 @@ impl Map {
     }
 
     /// The map type.
+    #[inline]
     pub fn map_type(&self) -> MapType {
         self.fd.map_type()
     }
 
     /// Key size in bytes.
+    #[inline]
     pub fn key_size(&self) -> u32 {
         self.fd.key_size()
     }
 
     /// Size of one value in bytes (one CPU's value for per-CPU maps).
+    #[inline]
     pub fn value_size(&self) -> u32 {
         self.fd.value_size()
     }
 
     /// Bytes of one value buffer as user space passes it: `value_size`, or for per-CPU maps
     /// `possible_cpus × round_up(value_size, 8)`.
+    #[inline]
     pub fn value_buf_size(&self) -> usize {
         self.fd.value_len()
     }
 
     /// `max_entries`.
+    #[inline]
     pub fn max_entries(&self) -> u32 {
         self.fd.max_entries()
     }
@@ -302,6 +317,7 @@ impl Map {
     }
 
     /// The fd and layout as the sys layer wants them.
+    #[inline]
     pub(crate) fn sys_fd(&self) -> &crate::sys::MapFd {
         &self.fd
     }

@@ -11,55 +11,81 @@ use crate::sys;
 use crate::sys::Errno;
 
 impl Map {
+    #[inline(always)]
     fn check_key(&self, key: &[u8]) -> Result<()> {
         if key.len() != self.key_size() as usize {
-            return Err(Error::InvalidArgument(format!(
-                "key of {} bytes for map \"{}\" whose key size is {}",
-                key.len(),
-                self.name,
-                self.key_size()
-            )));
+            return Err(self.key_error(key.len()));
         }
         Ok(())
     }
 
+    #[cold]
+    #[inline(never)]
+    fn key_error(&self, len: usize) -> Error {
+        Error::InvalidArgument(format!(
+            "key of {len} bytes for map \"{}\" whose key size is {}",
+            self.name,
+            self.key_size()
+        ))
+    }
+
+    #[inline(always)]
     fn check_value(&self, value: usize) -> Result<()> {
         if value != self.value_buf_size() {
-            return Err(Error::InvalidArgument(format!(
-                "value buffer of {value} bytes for map \"{}\" whose values take {} bytes{}",
-                self.name,
-                self.value_buf_size(),
-                if self.map_type().is_per_cpu() {
-                    " (one 8-byte-aligned slot per possible CPU)"
-                } else {
-                    ""
-                }
-            )));
+            return Err(self.value_error(value));
         }
         Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn value_error(&self, value: usize) -> Error {
+        Error::InvalidArgument(format!(
+            "value buffer of {value} bytes for map \"{}\" whose values take {} bytes{}",
+            self.name,
+            self.value_buf_size(),
+            if self.map_type().is_per_cpu() {
+                " (one 8-byte-aligned slot per possible CPU)"
+            } else {
+                ""
+            }
+        ))
     }
 
     /// Checks the key (empty for key-less maps, which the kernel gets as NULL).
-    #[inline]
+    #[inline(always)]
     fn key_arg<'k>(&self, key: &'k [u8]) -> Result<&'k [u8]> {
-        if types::is_keyless(self.map_type()) && !key.is_empty() {
-            return Err(Error::InvalidArgument(format!(
-                "map \"{}\" has no keys: pass an empty key",
-                self.name
-            )));
+        if !key.is_empty() && types::is_keyless(self.map_type()) {
+            return Err(self.keyless_error());
         }
         self.check_key(key)?;
         Ok(key)
     }
 
+    #[cold]
+    #[inline(never)]
+    fn keyless_error(&self) -> Error {
+        Error::InvalidArgument(format!(
+            "map \"{}\" has no keys: pass an empty key",
+            self.name
+        ))
+    }
+
     /// The outcome of an element command: `Ok(false)` for `ENOENT` (absent key, end of the
     /// keys, empty queue), an error naming the map for anything else.
+    #[inline(always)]
     fn found(&self, call: &'static str, r: std::result::Result<(), Errno>) -> Result<bool> {
         match r {
             Ok(()) => Ok(true),
             Err(e) if e == Errno::ENOENT => Ok(false),
-            Err(e) => Err(self.elem_error(call, e)),
+            Err(e) => Err(self.cold_elem_error(call, e)),
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn cold_elem_error(&self, call: &'static str, e: Errno) -> Error {
+        self.elem_error(call, e)
     }
 
     /// `BPF_MAP_LOOKUP_ELEM`: copies the value of `key` into `value` (exactly

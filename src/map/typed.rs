@@ -205,15 +205,22 @@ impl<V: Pod, M: Borrow<Map>> Array<V, M> {
     }
 }
 
+#[inline(always)]
 fn check_index(map: &Map, index: u32) -> Result<()> {
     if index >= map.max_entries() {
-        return Err(Error::InvalidArgument(format!(
-            "index {index} out of bounds of map \"{}\" ({} entries)",
-            map.name(),
-            map.max_entries()
-        )));
+        return Err(index_error(map, index));
     }
     Ok(())
+}
+
+#[cold]
+#[inline(never)]
+fn index_error(map: &Map, index: u32) -> Error {
+    Error::InvalidArgument(format!(
+        "index {index} out of bounds of map \"{}\" ({} entries)",
+        map.name(),
+        map.max_entries()
+    ))
 }
 
 pub(crate) fn size32(n: usize) -> Result<u32> {

@@ -18,7 +18,8 @@
 //!
 //! Besides `bpf(2)`: [`perf_event`] (`perf_event_open(2)`, kprobe/uprobe PMUs), [`mount`]
 //! (bpffs, tracefs, tracepoint ids), [`tracefs`] (legacy probe events), [`caps`] (capget),
-//! [`cpus`] (possible CPUs), [`mmap`] (mappings of mmapable array maps and sysfs BTF files).
+//! [`cpus`] (possible CPUs), [`mmap`] (mappings of mmapable array maps and sysfs BTF files),
+//! [`ring`] (shared mappings of ring/perf buffers, epoll sets).
 //!
 //! [`BorrowedFd`]: std::os::fd::BorrowedFd
 //! [`OwnedFd`]: std::os::fd::OwnedFd
@@ -40,6 +41,7 @@ pub mod mmap;
 pub mod mount;
 pub mod netlink;
 pub mod perf_event;
+pub mod ring;
 pub mod sockopt;
 pub mod tracefs;
 pub mod types;

@@ -118,18 +118,22 @@ impl MapFd {
     }
 
     /// The map type.
+    #[inline]
     pub fn map_type(&self) -> MapType {
         self.map_type
     }
     /// Key size in bytes.
+    #[inline]
     pub fn key_size(&self) -> u32 {
         self.key_size
     }
     /// Value size in bytes, as created (one CPU's slot for per-CPU maps).
+    #[inline]
     pub fn value_size(&self) -> u32 {
         self.value_size
     }
     /// Maximum number of entries.
+    #[inline]
     pub fn max_entries(&self) -> u32 {
         self.max_entries
     }
@@ -139,6 +143,7 @@ impl MapFd {
     }
     /// Bytes of one value in user space: `value_size`, or `round_up(value_size, 8) *
     /// possible_cpus()` for per-CPU maps. Value buffers must be exactly this long.
+    #[inline]
     pub fn value_len(&self) -> usize {
         self.value_len
     }
@@ -161,15 +166,18 @@ impl MapFd {
             ..*self
         })
     }
+    #[inline(always)]
     fn fd_u32(&self) -> u32 {
         self.fd.as_raw_fd() as u32
     }
+    #[inline(always)]
     fn key_ptr(&self, key: &[u8]) -> Result<u64, Errno> {
         if key.len() != self.key_size as usize {
             return Err(Errno::EINVAL);
         }
         Ok(ptr(key))
     }
+    #[inline(always)]
     fn check_value(&self, len: usize) -> Result<(), Errno> {
         if len != self.value_len {
             Err(Errno::EINVAL)
@@ -230,6 +238,7 @@ pub fn map_create(args: &MapCreateArgs<'_>) -> Result<MapFd, Errno> {
     )
 }
 
+#[inline(always)]
 fn elem(map: &MapFd, cmd: BpfCmd, key: u64, value: u64, flags: u64) -> Result<(), Errno> {
     let mut attr = MapElemAttr {
         map_fd: map.fd_u32(),
@@ -248,6 +257,7 @@ fn elem(map: &MapFd, cmd: BpfCmd, key: u64, value: u64, flags: u64) -> Result<()
 ///
 /// `key` must be `key_size` bytes (empty for queue/stack: peek), `value` exactly
 /// [`MapFd::value_len`] bytes, else `EINVAL`. A missing key is `ENOENT`.
+#[inline]
 pub fn map_lookup_elem(
     map: &MapFd,
     key: &[u8],
@@ -267,6 +277,7 @@ pub fn map_lookup_elem(
 
 /// `BPF_MAP_UPDATE_ELEM`: creates or updates `key` (queue/stack: push, bloom filter: add,
 /// with an empty key). Sizes as for [`map_lookup_elem`].
+#[inline]
 pub fn map_update_elem(
     map: &MapFd,
     key: &[u8],

@@ -1,0 +1,566 @@
+//! [`PerfBuffer`]: the consumer of a `BPF_MAP_TYPE_PERF_EVENT_ARRAY`, one perf ring per CPU.
+//!
+//! # Layout and protocol (`include/uapi/linux/perf_event.h`, `kernel/events/ring_buffer.c`)
+//! For each CPU a `PERF_COUNT_SW_BPF_OUTPUT` software event is opened and its fd stored in the
+//! map at the CPU's index; `bpf_perf_event_output(ctx, &map, BPF_F_CURRENT_CPU, …)` writes into
+//! the current CPU's event. Each event's fd maps as one metadata page (`struct
+//! perf_event_mmap_page`: `data_head` at byte 1024, written by the kernel with a release store,
+//! `data_tail` at 1032, written by the consumer) followed by `2^n` data pages. Records are
+//! 8-byte aligned, start with `struct perf_event_header { u32 type; u16 misc; u16 size; }`, and
+//! may wrap around the end of the data area (the data pages are mapped once): such a record is
+//! copied into a scratch buffer, every other one is lent in place. A `PERF_RECORD_SAMPLE` with
+//! `PERF_SAMPLE_RAW` carries `{ u32 size; u8 data[size]; }`; when the ring is full the kernel
+//! drops samples and later writes a `PERF_RECORD_LOST { u64 id; u64 lost; }` with their
+//! number, which is reported as [`PerfEvent::Lost`] and added to [`PerfBuffer::lost`].
+//!
+//! A head that goes backwards or runs past the ring, a record size that is not a multiple of
+//! 8, smaller than a header or past the head, are [`Error::CorruptBuffer`].
+
+#![allow(unsafe_code)]
+
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use super::{ANY, Map, MapType};
+use crate::error::{Error, Result};
+use crate::sys::perf_event::{
+    PERF_COUNT_SW_BPF_OUTPUT, PERF_SAMPLE_RAW, PERF_TYPE_SOFTWARE, PerfEventAttr, attr_flags,
+    perf_event_enable, perf_event_open,
+};
+use crate::sys::ring::{EventSet, SharedMapping, page_size};
+
+/// `PERF_RECORD_LOST`.
+const PERF_RECORD_LOST: u32 = 2;
+/// `PERF_RECORD_SAMPLE`.
+const PERF_RECORD_SAMPLE: u32 = 9;
+/// Offset of `data_head` in `struct perf_event_mmap_page`.
+const DATA_HEAD: usize = 1024;
+/// Offset of `data_tail`.
+const DATA_TAIL: usize = 1032;
+
+/// How [`PerfBuffer::new`] sets up the per-CPU rings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PerfBufferOptions {
+    /// Data pages per CPU, a power of two (default 64, 256 KiB with 4 KiB pages).
+    pub pages: usize,
+    /// Wake the consumer every this many samples (default 1, as libbpf); with
+    /// [`PerfBufferOptions::watermark`], every this many bytes.
+    pub wakeup_events: u32,
+    /// Whether `wakeup_events` is a byte watermark (`attr.watermark`).
+    pub watermark: bool,
+}
+
+impl Default for PerfBufferOptions {
+    fn default() -> Self {
+        PerfBufferOptions {
+            pages: 64,
+            wakeup_events: 1,
+            watermark: false,
+        }
+    }
+}
+
+impl PerfBufferOptions {
+    /// Data pages per CPU (a power of two).
+    pub fn pages(mut self, pages: usize) -> Self {
+        self.pages = pages;
+        self
+    }
+
+    /// Wake the consumer every `n` samples.
+    pub fn wakeup_events(mut self, n: u32) -> Self {
+        self.wakeup_events = n;
+        self.watermark = false;
+        self
+    }
+
+    /// Wake the consumer when `bytes` bytes are waiting.
+    pub fn wakeup_watermark(mut self, bytes: u32) -> Self {
+        self.wakeup_events = bytes;
+        self.watermark = true;
+        self
+    }
+}
+
+/// What a perf ring holds: a sample a program wrote, or the number of samples the kernel had
+/// to drop because the ring was full.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PerfEvent<'a> {
+    /// A sample: the bytes given to `bpf_perf_event_output`, followed by up to 7 bytes of
+    /// padding (the kernel rounds the raw data up so that it and its 4-byte size fill whole
+    /// 8-byte words; the padding's value is not specified).
+    Sample {
+        /// The CPU whose ring it came from.
+        cpu: u32,
+        /// The data.
+        data: &'a [u8],
+    },
+    /// `count` samples were dropped on `cpu` (a `PERF_RECORD_LOST`).
+    Lost {
+        /// The CPU whose ring was full.
+        cpu: u32,
+        /// How many samples were dropped.
+        count: u64,
+    },
+}
+
+/// One perf ring: its metadata page and data pages, and the consumer's tail.
+#[derive(Debug)]
+pub(crate) struct PerfRing {
+    map: SharedMapping,
+    data_off: usize,
+    data_size: u64,
+    tail: u64,
+    cpu: u32,
+    lost: u64,
+    name: String,
+}
+
+impl PerfRing {
+    /// Over a mapping of one metadata page and `data_size` bytes (a power of two) of data.
+    pub(crate) fn new(
+        map: SharedMapping,
+        data_size: usize,
+        cpu: u32,
+        name: String,
+    ) -> Result<Self> {
+        let page = page_size();
+        if !data_size.is_power_of_two() || map.len() < page + data_size {
+            return Err(Error::InvalidArgument(format!(
+                "{name}: data size {data_size} is not a power of two or the mapping is too short"
+            )));
+        }
+        let tail = map
+            .u64_at(DATA_TAIL)
+            .map_or(0, |t| t.load(Ordering::Acquire));
+        Ok(PerfRing {
+            map,
+            data_off: page,
+            data_size: data_size as u64,
+            tail,
+            cpu,
+            lost: 0,
+            name,
+        })
+    }
+
+    fn corrupt(&self, what: String) -> Error {
+        Error::CorruptBuffer {
+            buffer: self.name.clone(),
+            what,
+        }
+    }
+
+    /// The head (acquire), checked against the tail and the ring's size.
+    #[inline(always)]
+    fn head(&self) -> Result<u64> {
+        let h = self
+            .map
+            .u64_at(DATA_HEAD)
+            .map_or(self.tail, |h| h.load(Ordering::Acquire));
+        if h < self.tail || h - self.tail > self.data_size {
+            return Err(self.corrupt(format!(
+                "data_head {h:#x} went backwards or runs more than the ring's {} bytes ahead of \
+                 data_tail {:#x}",
+                self.data_size, self.tail
+            )));
+        }
+        Ok(h)
+    }
+
+    /// Whether records wait.
+    pub(crate) fn readable(&self) -> Result<bool> {
+        Ok(self.head()? != self.tail)
+    }
+
+    fn publish(&self) {
+        if let Some(t) = self.map.u64_at(DATA_TAIL) {
+            t.store(self.tail, Ordering::Release);
+        }
+    }
+
+    /// Hands every record up to the head to `f`, then stores the tail (release) once.
+    #[inline]
+    pub(crate) fn consume(
+        &mut self,
+        scratch: &mut Vec<u8>,
+        f: &mut impl FnMut(PerfEvent<'_>),
+    ) -> Result<usize> {
+        let head = self.head()?;
+        let mut n = 0;
+        let r = self.consume_to(head, scratch, f, &mut n);
+        self.publish();
+        r.map(|()| n)
+    }
+
+    #[inline(always)]
+    fn consume_to(
+        &mut self,
+        head: u64,
+        scratch: &mut Vec<u8>,
+        f: &mut impl FnMut(PerfEvent<'_>),
+        n: &mut usize,
+    ) -> Result<()> {
+        let mask = self.data_size - 1;
+        while self.tail < head {
+            let off = (self.tail & mask) as usize;
+            let Some(word) = self.map.u64_at(self.data_off + off) else {
+                return Err(
+                    self.corrupt(format!("record at {:#x} is not 8-byte aligned", self.tail))
+                );
+            };
+            let hdr = word.load(Ordering::Relaxed).to_ne_bytes();
+            let ty = u32::from_ne_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]);
+            let size = u16::from_ne_bytes([hdr[6], hdr[7]]) as usize;
+            let left = head - self.tail;
+            if size < 8 || size % 8 != 0 || size as u64 > left {
+                return Err(self.corrupt(format!(
+                    "record at {:#x} has size {size}: not a multiple of 8 of at least 8, or past \
+                     data_head ({left} bytes available)",
+                    self.tail
+                )));
+            }
+            let end = off + size;
+            let rec: &[u8] = if end as u64 <= self.data_size {
+                // SAFETY: a record between data_tail and data_head, which the kernel does not
+                // write until data_tail moves past it; data_tail is stored only after the
+                // record is handed over (`publish` after this loop), and the slice does not
+                // outlive this iteration.
+                match unsafe { self.map.bytes(self.data_off + off, size) } {
+                    Some(b) => b,
+                    None => {
+                        return Err(self.corrupt(format!("record at {off:#x} outside the ring")));
+                    }
+                }
+            } else {
+                // It wraps: copy both pieces out.
+                let first = self.data_size as usize - off;
+                scratch.clear();
+                // SAFETY: as above, for the two pieces of the record (end of the data area,
+                // then its start); both are copied out before anything moves data_tail.
+                let (a, b) = unsafe {
+                    (
+                        self.map.bytes(self.data_off + off, first),
+                        self.map.bytes(self.data_off, size - first),
+                    )
+                };
+                match (a, b) {
+                    (Some(a), Some(b)) => {
+                        scratch.extend_from_slice(a);
+                        scratch.extend_from_slice(b);
+                    }
+                    _ => return Err(self.corrupt(format!("record at {off:#x} outside the ring"))),
+                }
+                &scratch[..]
+            };
+            match ty {
+                PERF_RECORD_SAMPLE => {
+                    let raw = if size >= 12 {
+                        u32::from_ne_bytes([rec[8], rec[9], rec[10], rec[11]]) as usize
+                    } else {
+                        usize::MAX
+                    };
+                    let Some(data) = rec.get(12..).and_then(|d| d.get(..raw)) else {
+                        return Err(self.corrupt(format!(
+                            "sample at {:#x} of {size} bytes claims {raw} bytes of data",
+                            self.tail
+                        )));
+                    };
+                    f(PerfEvent::Sample {
+                        cpu: self.cpu,
+                        data,
+                    });
+                }
+                PERF_RECORD_LOST => {
+                    let Some(c) = rec.get(16..24) else {
+                        return Err(self
+                            .corrupt(format!("lost record at {:#x} of {size} bytes", self.tail)));
+                    };
+                    let count = u64::from_ne_bytes(c.try_into().unwrap_or([0; 8]));
+                    self.lost = self.lost.saturating_add(count);
+                    f(PerfEvent::Lost {
+                        cpu: self.cpu,
+                        count,
+                    });
+                }
+                _ => {
+                    // Other record types (throttling, …) carry nothing for us.
+                    self.tail += size as u64;
+                    continue;
+                }
+            }
+            self.tail += size as u64;
+            *n += 1;
+        }
+        Ok(())
+    }
+}
+
+/// One CPU's event and ring.
+#[derive(Debug)]
+struct CpuRing {
+    ring: PerfRing,
+    fd: OwnedFd,
+}
+
+/// The consumer of a `BPF_MAP_TYPE_PERF_EVENT_ARRAY`: one perf ring per online CPU, all on one
+/// epoll set.
+///
+/// ```no_run
+/// # fn f(obj: &rawbpf::Object) -> rawbpf::Result<()> {
+/// use rawbpf::map::{PerfBuffer, PerfBufferOptions, PerfEvent};
+/// use std::time::Duration;
+/// let mut events = PerfBuffer::new(obj.map("events")?, PerfBufferOptions::default())?;
+/// events.poll(Some(Duration::from_millis(100)), |e| match e {
+///     PerfEvent::Sample { cpu, data } => println!("cpu {cpu}: {} bytes", data.len()),
+///     PerfEvent::Lost { cpu, count } => eprintln!("cpu {cpu}: lost {count}"),
+/// })?;
+/// # Ok(()) }
+/// ```
+///
+/// The events' fds are stored in the map (key = CPU) by [`PerfBuffer::new`] and deleted from it
+/// on drop. [`AsFd`] gives the epoll fd, readable when any CPU's ring has data.
+#[derive(Debug)]
+pub struct PerfBuffer {
+    rings: Vec<CpuRing>,
+    events: EventSet,
+    /// The map (our own fd: the kernel clears the entries a map file set when it is closed).
+    map: Map,
+    scratch: Vec<u8>,
+}
+
+/// The CPUs a kernel CPU list (`"0-3,8"`) names, in order; `None` if malformed.
+pub(crate) fn parse_cpu_ids(s: &str) -> Option<Vec<u32>> {
+    let mut v = Vec::new();
+    for part in s.trim().split(',') {
+        match part.trim().split_once('-') {
+            Some((a, b)) => {
+                let (a, b): (u32, u32) = (a.parse().ok()?, b.parse().ok()?);
+                if b < a || b - a > 1 << 16 {
+                    return None;
+                }
+                v.extend(a..=b);
+            }
+            None => v.push(part.trim().parse().ok()?),
+        }
+    }
+    Some(v)
+}
+
+impl PerfBuffer {
+    /// Opens a `PERF_COUNT_SW_BPF_OUTPUT` event on every online CPU below the map's
+    /// `max_entries`, maps its ring (one page + `opts.pages` pages), enables it, stores its fd
+    /// in `map` at the CPU's index, and adds it to the epoll set.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for another map type or a page count that is not a power of
+    /// two; [`Error::MissingCapability`] (`CAP_PERFMON`) or [`Error::Syscall`] when
+    /// `perf_event_open`, `mmap` or the map update fail.
+    pub fn new(map: &Map, opts: PerfBufferOptions) -> Result<PerfBuffer> {
+        if map.map_type() != MapType::PERF_EVENT_ARRAY {
+            return Err(Error::InvalidArgument(format!(
+                "map \"{}\" is a {:?}, not a PERF_EVENT_ARRAY",
+                map.name(),
+                map.map_type()
+            )));
+        }
+        if !opts.pages.is_power_of_two() {
+            return Err(Error::InvalidArgument(format!(
+                "{} data pages per CPU: the kernel wants a power of two",
+                opts.pages
+            )));
+        }
+        let page = page_size();
+        let data_size = opts
+            .pages
+            .checked_mul(page)
+            .ok_or_else(|| Error::InvalidArgument(format!("{} pages", opts.pages)))?;
+        let online = std::fs::read_to_string("/sys/devices/system/cpu/online")
+            .map_err(|e| Error::io("/sys/devices/system/cpu/online", e))?;
+        let cpus = parse_cpu_ids(&online).ok_or_else(|| {
+            Error::io(
+                "/sys/devices/system/cpu/online",
+                std::io::Error::new(std::io::ErrorKind::InvalidData, online.clone()),
+            )
+        })?;
+        let map = map.try_clone()?;
+        let mut pb = PerfBuffer {
+            rings: Vec::new(),
+            events: EventSet::new().map_err(|e| Error::syscall("epoll_create1", e))?,
+            map,
+            scratch: Vec::new(),
+        };
+        let mut flags = 0;
+        if opts.watermark {
+            flags |= attr_flags::WATERMARK;
+        }
+        let attr = PerfEventAttr {
+            type_: PERF_TYPE_SOFTWARE,
+            config: PERF_COUNT_SW_BPF_OUTPUT,
+            sample_type: PERF_SAMPLE_RAW,
+            sample_period: 1,
+            wakeup_events: opts.wakeup_events.max(1),
+            flags,
+            ..Default::default()
+        };
+        for cpu in cpus.into_iter().filter(|c| *c < pb.map.max_entries()) {
+            let fd = perf_event_open(&attr, -1, cpu as i32, None, 0).map_err(|e| {
+                if e == crate::sys::Errno::EPERM || e == crate::sys::Errno::EACCES {
+                    if let Some(cap) = super::capability_missing(&["CAP_PERFMON"]) {
+                        return Error::MissingCapability {
+                            call: "perf_event_open",
+                            capability: cap,
+                            context: Some(format!("BPF output event on CPU {cpu}")),
+                        };
+                    }
+                }
+                Error::syscall_ctx(
+                    "perf_event_open",
+                    e,
+                    Some(format!("BPF output event on CPU {cpu}")),
+                )
+            })?;
+            let mapping =
+                SharedMapping::map(fd.as_fd(), page + data_size, 0, true).map_err(|e| {
+                    Error::Syscall {
+                        call: "mmap",
+                        errno: e,
+                        context: Some(format!("perf ring of CPU {cpu}")),
+                        hint: (e == crate::sys::Errno::EPERM).then_some(
+                            "perf rings count against perf_event_mlock_kb: use fewer pages",
+                        ),
+                    }
+                })?;
+            perf_event_enable(fd.as_fd())
+                .map_err(|e| Error::syscall("PERF_EVENT_IOC_ENABLE", e))?;
+            let name = format!("perf buffer \"{}\" (CPU {cpu})", pb.map.name());
+            let ring = PerfRing::new(mapping, data_size, cpu, name)?;
+            let raw = u32::try_from(fd.as_raw_fd()).unwrap_or(u32::MAX);
+            pb.map.update(&cpu.to_ne_bytes(), &raw.to_ne_bytes(), ANY)?;
+            pb.events
+                .add(fd.as_fd(), pb.rings.len() as u64, false)
+                .map_err(|e| Error::syscall("epoll_ctl", e))?;
+            pb.rings.push(CpuRing { ring, fd });
+        }
+        Ok(pb)
+    }
+
+    /// The CPUs with a ring, in order.
+    pub fn cpus(&self) -> impl Iterator<Item = u32> + '_ {
+        self.rings.iter().map(|r| r.ring.cpu)
+    }
+
+    /// Samples dropped on `cpu` so far, as `PERF_RECORD_LOST` records reported them (`None`
+    /// for a CPU without a ring).
+    pub fn lost(&self, cpu: u32) -> Option<u64> {
+        self.rings
+            .iter()
+            .find(|r| r.ring.cpu == cpu)
+            .map(|r| r.ring.lost)
+    }
+
+    /// Samples dropped on all CPUs so far.
+    pub fn lost_total(&self) -> u64 {
+        self.rings.iter().map(|r| r.ring.lost).sum()
+    }
+
+    /// Hands every record of every CPU's ring to `f` without waiting; returns how many
+    /// (samples and lost records).
+    ///
+    /// # Errors
+    /// [`Error::CorruptBuffer`] when a ring holds something the kernel never writes; the
+    /// rings and records before it were consumed.
+    pub fn consume(&mut self, mut f: impl FnMut(PerfEvent<'_>)) -> Result<usize> {
+        let mut n = 0;
+        for r in &mut self.rings {
+            n += r.ring.consume(&mut self.scratch, &mut f)?;
+        }
+        Ok(n)
+    }
+
+    /// As [`PerfBuffer::consume`] for the ring of one CPU.
+    pub fn consume_cpu(&mut self, cpu: u32, mut f: impl FnMut(PerfEvent<'_>)) -> Result<usize> {
+        match self.rings.iter_mut().find(|r| r.ring.cpu == cpu) {
+            Some(r) => r.ring.consume(&mut self.scratch, &mut f),
+            None => Ok(0),
+        }
+    }
+
+    /// Consumes every ring; when none had a record, waits up to `timeout` (`None`: forever)
+    /// for one. Returns how many records were handed (0 after a timeout or a signal).
+    ///
+    /// # Errors
+    /// As [`PerfBuffer::consume`]; [`Error::Syscall`] (`"epoll_wait"`).
+    pub fn poll(
+        &mut self,
+        timeout: Option<Duration>,
+        mut f: impl FnMut(PerfEvent<'_>),
+    ) -> Result<usize> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        loop {
+            let n = self.consume(&mut f)?;
+            if n > 0 {
+                return Ok(n);
+            }
+            let left = match deadline {
+                None => None,
+                Some(d) => match d.checked_duration_since(Instant::now()) {
+                    Some(l) if !l.is_zero() => Some(l),
+                    _ => return Ok(0),
+                },
+            };
+            // Records that came without a wakeup (wakeup_events > 1) are read now.
+            let mut pending = false;
+            for r in &self.rings {
+                pending |= r.ring.readable()?;
+            }
+            if pending {
+                continue;
+            }
+            self.events
+                .wait(left, |_| {})
+                .map_err(|e| Error::syscall("epoll_wait", e))?;
+        }
+    }
+
+    /// Whether any CPU's ring holds a record (without consuming it).
+    ///
+    /// # Errors
+    /// [`Error::CorruptBuffer`] when a ring's head makes no sense.
+    pub fn readable(&self) -> Result<bool> {
+        for r in &self.rings {
+            if r.ring.readable()? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// The perf event fd of `cpu`'s ring (to wait on one CPU alone).
+    pub fn cpu_fd(&self, cpu: u32) -> Option<BorrowedFd<'_>> {
+        self.rings
+            .iter()
+            .find(|r| r.ring.cpu == cpu)
+            .map(|r| r.fd.as_fd())
+    }
+}
+
+impl AsFd for PerfBuffer {
+    /// The epoll fd: readable when any CPU's ring has been woken.
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.events.as_fd()
+    }
+}
+
+impl Drop for PerfBuffer {
+    fn drop(&mut self) {
+        for r in &self.rings {
+            let _ = self.map.delete(&r.ring.cpu.to_ne_bytes());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

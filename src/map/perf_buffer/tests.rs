@@ -1,0 +1,201 @@
+//! The perf ring reader over rings built in anonymous memory, good and corrupted.
+
+use super::*;
+use std::sync::atomic::Ordering::Release;
+
+const PAGES: usize = 1;
+
+fn fake() -> PerfRing {
+    let page = page_size();
+    let m = SharedMapping::fake(page * (1 + PAGES));
+    PerfRing::new(m, page * PAGES, 3, "perf buffer \"fake\" (CPU 3)".into()).unwrap()
+}
+
+/// Writes `bytes` at ring position `pos` (wrapping as the kernel does).
+fn write(r: &PerfRing, pos: u64, bytes: &[u8]) {
+    for (i, b) in bytes.iter().enumerate() {
+        let off = r.data_off + ((pos + i as u64) & (r.data_size - 1)) as usize;
+        // SAFETY: the test is the only writer and nothing borrows the ring meanwhile.
+        unsafe { r.map.bytes_mut(off, 1) }.unwrap()[0] = *b;
+    }
+}
+
+fn sample(data: &[u8]) -> Vec<u8> {
+    let raw = (data.len() + 4).div_ceil(8) * 8 - 4;
+    let size = 8 + 4 + raw;
+    let mut v = Vec::new();
+    v.extend_from_slice(&PERF_RECORD_SAMPLE.to_ne_bytes());
+    v.extend_from_slice(&0u16.to_ne_bytes());
+    v.extend_from_slice(&(size as u16).to_ne_bytes());
+    v.extend_from_slice(&(raw as u32).to_ne_bytes());
+    v.extend_from_slice(data);
+    v.resize(size, 0);
+    v
+}
+
+fn lost(n: u64) -> Vec<u8> {
+    let mut v = Vec::new();
+    v.extend_from_slice(&PERF_RECORD_LOST.to_ne_bytes());
+    v.extend_from_slice(&0u16.to_ne_bytes());
+    v.extend_from_slice(&24u16.to_ne_bytes());
+    v.extend_from_slice(&77u64.to_ne_bytes());
+    v.extend_from_slice(&n.to_ne_bytes());
+    v
+}
+
+fn set_head(r: &PerfRing, h: u64) {
+    r.map.u64_at(DATA_HEAD).unwrap().store(h, Release);
+}
+
+fn tail(r: &PerfRing) -> u64 {
+    r.map.u64_at(DATA_TAIL).unwrap().load(Ordering::Acquire)
+}
+
+#[derive(Debug, PartialEq)]
+enum Got {
+    S(u32, Vec<u8>),
+    L(u32, u64),
+}
+
+fn collect(r: &mut PerfRing) -> Result<Vec<Got>> {
+    let mut v = Vec::new();
+    let mut scratch = Vec::new();
+    r.consume(&mut scratch, &mut |e| {
+        v.push(match e {
+            PerfEvent::Sample { cpu, data } => Got::S(cpu, data.to_vec()),
+            PerfEvent::Lost { cpu, count } => Got::L(cpu, count),
+        })
+    })?;
+    Ok(v)
+}
+
+#[test]
+fn samples_lost_and_wrap() {
+    let mut r = fake();
+    let mut pos = 0u64;
+    let s1 = sample(b"hello");
+    write(&r, pos, &s1);
+    pos += s1.len() as u64;
+    let l = lost(5);
+    write(&r, pos, &l);
+    pos += 24;
+    set_head(&r, pos);
+    let got = collect(&mut r).unwrap();
+    assert_eq!(
+        got,
+        vec![Got::S(3, b"hello\0\0\0\0\0\0\0".to_vec()), Got::L(3, 5)]
+    );
+    assert_eq!(tail(&r), pos);
+    assert_eq!(r.lost, 5);
+
+    // Fill up to just before the end, then a record that wraps.
+    let size = r.data_size;
+    let filler = sample(&vec![1u8; (size - pos) as usize - 40 - 12]);
+    write(&r, pos, &filler);
+    pos += filler.len() as u64;
+    assert_eq!(size - pos, 40);
+    set_head(&r, pos);
+    assert_eq!(collect(&mut r).unwrap().len(), 1);
+    let data: Vec<u8> = (0..100u8).collect();
+    let wrap = sample(&data);
+    write(&r, pos, &wrap);
+    pos += wrap.len() as u64;
+    set_head(&r, pos);
+    let got = collect(&mut r).unwrap();
+    let mut want = data.clone();
+    want.resize(100, 0);
+    match &got[..] {
+        [Got::S(3, d)] => assert_eq!(&d[..100], &want[..]),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(tail(&r), pos);
+}
+
+#[test]
+fn head_backwards_or_too_far_is_an_error() {
+    let mut r = fake();
+    let s = sample(b"x");
+    write(&r, 0, &s);
+    set_head(&r, 16);
+    assert_eq!(collect(&mut r).unwrap().len(), 1);
+    set_head(&r, 8);
+    let e = collect(&mut r).unwrap_err();
+    assert!(matches!(e, Error::CorruptBuffer { .. }), "{e}");
+    let mut r = fake();
+    set_head(&r, r.data_size + 8);
+    assert!(matches!(collect(&mut r), Err(Error::CorruptBuffer { .. })));
+    assert!(r.readable().is_err());
+}
+
+#[test]
+fn bad_record_sizes_are_errors() {
+    // Zero size: would loop forever.
+    let mut r = fake();
+    write(&r, 0, &[9, 0, 0, 0, 0, 0, 0, 0]);
+    set_head(&r, 8);
+    assert!(matches!(collect(&mut r), Err(Error::CorruptBuffer { .. })));
+    // Not a multiple of 8.
+    let mut r = fake();
+    let mut s = sample(b"abc");
+    s[6] = 13;
+    write(&r, 0, &s);
+    set_head(&r, 16);
+    assert!(matches!(collect(&mut r), Err(Error::CorruptBuffer { .. })));
+    // Past the head.
+    let mut r = fake();
+    let s = sample(&[7u8; 60]);
+    write(&r, 0, &s);
+    set_head(&r, 32);
+    let e = collect(&mut r).unwrap_err();
+    assert!(e.to_string().contains("past data_head"), "{e}");
+    // A sample whose raw size runs past its record.
+    let mut r = fake();
+    let mut s = sample(b"abcd");
+    s[8..12].copy_from_slice(&1000u32.to_ne_bytes());
+    write(&r, 0, &s);
+    set_head(&r, s.len() as u64);
+    let e = collect(&mut r).unwrap_err();
+    assert!(e.to_string().contains("claims 1000"), "{e}");
+    // A lost record too short for its count.
+    let mut r = fake();
+    let mut l = lost(3);
+    l[6..8].copy_from_slice(&16u16.to_ne_bytes());
+    write(&r, 0, &l[..16]);
+    set_head(&r, 16);
+    assert!(matches!(collect(&mut r), Err(Error::CorruptBuffer { .. })));
+    // The records before a bad one are delivered and the tail published up to it.
+    let mut r = fake();
+    let good = sample(b"ok");
+    write(&r, 0, &good);
+    write(&r, 16, &[9, 0, 0, 0, 0, 0, 0, 0]);
+    set_head(&r, 24);
+    let mut n = 0;
+    let mut scratch = Vec::new();
+    assert!(r.consume(&mut scratch, &mut |_| n += 1).is_err());
+    assert_eq!(n, 1);
+    assert_eq!(tail(&r), 16);
+}
+
+#[test]
+fn other_record_types_are_skipped() {
+    let mut r = fake();
+    let mut throttle = vec![0u8; 24];
+    throttle[0] = 5; // PERF_RECORD_THROTTLE
+    throttle[6] = 24;
+    write(&r, 0, &throttle);
+    let s = sample(b"after");
+    write(&r, 24, &s);
+    set_head(&r, 24 + s.len() as u64);
+    assert_eq!(
+        collect(&mut r).unwrap(),
+        vec![Got::S(3, b"after\0\0\0\0\0\0\0".to_vec())]
+    );
+}
+
+#[test]
+fn cpu_lists() {
+    assert_eq!(parse_cpu_ids("0-1\n"), Some(vec![0, 1]));
+    assert_eq!(parse_cpu_ids("0,2-4"), Some(vec![0, 2, 3, 4]));
+    assert_eq!(parse_cpu_ids("3-1"), None);
+    assert_eq!(parse_cpu_ids("x"), None);
+}
