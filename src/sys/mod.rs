@@ -39,6 +39,7 @@ mod insn;
 pub mod mmap;
 pub mod mount;
 pub mod perf_event;
+mod pidfd;
 pub mod tracefs;
 pub mod types;
 
@@ -49,6 +50,7 @@ pub use flags::*;
 pub use info::{BtfInfo, LinkInfo, MapInfo, ProgInfo};
 pub use insn::Insn;
 pub use mmap::{MapMmap, ReadOnlyMapping, map_sysfs_file};
+pub use pidfd::pidfd_open;
 pub use types::*;
 
 /// Calls `bpf(cmd, attr, size_of::<T>())`.
