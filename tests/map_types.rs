@@ -616,9 +616,9 @@ fn lookup_and_delete() {
     }
 }
 
-/// Arena: memory shared between a program and user space. `alloc` takes a page and writes a
-/// marker that user space reads at the pointer the program left; user space writes numbers
-/// into the page that `sum` adds up. On a kernel without arenas, or where a security policy
+/// Arena: memory shared between a program and user space. The program takes a page and writes
+/// a marker that user space reads at the pointer the program left; user space writes numbers
+/// into the page that the program's next run adds up. On a kernel without arenas, or where a security policy
 /// refuses them, the clean error.
 #[test]
 fn arena() {
@@ -684,7 +684,7 @@ fn arena() {
             .expect("test_run")
             .retval
     };
-    assert_eq!(run("alloc"), 0, "bpf_arena_alloc_pages");
+    assert_eq!(run("arena_step"), 0, "bpf_arena_alloc_pages");
     let page_addr: u64 = obj.global("page_addr").expect("page_addr");
     assert_eq!(
         arena.read_ptr::<u64>(page_addr).expect("read"),
@@ -697,6 +697,6 @@ fn arena() {
         want += i * i;
     }
     obj.set_global("words", &10u32).expect("words");
-    assert_eq!(run("sum"), 0);
+    assert_eq!(run("arena_step"), 0);
     assert_eq!(obj.global::<u64>("total").expect("total"), want);
 }

