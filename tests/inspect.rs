@@ -109,3 +109,133 @@ fn xlated_matches_bpftool() {
         assert!(all.contains(form), "no {form:?} in the dumps:\n{all}");
     }
 }
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// Our map dump equals `bpftool -j map dump id N` (raw bytes and `formatted`) for a hash with
+/// struct key/value (strings, an enum, a bool, a byte array), a per-CPU hash, an array of maps
+/// with an empty slot, a program array, and the global data maps.
+#[test]
+fn map_dump_matches_bpftool() {
+    if !common::privileged() {
+        return;
+    }
+    use rawbpf::map::ANY;
+    let obj = load("tests/bpf/inspect.bpf.o");
+    let flows = obj.map("flows").expect("flows");
+    let key = |pid: u32, comm: &[u8]| {
+        let mut k = pid.to_ne_bytes().to_vec();
+        let mut c = [0u8; 8];
+        c[..comm.len()].copy_from_slice(comm);
+        k.extend_from_slice(&c);
+        k
+    };
+    let val = |count: u64, delta: i32, color: u32, label: &[u8], seen: bool| {
+        let mut v = vec![0u8; 32];
+        v[0..8].copy_from_slice(&count.to_ne_bytes());
+        v[8..12].copy_from_slice(&delta.to_ne_bytes());
+        v[12..16].copy_from_slice(&color.to_ne_bytes());
+        v[16..16 + label.len()].copy_from_slice(label);
+        v[28..31].copy_from_slice(&[1, 2, 3]);
+        v[31] = u8::from(seen);
+        v
+    };
+    flows
+        .update(&key(42, b"bash"), &val(5, -2, 2, b"hello", true), ANY)
+        .expect("update");
+    // An enum value no enumerator has, a label with a non-printable byte (a byte list then).
+    flows
+        .update(
+            &key(7, b"init\x01"),
+            &val(u64::MAX, i32::MIN, 3, b"a\x02b", false),
+            ANY,
+        )
+        .expect("update");
+    let per_cpu = obj.map("per_cpu").expect("per_cpu");
+    let cpus = rawbpf::map::possible_cpus().expect("cpus");
+    let mut pv = Vec::new();
+    for c in 0..cpus as u64 {
+        pv.extend_from_slice(&(100 + c).to_ne_bytes());
+    }
+    per_cpu
+        .update(&0u32.to_ne_bytes(), &pv, ANY)
+        .expect("update");
+    let jumps = rawbpf::map::ProgArray::new(obj.map("jumps").expect("jumps")).expect("view");
+    jumps
+        .set(1, obj.program("touch").expect("prog"))
+        .expect("set");
+    obj.program("touch")
+        .expect("prog")
+        .test_run(rawbpf::prog::TestRun::with_ctx(&mut [0u8; 16]))
+        .expect("run");
+
+    let mut n = 0;
+    for (name, map) in obj.maps() {
+        let id = map.info().expect("info").id.to_string();
+        let Some(theirs) = bpftool(&["-j", "map", "dump", "id", &id]) else {
+            eprintln!("map_dump_matches_bpftool: bpftool not installed");
+            return;
+        };
+        let ours = rawbpf::inspect::map_dump_json(map).expect("dump");
+        assert_eq!(json(&ours), json(&theirs), "map {name} (id {id})");
+        n += 1;
+        if name == "flows" {
+            let v = json(&ours);
+            assert_eq!(v.as_array().map(Vec::len), Some(2));
+            assert!(ours.contains("\"formatted\""), "{ours}");
+            assert!(ours.contains("\"label\":\"hello\""), "{ours}");
+            assert!(ours.contains("\"color\":\"GREEN\""), "{ours}");
+        }
+    }
+    assert!(n >= 6, "{n} maps compared");
+    eprintln!("map_dump_matches_bpftool: {n} maps compared");
+}
+
+/// Our program info JSON equals `bpftool -j prog show id N` (name, type, tag, loaded_at, uid,
+/// sizes, map ids, btf id, pids), and the holders we find include this process.
+#[test]
+fn prog_show_matches_bpftool() {
+    if !common::privileged() {
+        return;
+    }
+    let obj = load("tests/bpf/inspect.bpf.o");
+    let prog = obj.program("touch").expect("prog");
+    let id = prog.info().expect("info").id;
+    let holders = rawbpf::inspect::holders().expect("holders");
+    let me = std::process::id();
+    assert!(
+        holders.prog(id).iter().any(|h| h.pid == me),
+        "this process holds program {id}: {:?}",
+        holders.prog(id)
+    );
+    let map_id = obj.map("flows").expect("map").info().expect("info").id;
+    assert!(holders.map(map_id).iter().any(|h| h.pid == me));
+    let Some(theirs) = bpftool(&["-j", "prog", "show", "id", &id.to_string()]) else {
+        return;
+    };
+    let theirs = json(&theirs);
+    // bpftool lists pids only when built with its BPF skeletons; compare them when it does.
+    let pids = if theirs.get("pids").is_some() {
+        holders.prog(id).to_vec()
+    } else {
+        eprintln!(
+            "prog_show_matches_bpftool: this bpftool lists no pids (built without skeletons)"
+        );
+        Vec::new()
+    };
+    let ours = json(&rawbpf::inspect::prog_show_json(prog, &pids).expect("show"));
+    assert_eq!(ours, theirs);
+    for field in [
+        "name",
+        "tag",
+        "loaded_at",
+        "uid",
+        "bytes_xlated",
+        "map_ids",
+        "btf_id",
+    ] {
+        assert!(ours.get(field).is_some(), "no {field} in {ours}");
+    }
+}

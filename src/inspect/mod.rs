@@ -26,8 +26,8 @@ mod xlated;
 
 pub use func_sig::func_signature;
 pub use kallsyms::KernelSymbols;
-// pub use map_dump::map_dump_json;
-// pids
-// show
+pub use map_dump::map_dump_json;
+pub use pids::{Holder, Holders, holders};
+pub use show::prog_show_json;
 // tp
 pub use xlated::XlatedDump;

@@ -30,6 +30,7 @@ use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 pub mod attr;
 pub mod bpf;
 pub mod caps;
+pub mod clock;
 pub mod cpus;
 mod errno;
 mod fd;
