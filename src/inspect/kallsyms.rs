@@ -70,7 +70,9 @@ impl KernelSymbols {
     /// The symbol whose range holds `addr` (the last one at or below it), with the offset.
     pub fn containing(&self, addr: u64) -> Option<(&str, u64)> {
         let i = self.syms.partition_point(|(a, _)| *a <= addr);
-        let (a, n) = self.syms.get(i.checked_sub(1)?)?;
+        let (start, _) = self.syms.get(i.checked_sub(1)?)?;
+        // The first name listed at that address.
+        let (a, n) = &self.syms[self.syms.partition_point(|(a, _)| a < start)];
         Some((n.as_str(), addr - a))
     }
 
