@@ -239,3 +239,32 @@ fn prog_show_matches_bpftool() {
         assert!(ours.get(field).is_some(), "no {field} in {ours}");
     }
 }
+
+/// `bpf_printk` output read back through the trace buffer, parsed: our thread's pid, a valid
+/// CPU, the event and the exact message. (Reads the `trace` snapshot, which consumes nothing:
+/// other sessions may be reading `trace_pipe`.)
+#[test]
+fn trace_lines_of_bpf_printk() {
+    if !common::privileged() {
+        return;
+    }
+    let obj = load("tests/bpf/inspect.bpf.o");
+    let marker = std::process::id() ^ 0x5a5a_0000;
+    obj.set_global("marker", &marker).expect("marker");
+    let tid = nix::unistd::gettid().as_raw() as u32;
+    obj.program("say")
+        .expect("say")
+        .test_run(rawbpf::prog::TestRun::default())
+        .expect("run");
+    let want = format!("rawbpf inspect {marker}: done");
+    let line = rawbpf::inspect::TracePipe::snapshot()
+        .expect("open trace")
+        .map(|l| l.expect("read"))
+        .find(|l| l.message == want)
+        .unwrap_or_else(|| panic!("no trace line {want:?}"));
+    assert!(line.is_bpf_printk(), "{line:?}");
+    assert_eq!(line.pid, tid, "{line:?}");
+    assert!((line.cpu as usize) < rawbpf::map::possible_cpus().expect("cpus"));
+    assert!(!line.task.is_empty());
+    assert!(line.timestamp.as_nanos() > 0);
+}

@@ -29,5 +29,5 @@ pub use kallsyms::KernelSymbols;
 pub use map_dump::map_dump_json;
 pub use pids::{Holder, Holders, holders};
 pub use show::prog_show_json;
-// tp
+pub use trace_pipe::{TraceLine, TracePipe};
 pub use xlated::XlatedDump;

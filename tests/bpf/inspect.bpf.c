@@ -91,4 +91,13 @@ int touch(__u64 *ctx)
 	return bpf_map_lookup_elem(&outer, &zero) != 0;
 }
 
+__u32 marker;
+
+SEC("syscall")
+int say(void *ctx)
+{
+	bpf_printk("rawbpf inspect %u: done", marker);
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
