@@ -268,3 +268,82 @@ fn trace_lines_of_bpf_printk() {
     assert!(!line.task.is_empty());
     assert!(line.timestamp.as_nanos() > 0);
 }
+
+/// The bpfinfo example (built by `cargo test`) against bpftool for objects this test holds.
+#[test]
+fn bpfinfo_example() {
+    if !common::privileged() {
+        return;
+    }
+    let exe = std::env::current_exe().expect("test path");
+    let bpfinfo = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(|d| d.join("examples/bpfinfo"))
+        .expect("target dir");
+    if !bpfinfo.exists() {
+        eprintln!("bpfinfo_example: {} not built", bpfinfo.display());
+        return;
+    }
+    let run = |args: &[&str]| {
+        let out = Command::new(&bpfinfo)
+            .args(args)
+            .output()
+            .expect("run bpfinfo");
+        assert!(
+            out.status.success(),
+            "bpfinfo {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let obj = load("tests/bpf/inspect.bpf.o");
+    let prog_id = obj
+        .program("touch")
+        .expect("prog")
+        .info()
+        .expect("info")
+        .id
+        .to_string();
+    let map_id = obj
+        .map("flows")
+        .expect("map")
+        .info()
+        .expect("info")
+        .id
+        .to_string();
+    let list = json(&run(&["-j", "prog", "list"]));
+    assert!(
+        list.as_array()
+            .expect("array")
+            .iter()
+            .any(|p| p["id"].as_u64().map(|i| i.to_string()) == Some(prog_id.clone())),
+        "prog list has {prog_id}"
+    );
+    assert!(run(&["prog", "list"]).contains(&format!("{prog_id}: raw_tracepoint  name touch")));
+    let Some(theirs) = bpftool(&["prog", "dump", "xlated", "id", &prog_id]) else {
+        return;
+    };
+    assert_eq!(run(&["prog", "dump", "xlated", "id", &prog_id]), theirs);
+    let theirs = bpftool(&["-j", "map", "dump", "id", &map_id]).expect("bpftool");
+    assert_eq!(
+        json(&run(&["-j", "map", "dump", "id", &map_id])),
+        json(&theirs)
+    );
+    let theirs = json(&bpftool(&["-j", "prog", "show", "id", &prog_id]).expect("bpftool"));
+    let mut ours = json(&run(&["-j", "prog", "show", "id", &prog_id]));
+    if theirs.get("pids").is_none() {
+        ours.as_object_mut().expect("object").remove("pids");
+    }
+    assert_eq!(ours, theirs);
+    let maps = json(&run(&["-j", "map", "list"]));
+    assert!(
+        maps.as_array()
+            .expect("array")
+            .iter()
+            .any(|m| m["id"].as_u64().map(|i| i.to_string()) == Some(map_id.clone()))
+    );
+    assert!(run(&["btf", "list"]).contains("name vmlinux"));
+    let _ = run(&["link", "list"]);
+    let _ = run(&["-j", "net", "list"]);
+}

@@ -28,6 +28,6 @@ pub use func_sig::func_signature;
 pub use kallsyms::KernelSymbols;
 pub use map_dump::map_dump_json;
 pub use pids::{Holder, Holders, holders};
-pub use show::prog_show_json;
+pub use show::{boot_time_to_unix, prog_show_json, prog_type_name};
 pub use trace_pipe::{TraceLine, TracePipe};
 pub use xlated::XlatedDump;

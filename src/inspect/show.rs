@@ -6,9 +6,14 @@ use super::{Holder, json};
 use crate::error::{Error, Result};
 use crate::prog::{Program, ProgramInfo};
 
-/// The wall-clock second (Unix time) of a `CLOCK_BOOTTIME` instant, as bpftool computes
-/// `loaded_at`: `realtime − boottime + load_time`, truncated to seconds.
-pub(crate) fn boot_ns_to_unix_secs(boot_ns: u64) -> Result<i64> {
+/// The wall-clock second (Unix time) of a `CLOCK_BOOTTIME` instant such as
+/// [`ProgramInfo::load_time`], as bpftool computes `loaded_at`: `realtime − boottime +
+/// instant`, truncated to seconds.
+///
+/// # Errors
+/// [`Error::Syscall`] if the clocks cannot be read.
+pub fn boot_time_to_unix(boot: std::time::Duration) -> Result<i64> {
+    let boot_ns = u64::try_from(boot.as_nanos()).unwrap_or(u64::MAX);
     let (rs, rn, bs, bn) = crate::sys::clock::realtime_and_boottime()
         .map_err(|e| Error::syscall("clock_gettime", e))?;
     let ns = rn - bn + boot_ns as i64;
@@ -26,7 +31,7 @@ pub(crate) fn fdinfo_memlock(fd: &impl AsFd) -> Option<u64> {
 
 /// The program's type as bpftool names it (`syscall`, `xdp`, `sched_cls`, …): the kernel's
 /// `BPF_PROG_TYPE_` name, lower-cased.
-pub(crate) fn prog_type_name(info: &ProgramInfo) -> String {
+pub fn prog_type_name(info: &ProgramInfo) -> String {
     info.prog_type.name().map_or_else(
         || format!("type {}", info.prog_type.raw()),
         |n| n.trim_start_matches("BPF_PROG_TYPE_").to_ascii_lowercase(),
@@ -60,7 +65,7 @@ pub fn prog_show_json(prog: &Program, pids: &[Holder]) -> Result<String> {
         f.push(("recursion_misses".into(), info.recursion_misses.to_string()));
     }
     if info.load_time.as_nanos() != 0 {
-        let secs = boot_ns_to_unix_secs(info.load_time.as_nanos() as u64)?;
+        let secs = boot_time_to_unix(info.load_time)?;
         f.push(("loaded_at".into(), secs.to_string()));
         f.push(("uid".into(), info.created_by_uid.to_string()));
     }
