@@ -528,29 +528,6 @@ fn local_storages() {
     let file = std::fs::File::open("/proc/self/stat").expect("open");
     assert!(sk.get(&file).is_err(), "a file is not a socket");
 
-    // Cgroup storage, keyed by a cgroup v2 directory fd.
-    let cg = CgrpStorage::<Owned, _>::new(obj.map("cgrp_store").expect("map")).expect("view");
-    let dir = common::cgroup2_root().join(common::unique_name("mtcg"));
-    std::fs::create_dir(&dir).expect("mkdir cgroup");
-    struct RmDir(std::path::PathBuf);
-    impl Drop for RmDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir(&self.0);
-        }
-    }
-    let _rm = RmDir(dir.clone());
-    let d1 = std::fs::File::open(&dir).expect("open cgroup dir");
-    let d2 = std::fs::File::open(&dir).expect("open cgroup dir again");
-    cg.insert(&d1, &val(77, 7), ANY).expect("insert cgroup");
-    assert_eq!(
-        cg.get(&d2).expect("get"),
-        Some(val(77, 7)),
-        "one value per cgroup"
-    );
-    let root = std::fs::File::open(common::cgroup2_root()).expect("open cgroup root");
-    assert_eq!(cg.get(&root).expect("get root"), None);
-    assert!(cg.remove(&d2).expect("remove"));
-
     // Inode storage: every fd of the file sees the same value. It needs the BPF LSM active
     // (the inode's security blob holds the storage).
     let ino = InodeStorage::<Owned, _>::new(obj.map("inode_store").expect("map")).expect("view");
@@ -581,6 +558,48 @@ fn local_storages() {
         }
         Err(e) => panic!("inode storage with the BPF LSM active: {e}"),
     }
+
+    // Cgroup storage (Linux 6.2), keyed by a cgroup v2 directory fd.
+    let probe = rawbpf::features::map_type(MapType::CGRP_STORAGE);
+    if !common::supported(
+        "local_storages",
+        "cgrp_storage",
+        "features::map_type(CGRP_STORAGE)",
+        probe,
+    ) {
+        let e = Loader::new()
+            .load(&spec("tests/bpf/map_types_cgrp.bpf.o"))
+            .expect_err("no cgroup storage on this kernel");
+        assert!(
+            e.errno() == Some(Errno::EINVAL) || e.is_not_supported(),
+            "{e}"
+        );
+        return;
+    }
+    let cgrp = Loader::new()
+        .load(&spec("tests/bpf/map_types_cgrp.bpf.o"))
+        .expect("load map_types_cgrp.bpf.o");
+    let cg = CgrpStorage::<Owned, _>::new(cgrp.map("cgrp_store").expect("map")).expect("view");
+    let dir = common::cgroup2_root().join(common::unique_name("mtcg"));
+    std::fs::create_dir(&dir).expect("mkdir cgroup");
+    struct RmDir(std::path::PathBuf);
+    impl Drop for RmDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir(&self.0);
+        }
+    }
+    let _rm = RmDir(dir.clone());
+    let d1 = std::fs::File::open(&dir).expect("open cgroup dir");
+    let d2 = std::fs::File::open(&dir).expect("open cgroup dir again");
+    cg.insert(&d1, &val(77, 7), ANY).expect("insert cgroup");
+    assert_eq!(
+        cg.get(&d2).expect("get"),
+        Some(val(77, 7)),
+        "one value per cgroup"
+    );
+    let root = std::fs::File::open(common::cgroup2_root()).expect("open cgroup root");
+    assert_eq!(cg.get(&root).expect("get root"), None);
+    assert!(cg.remove(&d2).expect("remove"));
 }
 
 /// Lookup-and-delete: hash maps (plain, LRU, per-CPU) give the value and lose the key; an

@@ -1,13 +1,9 @@
 // SPDX-License-Identifier: (MIT OR GPL-2.0)
-/* Map types for tests/map_types.rs: the four local storages (BTF key/value, as the kernel
- * requires), a stack trace map and a BPF_F_STACK_BUILD_ID stack trace map, filled by a raw
+/* Map types for tests/map_types.rs: three local storages (BTF key/value, as the kernel
+ * requires; cgroup storage, Linux 6.2, is in map_types_cgrp.bpf.c), a stack trace map and a BPF_F_STACK_BUILD_ID stack trace map, filled by a raw
  * tracepoint on sys_enter for getppid() calls of one process (target_tgid, set before load). */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
-
-#ifndef BPF_MAP_TYPE_CGRP_STORAGE
-#define BPF_MAP_TYPE_CGRP_STORAGE 32
-#endif
 
 #define MAX_DEPTH 127
 #define SYS_getppid 110
@@ -38,13 +34,6 @@ struct {
 	__type(key, int);
 	__type(value, struct owned);
 } sk_store SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_CGRP_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct owned);
-} cgrp_store SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
