@@ -227,6 +227,19 @@ fn prog_show_matches_bpftool() {
     };
     let ours = json(&rawbpf::inspect::prog_show_json(prog, &pids).expect("show"));
     assert_eq!(ours, theirs);
+    // The JITed image is the size both report, and x86-64 code (an endbr64 or a push %rbp
+    // prologue; the kernel pads nothing at the end).
+    let image = prog.jited_image().expect("jited image");
+    assert_eq!(Some(image.len() as u64), theirs["bytes_jited"].as_u64());
+    if cfg!(target_arch = "x86_64") {
+        assert!(
+            image.starts_with(&[0xf3, 0x0f, 0x1e, 0xfa])
+                || image.starts_with(&[0x0f, 0x1f, 0x44])
+                || image.starts_with(&[0x55]),
+            "x86-64 prologue: {:02x?}",
+            &image[..8.min(image.len())]
+        );
+    }
     for field in [
         "name",
         "tag",
@@ -344,6 +357,68 @@ fn bpfinfo_example() {
             .any(|m| m["id"].as_u64().map(|i| i.to_string()) == Some(map_id.clone()))
     );
     assert!(run(&["btf", "list"]).contains("name vmlinux"));
+    let btf_id = obj
+        .program("touch")
+        .expect("prog")
+        .info()
+        .expect("info")
+        .btf_id
+        .to_string();
+    let theirs = bpftool(&["btf", "dump", "id", &btf_id]).expect("bpftool");
+    assert_eq!(run(&["btf", "dump", "id", &btf_id]), theirs);
     let _ = run(&["link", "list"]);
     let _ = run(&["-j", "net", "list"]);
+}
+
+/// `btf::dump_raw` equals `bpftool btf dump` for a loaded program's BTF (by id) and for the
+/// kernel's vmlinux BTF (every type).
+#[test]
+fn btf_dump_matches_bpftool() {
+    if !common::privileged() {
+        return;
+    }
+    let obj = load("tests/bpf/inspect.bpf.o");
+    let btf_id = obj
+        .program("touch")
+        .expect("prog")
+        .info()
+        .expect("info")
+        .btf_id;
+    let Some(theirs) = bpftool(&["btf", "dump", "id", &btf_id.to_string()]) else {
+        return;
+    };
+    let btf = rawbpf::btf::BtfHandle::from_id(btf_id)
+        .expect("btf by id")
+        .to_btf()
+        .expect("parse");
+    let ours = rawbpf::btf::dump_raw(&btf);
+    for (k, (a, b)) in ours.lines().zip(theirs.lines()).enumerate() {
+        assert_eq!(a, b, "program BTF line {k}");
+    }
+    assert_eq!(ours.lines().count(), theirs.lines().count());
+    for kind in [
+        "] STRUCT '",
+        "] ENUM '",
+        "] FUNC '",
+        "] FUNC_PROTO '",
+        "] DATASEC '",
+        "] VAR '",
+    ] {
+        assert!(ours.contains(kind), "no {kind}");
+    }
+
+    let theirs = bpftool(&["btf", "dump", "file", "/sys/kernel/btf/vmlinux"]).expect("bpftool");
+    let vmlinux = rawbpf::btf::Btf::from_kernel().expect("vmlinux BTF");
+    let ours = rawbpf::btf::dump_raw(&vmlinux);
+    let mut diffs = 0;
+    for (k, (a, b)) in ours.lines().zip(theirs.lines()).enumerate() {
+        if a != b {
+            diffs += 1;
+            if diffs < 10 {
+                eprintln!("vmlinux line {k}:\n ours: {a}\n bpftool: {b}");
+            }
+        }
+    }
+    assert_eq!(diffs, 0, "lines differ in the vmlinux dump");
+    assert_eq!(ours.lines().count(), theirs.lines().count());
 }

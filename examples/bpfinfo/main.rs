@@ -8,6 +8,7 @@
 //! cargo run --example bpfinfo -- [-j] map dump id N
 //! cargo run --example bpfinfo -- [-j] link list
 //! cargo run --example bpfinfo -- [-j] btf list
+//! cargo run --example bpfinfo -- btf dump id N
 //! cargo run --example bpfinfo -- [-j] net list
 //! ```
 //!
@@ -38,11 +39,12 @@ fn main() -> ExitCode {
         ["map", "dump", "id", id] => id_arg(id).and_then(|id| map_dump(id, json)),
         ["link", "list"] | ["link"] | ["link", "show"] => link_list(json),
         ["btf", "list"] | ["btf"] | ["btf", "show"] => btf_list(json),
+        ["btf", "dump", "id", id] => id_arg(id).and_then(btf_dump),
         ["net", "list"] | ["net"] | ["net", "show"] => net_list(json),
         _ => {
             eprintln!(
                 "usage: bpfinfo [-j] prog list | prog show id N | prog dump xlated id N | \
-                 map list | map dump id N | link list | btf list | net list"
+                 map list | map dump id N | link list | btf list | btf dump id N | net list"
             );
             return ExitCode::from(2);
         }
@@ -300,6 +302,12 @@ fn btf_list(json: bool) -> Res {
     if json {
         println!("{}", serde_json::Value::Array(out));
     }
+    Ok(())
+}
+
+fn btf_dump(id: u32) -> Res {
+    let btf = BtfHandle::from_id(id)?.to_btf()?;
+    print!("{}", rawbpf::btf::dump_raw(&btf));
     Ok(())
 }
 

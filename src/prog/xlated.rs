@@ -127,4 +127,23 @@ impl Program {
     pub fn xlated(&self) -> Result<XlatedProgram> {
         XlatedProgram::of_fd(self.as_fd())
     }
+
+    /// The JITed machine code (the bytes `bpftool prog dump jited` disassembles); empty for
+    /// an interpreted program, or when the kernel hides it (no `CAP_SYS_ADMIN`... or
+    /// `bpf_dump_raw_ok` false).
+    pub fn jited_image(&self) -> Result<Vec<u8>> {
+        let err = |e| crate::map::info_error(e, "the fd is not a BPF program");
+        let first = sys::prog_info(self.as_fd()).map_err(err)?;
+        let mut image = vec![0u8; first.jited_prog_len as usize];
+        if image.is_empty() {
+            return Ok(image);
+        }
+        let bufs = sys::ProgInfoBufs {
+            jited: Some(&mut image[..]),
+            ..Default::default()
+        };
+        let raw = sys::prog_info_with(self.as_fd(), bufs).map_err(err)?;
+        image.truncate(raw.jited_prog_len.min(first.jited_prog_len) as usize);
+        Ok(image)
+    }
 }
