@@ -50,6 +50,13 @@ fn compare_xlated(obj: &Object, all: &mut String) -> usize {
             return 0;
         };
         let ours = XlatedDump::of_program(prog).expect("dump").to_string();
+        // With file, line and column (`linum`).
+        let with_linum = bpftool(&["prog", "dump", "xlated", "id", &id, "linum"]).expect("bpftool");
+        let ours_linum = XlatedDump::of_program(prog)
+            .expect("dump")
+            .linum(true)
+            .to_string();
+        assert_eq!(ours_linum, with_linum, "program {name} with linum");
         let (o, t): (Vec<&str>, Vec<&str>) = (ours.lines().collect(), theirs.lines().collect());
         for (k, (a, b)) in o.iter().zip(&t).enumerate() {
             assert_eq!(

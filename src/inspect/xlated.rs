@@ -33,6 +33,7 @@ pub struct XlatedDump {
     prog: XlatedProgram,
     btf: Option<Btf<'static>>,
     syms: Option<KernelSymbols>,
+    linum: bool,
 }
 
 impl XlatedDump {
@@ -58,7 +59,19 @@ impl XlatedDump {
         btf: Option<Btf<'static>>,
         syms: Option<KernelSymbols>,
     ) -> XlatedDump {
-        XlatedDump { prog, btf, syms }
+        XlatedDump {
+            prog,
+            btf,
+            syms,
+            linum: false,
+        }
+    }
+
+    /// Also print each source line's file, line and column, as `bpftool prog dump xlated …
+    /// linum` does: `; LINE [file:FILE line_num:N line_col:C]`.
+    pub fn linum(mut self, on: bool) -> Self {
+        self.linum = on;
+        self
     }
 
     /// The program.
@@ -123,7 +136,17 @@ impl fmt::Display for XlatedDump {
                     .find(|l| l.insn_off as usize == i)
                 {
                     if let Ok(text) = btf.string(rec.line_off) {
-                        writeln!(f, "; {}", text.trim_start_matches([' ', '\t', '\n', '\r']))?;
+                        let text = text.trim_start_matches([' ', '\t', '\n', '\r']);
+                        if self.linum {
+                            let file = btf.string(rec.file_name_off).unwrap_or("");
+                            writeln!(
+                                f,
+                                "; {text} [file:{file} line_num:{} line_col:{}]",
+                                rec.line_num, rec.line_col
+                            )?;
+                        } else {
+                            writeln!(f, "; {text}")?;
+                        }
                     }
                     line_from += 1;
                 }
