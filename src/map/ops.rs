@@ -171,9 +171,9 @@ impl Map {
             Err(e) if e == Errno::ENOTSUPP || e == Errno::EOPNOTSUPP => Err(Error::Unsupported {
                 feature: "BPF_MAP_LOOKUP_AND_DELETE_ELEM on this map type",
                 hint: format!(
-                    "the kernel has lookup-and-delete for queues and stacks (Linux 4.20) and \
-                     hash maps, LRU and per-CPU ones included (Linux 5.14), not for {:?} map \
-                     \"{}\": look the key up, then delete it",
+                    "the kernel has lookup-and-delete for queues and stacks (Linux 4.20), hash \
+                     maps, LRU and per-CPU ones included (Linux 5.14), and stack trace maps, not \
+                     for {:?} map \"{}\": look the key up, then delete it",
                     self.map_type(),
                     self.name
                 ),

@@ -176,6 +176,34 @@ impl<M: Borrow<Map>> StackTrace<M> {
         Ok(self.raw(id)?.map(|v| BuildIdFrame::parse_all(&v)))
     }
 
+    /// Removes stack `id` and returns its instruction pointers
+    /// (`BPF_MAP_LOOKUP_AND_DELETE_ELEM`); `None` if there is no such stack.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] on a kernel without lookup-and-delete for stack maps;
+    /// [`Error::InvalidArgument`] on a build-id map (use [`StackTrace::take_build_ids`]).
+    pub fn take(&self, id: u32) -> Result<Option<Vec<u64>>> {
+        self.need(false)?;
+        Ok(self.take_raw(id)?.map(|v| parse_stack_ips(&v)))
+    }
+
+    /// Removes stack `id` and returns its build-id frames; `None` if there is no such stack.
+    ///
+    /// # Errors
+    /// As [`StackTrace::take`], for a map without [`MapFlags::STACK_BUILD_ID`].
+    pub fn take_build_ids(&self, id: u32) -> Result<Option<Vec<BuildIdFrame>>> {
+        self.need(true)?;
+        Ok(self.take_raw(id)?.map(|v| BuildIdFrame::parse_all(&v)))
+    }
+
+    fn take_raw(&self, id: u32) -> Result<Option<Vec<u8>>> {
+        let mut v = vec![0u8; self.map().value_buf_size()];
+        Ok(self
+            .map()
+            .lookup_and_delete(&id.to_ne_bytes(), &mut v)?
+            .then_some(v))
+    }
+
     /// Removes stack `id` (its slot can be reused by the next new stack); `false` if absent.
     pub fn remove(&self, id: u32) -> Result<bool> {
         self.map().delete(&id.to_ne_bytes())
