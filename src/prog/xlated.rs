@@ -42,8 +42,9 @@ pub struct LineInfo {
 pub struct XlatedProgram {
     /// The instructions after verification and rewriting, as the kernel reports them: map
     /// references hold map ids (`ld_imm64` with `BPF_PSEUDO_MAP_FD`/`_VALUE`), helper and kfunc
-    /// calls the target's offset from `__bpf_call_base`. Empty when the kernel hides them
-    /// (without `CAP_SYS_ADMIN`... or `bpf_dump_raw_ok` false).
+    /// calls the target's offset from `__bpf_call_base`. Empty without `CAP_BPF` (the kernel
+    /// then reports no instructions); where `kernel.kptr_restrict` forbids raw addresses to the
+    /// caller, the kernel zeroes call offsets and raw addresses (map ids stay).
     pub insns: Vec<Insn>,
     /// The id of the program's BTF, 0 if none.
     pub btf_id: u32,
@@ -129,8 +130,8 @@ impl Program {
     }
 
     /// The JITed machine code (the bytes `bpftool prog dump jited` disassembles); empty for
-    /// an interpreted program, or when the kernel hides it (no `CAP_SYS_ADMIN`... or
-    /// `bpf_dump_raw_ok` false).
+    /// an interpreted program, without `CAP_BPF`, or where `kernel.kptr_restrict` forbids raw
+    /// addresses to the caller.
     pub fn jited_image(&self) -> Result<Vec<u8>> {
         let err = |e| crate::map::info_error(e, "the fd is not a BPF program");
         let first = sys::prog_info(self.as_fd()).map_err(err)?;
