@@ -57,6 +57,23 @@ fn compare_xlated(obj: &Object, all: &mut String) -> usize {
             .linum(true)
             .to_string();
         assert_eq!(ours_linum, with_linum, "program {name} with linum");
+        // And as JSON (-j), with and without linum.
+        for linum in [false, true] {
+            let mut args = vec!["-j", "prog", "dump", "xlated", "id", &id];
+            if linum {
+                args.push("linum");
+            }
+            let theirs = json(&bpftool(&args).expect("bpftool"));
+            let ours = XlatedDump::of_program(prog)
+                .expect("dump")
+                .linum(linum)
+                .to_json();
+            assert_eq!(
+                bpftool71_escapes(json(&ours)),
+                theirs,
+                "program {name}, -j, linum {linum}"
+            );
+        }
         let (o, t): (Vec<&str>, Vec<&str>) = (ours.lines().collect(), theirs.lines().collect());
         for (k, (a, b)) in o.iter().zip(&t).enumerate() {
             assert_eq!(
@@ -73,6 +90,18 @@ fn compare_xlated(obj: &Object, all: &mut String) -> usize {
         n += 1;
     }
     n
+}
+
+/// bpftool 7.1's JSON writer escapes a backslash as `\n` (a known bug of its
+/// `json_writer.c`, fixed later): a source line `printk("%u\n")` comes out as `%u` LF `n`.
+/// Ours escapes correctly; to compare, apply that bug to our `src` strings.
+fn bpftool71_escapes(mut v: serde_json::Value) -> serde_json::Value {
+    for e in v.as_array_mut().into_iter().flatten() {
+        if let Some(serde_json::Value::String(src)) = e.get_mut("src") {
+            *src = src.replace('\\', "\n");
+        }
+    }
+    v
 }
 
 /// Xlated disassembly of programs with helpers, maps (ids and values), atomics, jumps,

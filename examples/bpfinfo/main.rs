@@ -13,7 +13,7 @@
 //! ```
 //!
 //! Run as root (walking ids needs `CAP_SYS_ADMIN`). `-j` prints JSON: for `prog show`/`list`
-//! and `map dump` the shapes of `bpftool -j`; the others a simple array of objects. `net list`
+//! `prog dump xlated` and `map dump` the shapes of `bpftool -j`; the others a simple array of objects. `net list`
 //! shows the network attachments made through BPF links (XDP, tcx, netkit, netfilter); those
 //! attached the old way through netlink (`ip link set dev X xdp …`, `tc filter`) are not
 //! listed.
@@ -179,10 +179,9 @@ fn prog_show(id: u32, json: bool) -> Res {
 
 fn prog_dump(id: u32, json: bool) -> Res {
     let prog = Program::from_id(id)?;
-    let dump = XlatedDump::of_program(&prog)?.to_string();
+    let dump = XlatedDump::of_program(&prog)?;
     if json {
-        let lines: Vec<serde_json::Value> = dump.lines().map(|l| l.into()).collect();
-        println!("{}", serde_json::Value::Array(lines));
+        println!("{}", dump.to_json());
     } else {
         print!("{dump}");
     }

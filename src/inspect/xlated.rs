@@ -2,11 +2,11 @@
 
 use std::fmt;
 
-use super::{KernelSymbols, func_signature};
+use super::{KernelSymbols, func_signature, json};
 use crate::btf::{Btf, BtfHandle};
 use crate::error::Result;
 use crate::insn::{Disassembly, Insn, PSEUDO_CALL};
-use crate::prog::{Program, XlatedProgram};
+use crate::prog::{LineInfo, Program, XlatedProgram};
 
 /// A loaded program's translated instructions with what bpftool prints around them:
 ///
@@ -103,51 +103,48 @@ impl XlatedDump {
     }
 }
 
-impl fmt::Display for XlatedDump {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+/// One instruction of the dump with what is printed before it.
+struct Entry<'a> {
+    index: usize,
+    /// The function signature, at a function's first instruction.
+    sig: Option<String>,
+    /// The source line record starting at this instruction.
+    line: Option<&'a LineInfo>,
+    /// `(code) text`, as the kernel disassembler prints it.
+    text: String,
+}
+
+impl XlatedDump {
+    fn entries(&self) -> Vec<Entry<'_>> {
         let insns = &self.prog.insns;
         let resolver = |i: &Insn| self.call_name(i);
         let mut funcs = self.prog.func_info.iter().peekable();
         let lines = &self.prog.line_info;
         let mut line_from = 0usize;
-        let mut skip = false;
-        for (i, insn) in insns.iter().enumerate() {
-            if skip {
-                skip = false;
-                continue;
-            }
+        let mut out = Vec::with_capacity(insns.len());
+        let mut i = 0;
+        while let Some(insn) = insns.get(i) {
+            let mut e = Entry {
+                index: i,
+                sig: None,
+                line: None,
+                text: String::new(),
+            };
             if let Some(btf) = &self.btf {
                 if let Some(rec) = funcs.peek() {
                     if rec.insn_off as usize == i {
-                        if let Some(sig) = func_signature(btf, rec.type_id) {
-                            if !sig.is_empty() {
-                                writeln!(f, "{sig}:")?;
-                            }
-                        }
+                        e.sig = func_signature(btf, rec.type_id).filter(|s| !s.is_empty());
                         funcs.next();
                     }
                 }
                 // libbpf's bpf_prog_linfo__lfind: the first record at this instruction,
                 // searching from the count of lines printed so far.
-                if let Some(rec) = lines
+                e.line = lines
                     .iter()
                     .skip(line_from)
                     .take_while(|l| l.insn_off as usize <= i)
-                    .find(|l| l.insn_off as usize == i)
-                {
-                    if let Ok(text) = btf.string(rec.line_off) {
-                        let text = text.trim_start_matches([' ', '\t', '\n', '\r']);
-                        if self.linum {
-                            let file = btf.string(rec.file_name_off).unwrap_or("");
-                            writeln!(
-                                f,
-                                "; {text} [file:{file} line_num:{} line_col:{}]",
-                                rec.line_num, rec.line_col
-                            )?;
-                        } else {
-                            writeln!(f, "; {text}")?;
-                        }
-                    }
+                    .find(|l| l.insn_off as usize == i);
+                if e.line.is_some() {
                     line_from += 1;
                 }
             }
@@ -159,13 +156,86 @@ impl fmt::Display for XlatedDump {
                 .to_string();
             // The listing of one instruction (or ld_imm64 pair) starts with its index 0.
             let text = one.lines().next().unwrap_or("");
-            let text = text
+            e.text = text
                 .trim_start()
                 .strip_prefix("0:")
                 .unwrap_or(text)
-                .trim_start();
-            writeln!(f, "{i:4}: {text}")?;
-            skip = wide;
+                .trim_start()
+                .to_string();
+            out.push(e);
+            i = end;
+        }
+        out
+    }
+
+    fn line_text(&self, rec: &LineInfo) -> Option<&str> {
+        let btf = self.btf.as_ref()?;
+        let text = btf.string(rec.line_off).ok()?;
+        Some(text.trim_start_matches([' ', '\t', '\n', '\r']))
+    }
+
+    /// The dump as `bpftool -j prog dump xlated` prints it: an array with one object per
+    /// instruction, `{"proto":SIG,"src":LINE,"disasm":"(code) text"}` (`proto` and `src` only
+    /// where the text dump has those lines; with [`XlatedDump::linum`], also `file`,
+    /// `line_num` and `line_col`, each when non-empty/non-zero).
+    pub fn to_json(&self) -> String {
+        let mut out = String::from("[");
+        for (k, e) in self.entries().iter().enumerate() {
+            if k > 0 {
+                out.push(',');
+            }
+            out.push('{');
+            if let Some(sig) = &e.sig {
+                out.push_str(&format!("\"proto\":{},", json::string(sig)));
+            }
+            if let (Some(rec), Some(btf)) = (e.line, &self.btf) {
+                if let Some(text) = self.line_text(rec) {
+                    out.push_str(&format!("\"src\":{},", json::string(text)));
+                }
+                if self.linum {
+                    if let Ok(file) = btf.string(rec.file_name_off) {
+                        out.push_str(&format!("\"file\":{},", json::string(file)));
+                    }
+                    if rec.line_num != 0 {
+                        out.push_str(&format!("\"line_num\":{},", rec.line_num));
+                    }
+                    if rec.line_col != 0 {
+                        out.push_str(&format!("\"line_col\":{},", rec.line_col));
+                    }
+                }
+            }
+            out.push_str(&format!("\"disasm\":{}}}", json::string(&e.text)));
+        }
+        out.push(']');
+        out
+    }
+}
+
+impl fmt::Display for XlatedDump {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for e in self.entries() {
+            if let Some(sig) = &e.sig {
+                writeln!(f, "{sig}:")?;
+            }
+            if let Some(rec) = e.line {
+                if let Some(text) = self.line_text(rec) {
+                    if self.linum {
+                        let file = self
+                            .btf
+                            .as_ref()
+                            .and_then(|b| b.string(rec.file_name_off).ok())
+                            .unwrap_or("");
+                        writeln!(
+                            f,
+                            "; {text} [file:{file} line_num:{} line_col:{}]",
+                            rec.line_num, rec.line_col
+                        )?;
+                    } else {
+                        writeln!(f, "; {text}")?;
+                    }
+                }
+            }
+            writeln!(f, "{:4}: {}", e.index, e.text)?;
         }
         Ok(())
     }
