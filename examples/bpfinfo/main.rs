@@ -12,11 +12,11 @@
 //! cargo run --example bpfinfo -- [-j] net list
 //! ```
 //!
-//! Run as root (walking ids needs `CAP_SYS_ADMIN`). `-j` prints JSON: for `prog show`/`list`
-//! `prog dump xlated` and `map dump` the shapes of `bpftool -j`; the others a simple array of objects. `net list`
-//! shows the network attachments made through BPF links (XDP, tcx, netkit, netfilter); those
-//! attached the old way through netlink (`ip link set dev X xdp …`, `tc filter`) are not
-//! listed.
+//! Run as root (walking ids needs `CAP_SYS_ADMIN`). `-j` prints JSON: for `prog show`,
+//! `prog list`, `prog dump xlated` and `map dump` the shapes of `bpftool -j`; for the others a
+//! simple array of objects. `net list` shows the network attachments made through BPF links
+//! (XDP, tcx, netkit, netfilter); those attached the old way through netlink (`ip link set dev
+//! X xdp …`, `tc filter`) are not listed.
 
 use std::process::ExitCode;
 
