@@ -150,7 +150,8 @@ fn json(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
 }
 
-/// Our map dump equals `bpftool -j map dump id N` (raw bytes and `formatted`) for a hash with
+/// Our map dump equals `bpftool -j map dump id N` (raw bytes and `formatted`) and plain
+/// `bpftool map dump id N` (the text, byte for byte) for a hash with
 /// struct key/value (strings, an enum, a bool, a byte array), a per-CPU hash, an array of maps
 /// with an empty slot, a program array, and the global data maps.
 #[test]
@@ -216,6 +217,10 @@ fn map_dump_matches_bpftool() {
         };
         let ours = rawbpf::inspect::map_dump_json(map).expect("dump");
         assert_eq!(json(&ours), json(&theirs), "map {name} (id {id})");
+        // The plain text, byte for byte.
+        let theirs_text = bpftool(&["map", "dump", "id", &id]).expect("bpftool");
+        let ours_text = rawbpf::inspect::map_dump_text(map).expect("dump");
+        assert_eq!(ours_text, theirs_text, "map {name} (id {id}), plain");
         n += 1;
         if name == "flows" {
             let v = json(&ours);
@@ -379,6 +384,8 @@ fn bpfinfo_example() {
         json(&run(&["-j", "map", "dump", "id", &map_id])),
         json(&theirs)
     );
+    let theirs = bpftool(&["map", "dump", "id", &map_id]).expect("bpftool");
+    assert_eq!(run(&["map", "dump", "id", &map_id]), theirs);
     let theirs = json(&bpftool(&["-j", "prog", "show", "id", &prog_id]).expect("bpftool"));
     let mut ours = json(&run(&["-j", "prog", "show", "id", &prog_id]));
     if theirs.get("pids").is_none() {

@@ -233,17 +233,10 @@ fn map_list(json: bool) -> Res {
 
 fn map_dump(id: u32, json: bool) -> Res {
     let map = Map::from_id(id)?;
-    let text = inspect::map_dump_json(&map)?;
     if json {
-        println!("{text}");
+        println!("{}", inspect::map_dump_json(&map)?);
     } else {
-        let v: serde_json::Value = serde_json::from_str(&text)?;
-        // With BTF, the formatted entries (as plain `bpftool map dump` shows them).
-        let entries: Vec<&serde_json::Value> = v
-            .as_array()
-            .map(|a| a.iter().map(|e| e.get("formatted").unwrap_or(e)).collect())
-            .unwrap_or_default();
-        println!("{}", serde_json::to_string_pretty(&entries)?);
+        print!("{}", inspect::map_dump_text(&map)?);
     }
     Ok(())
 }

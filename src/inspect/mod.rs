@@ -26,7 +26,7 @@ mod xlated;
 
 pub use func_sig::func_signature;
 pub use kallsyms::KernelSymbols;
-pub use map_dump::map_dump_json;
+pub use map_dump::{map_dump_json, map_dump_text};
 pub use pids::{Holder, Holders, holders};
 pub use show::{boot_time_to_unix, prog_show_json, prog_type_name};
 pub use trace_pipe::{TraceLine, TracePipe};
