@@ -281,6 +281,28 @@ fn prog_show_matches_bpftool() {
             &image[..8.min(image.len())]
         );
     }
+    // Every program of two objects, as JSON and as plain text (a 16-character name comes
+    // back whole from BTF: the kernel keeps 15).
+    let types = load("tests/bpf/map_types.bpf.o");
+    for (name, p) in obj.programs().chain(types.programs()) {
+        let id = p.info().expect("info").id.to_string();
+        let pids = if theirs.get("pids").is_some() {
+            holders.prog(p.info().expect("info").id).to_vec()
+        } else {
+            Vec::new()
+        };
+        let t = json(&bpftool(&["-j", "prog", "show", "id", &id]).expect("bpftool"));
+        let o = json(&rawbpf::inspect::prog_show_json(p, &pids).expect("show"));
+        assert_eq!(o, t, "program {name}");
+        let t = bpftool(&["prog", "show", "id", &id]).expect("bpftool");
+        let o = rawbpf::inspect::prog_show_text(p, &pids).expect("show");
+        assert_eq!(o, t, "program {name}, plain");
+    }
+    assert_eq!(
+        rawbpf::inspect::prog_full_name(types.program("stack_on_getppid").expect("prog"))
+            .expect("name"),
+        "stack_on_getppid"
+    );
     for field in [
         "name",
         "tag",
@@ -392,6 +414,17 @@ fn bpfinfo_example() {
         ours.as_object_mut().expect("object").remove("pids");
     }
     assert_eq!(ours, theirs);
+    if theirs.get("pids").is_none() {
+        // Plain text too (ours lists pids, this bpftool does not: compare up to them).
+        let theirs = bpftool(&["prog", "show", "id", &prog_id]).expect("bpftool");
+        let ours = run(&["prog", "show", "id", &prog_id]);
+        let ours: String = ours
+            .lines()
+            .filter(|l| !l.starts_with("\tpids "))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_eq!(ours, theirs);
+    }
     let maps = json(&run(&["-j", "map", "list"]));
     assert!(
         maps.as_array()

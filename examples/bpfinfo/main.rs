@@ -64,28 +64,6 @@ fn id_arg(s: &str) -> Result<u32, Box<dyn std::error::Error>> {
     s.parse().map_err(|_| format!("not an id: {s:?}").into())
 }
 
-/// `SECS` since the epoch as `YYYY-MM-DDTHH:MM:SS+0000` (UTC).
-fn iso_utc(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}+0000",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    )
-}
-
 /// Every id of a walk, skipping objects that vanish before they are opened.
 fn each<T>(
     ids: impl Iterator<Item = rawbpf::Result<u32>>,
@@ -103,49 +81,11 @@ fn each<T>(
 }
 
 fn print_prog(prog: &Program, holders: &inspect::Holders, json: bool) -> Res {
-    let info = prog.info()?;
-    let pids = holders.prog(info.id);
-    let text = inspect::prog_show_json(prog, pids)?;
+    let pids = holders.prog(prog.info()?.id);
     if json {
-        print!("{text}");
-        return Ok(());
-    }
-    let v: serde_json::Value = serde_json::from_str(&text)?;
-    let mut line = format!("{}: {}", info.id, inspect::prog_type_name(&info));
-    if !info.name.is_empty() {
-        line += &format!("  name {}", info.name);
-    }
-    line += &format!("  tag {}", info.tag_hex());
-    if info.gpl_compatible {
-        line += "  gpl";
-    }
-    println!("{line}");
-    if let Some(at) = v["loaded_at"].as_i64() {
-        println!("\tloaded_at {}  uid {}", iso_utc(at), info.created_by_uid);
-    }
-    let mut sizes = format!("\txlated {}B", info.xlated_len);
-    if info.jited_len != 0 {
-        sizes += &format!("  jited {}B", info.jited_len);
+        print!("{}", inspect::prog_show_json(prog, pids)?);
     } else {
-        sizes += "  not jited";
-    }
-    if let Some(m) = v["bytes_memlock"].as_u64() {
-        sizes += &format!("  memlock {m}B");
-    }
-    if !info.map_ids.is_empty() {
-        let ids: Vec<String> = info.map_ids.iter().map(u32::to_string).collect();
-        sizes += &format!("  map_ids {}", ids.join(","));
-    }
-    println!("{sizes}");
-    if info.btf_id != 0 {
-        println!("\tbtf_id {}", info.btf_id);
-    }
-    if !pids.is_empty() {
-        let p: Vec<String> = pids
-            .iter()
-            .map(|h| format!("{}({})", h.comm, h.pid))
-            .collect();
-        println!("\tpids {}", p.join(", "));
+        print!("{}", inspect::prog_show_text(prog, pids)?);
     }
     Ok(())
 }
@@ -352,13 +292,4 @@ fn net_list(json: bool) -> Res {
         println!("{}", serde_json::Value::Array(out));
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn iso() {
-        assert_eq!(super::iso_utc(0), "1970-01-01T00:00:00+0000");
-        assert_eq!(super::iso_utc(1_796_403_891), "2026-12-04T17:04:51+0000");
-    }
 }

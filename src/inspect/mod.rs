@@ -28,6 +28,8 @@ pub use func_sig::func_signature;
 pub use kallsyms::KernelSymbols;
 pub use map_dump::{map_dump_json, map_dump_text};
 pub use pids::{Holder, Holders, holders};
-pub use show::{boot_time_to_unix, prog_show_json, prog_type_name};
+pub use show::{
+    boot_time_to_unix, iso8601_utc, prog_full_name, prog_show_json, prog_show_text, prog_type_name,
+};
 pub use trace_pipe::{TraceLine, TracePipe};
 pub use xlated::XlatedDump;

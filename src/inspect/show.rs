@@ -38,6 +38,121 @@ pub fn prog_type_name(info: &ProgramInfo) -> String {
     )
 }
 
+/// The program's full name, as bpftool shows it: the kernel keeps 15 bytes of a name; when
+/// the name fills them, the name of the program's first function in its BTF (the whole C
+/// function name) if it has one.
+///
+/// # Errors
+/// As [`Program::info`].
+pub fn prog_full_name(prog: &Program) -> Result<String> {
+    let info = prog.info()?;
+    if info.name.len() < 15 || info.btf_id == 0 {
+        return Ok(info.name);
+    }
+    let full = (|| {
+        let x = prog.xlated().ok()?;
+        let first = x.func_info.first()?;
+        let btf = crate::btf::BtfHandle::from_id(x.btf_id)
+            .ok()?
+            .to_btf()
+            .ok()?;
+        let t = btf.type_by_id(first.type_id).ok()?;
+        (t.kind() == crate::btf::Kind::Func)
+            .then(|| btf.string(t.name_off()).ok().map(str::to_string))
+            .flatten()
+    })();
+    Ok(full.unwrap_or(info.name))
+}
+
+/// `prog` as plain `bpftool prog show id N` prints it (`loaded_at` in UTC, as bpftool prints
+/// local time on a machine whose time zone is UTC; the continuation lines start with a tab):
+///
+/// ```text
+/// 498: syscall  name drain  tag 2b58afde790528be  gpl
+///     loaded_at 2026-12-04T17:04:51+0000  uid 0
+///     xlated 360B  jited 222B  memlock 4096B  map_ids 2152,2155
+///     btf_id 227
+/// ```
+///
+/// # Errors
+/// As [`prog_show_json`].
+pub fn prog_show_text(prog: &Program, pids: &[Holder]) -> Result<String> {
+    let info = prog.info()?;
+    let mut out = format!("{}: {}  ", info.id, prog_type_name(&info));
+    if !info.name.is_empty() {
+        out.push_str(&format!("name {}  ", prog_full_name(prog)?));
+    }
+    out.push_str(&format!("tag {}", info.tag_hex()));
+    if info.gpl_compatible {
+        out.push_str("  gpl");
+    }
+    if info.run_time_ns != 0 {
+        out.push_str(&format!(
+            " run_time_ns {} run_cnt {}",
+            info.run_time_ns, info.run_cnt
+        ));
+    }
+    if info.recursion_misses != 0 {
+        out.push_str(&format!(" recursion_misses {}", info.recursion_misses));
+    }
+    out.push('\n');
+    if !info.load_time.is_zero() {
+        let secs = boot_time_to_unix(info.load_time)?;
+        out.push_str(&format!(
+            "\tloaded_at {}  uid {}\n",
+            iso8601_utc(secs),
+            info.created_by_uid
+        ));
+    }
+    out.push_str(&format!("\txlated {}B", info.xlated_len));
+    if info.jited_len != 0 {
+        out.push_str(&format!("  jited {}B", info.jited_len));
+    } else {
+        out.push_str("  not jited");
+    }
+    if let Some(m) = fdinfo_memlock(prog) {
+        out.push_str(&format!("  memlock {m}B"));
+    }
+    if !info.map_ids.is_empty() {
+        let ids: Vec<String> = info.map_ids.iter().map(u32::to_string).collect();
+        out.push_str(&format!("  map_ids {}", ids.join(",")));
+    }
+    if info.btf_id != 0 {
+        out.push_str(&format!("\n\tbtf_id {}", info.btf_id));
+    }
+    if !pids.is_empty() {
+        let p: Vec<String> = pids
+            .iter()
+            .map(|h| format!("{}({})", h.comm, h.pid))
+            .collect();
+        out.push_str(&format!("\n\tpids {}", p.join(", ")));
+    }
+    out.push('\n');
+    Ok(out)
+}
+
+/// Unix seconds as `YYYY-MM-DDTHH:MM:SS+0000`.
+pub fn iso8601_utc(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // The civil date of a day count since 1970-01-01 (proleptic Gregorian calendar).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}+0000",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
 /// `prog` as the JSON object `bpftool -j prog show id N` prints: `id`, `type`, `name`, `tag`,
 /// `gpl_compatible`, `loaded_at` (Unix seconds), `uid`, `bytes_xlated`, `jited`,
 /// `bytes_jited`, `bytes_memlock`, `map_ids` (when there are maps), `btf_id` (when there is
@@ -53,7 +168,7 @@ pub fn prog_show_json(prog: &Program, pids: &[Holder]) -> Result<String> {
         ("type".into(), json::string(&prog_type_name(&info))),
     ];
     if !info.name.is_empty() {
-        f.push(("name".into(), json::string(&info.name)));
+        f.push(("name".into(), json::string(&prog_full_name(prog)?)));
     }
     f.push(("tag".into(), json::string(&info.tag_hex())));
     f.push(("gpl_compatible".into(), info.gpl_compatible.to_string()));
@@ -96,4 +211,18 @@ pub fn prog_show_json(prog: &Program, pids: &[Holder]) -> Result<String> {
         .map(|(k, v)| format!("{}:{v}", json::string(&k)))
         .collect();
     Ok(format!("{{{}}}", body.join(",")))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn iso_dates() {
+        assert_eq!(super::iso8601_utc(0), "1970-01-01T00:00:00+0000");
+        assert_eq!(
+            super::iso8601_utc(1_796_403_891),
+            "2026-12-04T17:04:51+0000"
+        );
+        assert_eq!(super::iso8601_utc(951_782_400), "2000-02-29T00:00:00+0000");
+        assert_eq!(super::iso8601_utc(-1), "1969-12-31T23:59:59+0000");
+    }
 }
