@@ -221,6 +221,21 @@ fn map_dump_matches_bpftool() {
         let theirs_text = bpftool(&["map", "dump", "id", &id]).expect("bpftool");
         let ours_text = rawbpf::inspect::map_dump_text(map).expect("dump");
         assert_eq!(ours_text, theirs_text, "map {name} (id {id}), plain");
+        // map show, JSON and plain (pids: this bpftool lists none).
+        let theirs = json(&bpftool(&["-j", "map", "show", "id", &id]).expect("bpftool"));
+        let pids = if theirs.get("pids").is_some() {
+            rawbpf::inspect::holders()
+                .expect("holders")
+                .map(map.info().expect("info").id)
+                .to_vec()
+        } else {
+            Vec::new()
+        };
+        let show = json(&rawbpf::inspect::map_show_json(map, &pids).expect("show"));
+        assert_eq!(show, theirs, "map {name} (id {id}), show");
+        let theirs = bpftool(&["map", "show", "id", &id]).expect("bpftool");
+        let show = rawbpf::inspect::map_show_text(map, &pids).expect("show");
+        assert_eq!(show, theirs, "map {name} (id {id}), show, plain");
         n += 1;
         if name == "flows" {
             let v = json(&ours);

@@ -12,11 +12,11 @@
 //! cargo run --example bpfinfo -- [-j] net list
 //! ```
 //!
-//! Run as root (walking ids needs `CAP_SYS_ADMIN`). `-j` prints JSON: for `prog show`,
-//! `prog list`, `prog dump xlated` and `map dump` the shapes of `bpftool -j`; for the others a
-//! simple array of objects. `net list` shows the network attachments made through BPF links
-//! (XDP, tcx, netkit, netfilter); those attached the old way through netlink (`ip link set dev
-//! X xdp …`, `tc filter`) are not listed.
+//! Run as root (walking ids needs `CAP_SYS_ADMIN`). `-j` prints JSON: for `prog`, `map list`
+//! and `map dump` the shapes of `bpftool -j`; for the others a simple array of objects.
+//! `net list` shows the network attachments made through BPF links (XDP, tcx, netkit,
+//! netfilter); those attached the old way through netlink (`ip link set dev X xdp …`,
+//! `tc filter`) are not listed.
 
 use std::process::ExitCode;
 
@@ -128,45 +128,25 @@ fn prog_dump(id: u32, json: bool) -> Res {
     Ok(())
 }
 
-fn map_type_name(t: rawbpf::map::MapType) -> String {
-    t.name().map_or_else(
-        || format!("type {}", t.raw()),
-        |n| n.trim_start_matches("BPF_MAP_TYPE_").to_ascii_lowercase(),
-    )
-}
-
 fn map_list(json: bool) -> Res {
+    let holders = inspect::holders()?;
     let maps = each(Map::ids(), Map::from_id)?;
-    let mut out = Vec::new();
-    for m in &maps {
-        let info = m.info()?;
+    if json {
+        print!("[");
+    }
+    for (i, m) in maps.iter().enumerate() {
+        let pids = holders.map(m.info()?.id);
         if json {
-            out.push(serde_json::json!({
-                "id": info.id, "type": map_type_name(info.map_type), "name": info.name,
-                "flags": info.flags.bits(), "bytes_key": info.key_size,
-                "bytes_value": info.value_size, "max_entries": info.max_entries,
-                "btf_id": info.btf_id,
-            }));
+            if i > 0 {
+                print!(",");
+            }
+            print!("{}", inspect::map_show_json(m, pids)?);
         } else {
-            println!(
-                "{}: {}  name {}  flags {:#x}\n\tkey {}B  value {}B  max_entries {}{}",
-                info.id,
-                map_type_name(info.map_type),
-                info.name,
-                info.flags.bits(),
-                info.key_size,
-                info.value_size,
-                info.max_entries,
-                if info.btf_id != 0 {
-                    format!("\n\tbtf_id {}", info.btf_id)
-                } else {
-                    String::new()
-                }
-            );
+            print!("{}", inspect::map_show_text(m, pids)?);
         }
     }
     if json {
-        println!("{}", serde_json::Value::Array(out));
+        println!("]");
     }
     Ok(())
 }

@@ -29,7 +29,8 @@ pub use kallsyms::KernelSymbols;
 pub use map_dump::{map_dump_json, map_dump_text};
 pub use pids::{Holder, Holders, holders};
 pub use show::{
-    boot_time_to_unix, iso8601_utc, prog_full_name, prog_show_json, prog_show_text, prog_type_name,
+    boot_time_to_unix, iso8601_utc, map_show_json, map_show_text, map_type_name, prog_full_name,
+    prog_show_json, prog_show_text, prog_type_name,
 };
 pub use trace_pipe::{TraceLine, TracePipe};
 pub use xlated::XlatedDump;

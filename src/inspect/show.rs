@@ -4,6 +4,7 @@ use std::os::fd::{AsFd, AsRawFd};
 
 use super::{Holder, json};
 use crate::error::{Error, Result};
+use crate::map::{Map, MapType};
 use crate::prog::{Program, ProgramInfo};
 
 /// The wall-clock second (Unix time) of a `CLOCK_BOOTTIME` instant such as
@@ -20,13 +21,18 @@ pub fn boot_time_to_unix(boot: std::time::Duration) -> Result<i64> {
     Ok(rs - bs + ns / 1_000_000_000)
 }
 
-/// `memlock:` from the fdinfo of one of this process's fds (bpftool's `bytes_memlock`).
-pub(crate) fn fdinfo_memlock(fd: &impl AsFd) -> Option<u64> {
+/// A numeric field (`memlock:`, `frozen:`, …) of the fdinfo of one of this process's fds.
+pub(crate) fn fdinfo_field(fd: &impl AsFd, key: &str) -> Option<u64> {
     let path = format!("/proc/self/fdinfo/{}", fd.as_fd().as_raw_fd());
     let text = std::fs::read_to_string(path).ok()?;
     text.lines()
-        .find_map(|l| l.strip_prefix("memlock:"))
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
         .and_then(|v| v.trim().parse().ok())
+}
+
+/// `memlock:` from the fdinfo (bpftool's `bytes_memlock`).
+pub(crate) fn fdinfo_memlock(fd: &impl AsFd) -> Option<u64> {
+    fdinfo_field(fd, "memlock")
 }
 
 /// The program's type as bpftool names it (`syscall`, `xdp`, `sched_cls`, …): the kernel's
@@ -211,6 +217,152 @@ pub fn prog_show_json(prog: &Program, pids: &[Holder]) -> Result<String> {
         .map(|(k, v)| format!("{}:{v}", json::string(&k)))
         .collect();
     Ok(format!("{{{}}}", body.join(",")))
+}
+
+/// A map type as bpftool names it (`hash`, `prog_array`, …): the kernel's `BPF_MAP_TYPE_`
+/// name, lower-cased.
+pub fn map_type_name(t: MapType) -> String {
+    t.name().map_or_else(
+        || format!("type {}", t.raw()),
+        |n| n.trim_start_matches("BPF_MAP_TYPE_").to_ascii_lowercase(),
+    )
+}
+
+/// What bpftool shows about a map besides its info: memlock, freeze state and, for a program
+/// array, the type of the programs it holds (from the map's fdinfo).
+struct MapExtras {
+    memlock: Option<u64>,
+    frozen: bool,
+    owner_prog_type: Option<String>,
+    owner_jited: Option<bool>,
+}
+
+fn map_extras(map: &Map) -> MapExtras {
+    let owner = (map.map_type() == MapType::PROG_ARRAY)
+        .then(|| fdinfo_field(map, "owner_prog_type"))
+        .flatten()
+        .map(|t| {
+            let t = crate::prog::ProgramType(t as u32);
+            t.name().map_or_else(
+                || t.raw().to_string(),
+                |n| n.trim_start_matches("BPF_PROG_TYPE_").to_ascii_lowercase(),
+            )
+        });
+    MapExtras {
+        memlock: fdinfo_memlock(map),
+        frozen: fdinfo_field(map, "frozen").is_some_and(|f| f != 0),
+        owner_prog_type: owner,
+        owner_jited: (map.map_type() == MapType::PROG_ARRAY)
+            .then(|| fdinfo_field(map, "owner_jited"))
+            .flatten()
+            .map(|j| j != 0),
+    }
+}
+
+/// `map` as the JSON object `bpftool -j map show id N` prints: `id`, `type`, `name`, `flags`,
+/// `bytes_key`, `bytes_value`, `max_entries`, `bytes_memlock`, `owner_prog_type` and
+/// `owner_jited` (program arrays that hold a program), `frozen`, `btf_id` (when there is BTF),
+/// `pids` (when given).
+///
+/// # Errors
+/// As [`Map::info`].
+pub fn map_show_json(map: &Map, pids: &[Holder]) -> Result<String> {
+    let info = map.info()?;
+    let x = map_extras(map);
+    let mut f: Vec<(&str, String)> = vec![
+        ("id", info.id.to_string()),
+        ("type", json::string(&map_type_name(info.map_type))),
+    ];
+    if !info.name.is_empty() {
+        f.push(("name", json::string(&info.name)));
+    }
+    f.push(("flags", info.flags.bits().to_string()));
+    f.push(("bytes_key", info.key_size.to_string()));
+    f.push(("bytes_value", info.value_size.to_string()));
+    f.push(("max_entries", info.max_entries.to_string()));
+    if let Some(m) = x.memlock {
+        f.push(("bytes_memlock", m.to_string()));
+    }
+    if let Some(t) = &x.owner_prog_type {
+        f.push(("owner_prog_type", json::string(t)));
+    }
+    if let Some(j) = x.owner_jited {
+        f.push(("owner_jited", j.to_string()));
+    }
+    f.push(("frozen", u8::from(x.frozen).to_string()));
+    if info.btf_id != 0 {
+        f.push(("btf_id", info.btf_id.to_string()));
+    }
+    if !pids.is_empty() {
+        let p: Vec<String> = pids
+            .iter()
+            .map(|h| format!("{{\"pid\":{},\"comm\":{}}}", h.pid, json::string(&h.comm)))
+            .collect();
+        f.push(("pids", format!("[{}]", p.join(","))));
+    }
+    let body: Vec<String> = f
+        .into_iter()
+        .map(|(k, v)| format!("{}:{v}", json::string(k)))
+        .collect();
+    Ok(format!("{{{}}}", body.join(",")))
+}
+
+/// `map` as plain `bpftool map show id N` prints it (continuation lines start with a tab):
+///
+/// ```text
+/// 8098: array  name inspect.rodata  flags 0x480
+///     key 4B  value 24B  max_entries 1  memlock 8192B
+///     btf_id 1570  frozen
+/// ```
+///
+/// # Errors
+/// As [`Map::info`].
+pub fn map_show_text(map: &Map, pids: &[Holder]) -> Result<String> {
+    let info = map.info()?;
+    let x = map_extras(map);
+    let mut out = format!("{}: {}  ", info.id, map_type_name(info.map_type));
+    if !info.name.is_empty() {
+        out.push_str(&format!("name {}  ", info.name));
+    }
+    out.push_str(&format!("flags {:#x}\n", info.flags.bits()));
+    out.push_str(&format!(
+        "\tkey {}B  value {}B  max_entries {}",
+        info.key_size, info.value_size, info.max_entries
+    ));
+    if let Some(m) = x.memlock {
+        out.push_str(&format!("  memlock {m}B"));
+    }
+    if x.owner_prog_type.is_some() || x.owner_jited.is_some() {
+        out.push_str("\n\t");
+    }
+    if let Some(t) = &x.owner_prog_type {
+        out.push_str(&format!("owner_prog_type {t}  "));
+    }
+    if let Some(j) = x.owner_jited {
+        out.push_str(if j { "owner jited" } else { "owner not jited" });
+    }
+    if info.btf_id != 0 || x.frozen {
+        out.push_str("\n\t");
+    }
+    if info.btf_id != 0 {
+        out.push_str(&format!("btf_id {}", info.btf_id));
+    }
+    if x.frozen {
+        out.push_str(if info.btf_id != 0 {
+            "  frozen"
+        } else {
+            "frozen"
+        });
+    }
+    if !pids.is_empty() {
+        let p: Vec<String> = pids
+            .iter()
+            .map(|h| format!("{}({})", h.comm, h.pid))
+            .collect();
+        out.push_str(&format!("\n\tpids {}", p.join(", ")));
+    }
+    out.push('\n');
+    Ok(out)
 }
 
 #[cfg(test)]
