@@ -447,7 +447,7 @@ fn bpfinfo_example() {
             .iter()
             .any(|m| m["id"].as_u64().map(|i| i.to_string()) == Some(map_id.clone()))
     );
-    assert!(run(&["btf", "list"]).contains("name vmlinux"));
+    assert!(run(&["btf", "list"]).contains("1: name [vmlinux]  size "));
     let btf_id = obj
         .program("touch")
         .expect("prog")
@@ -496,6 +496,57 @@ fn btf_dump_matches_bpftool() {
         "] VAR '",
     ] {
         assert!(ours.contains(kind), "no {kind}");
+    }
+
+    // btf show, with the programs and maps that use it.
+    let handle = rawbpf::btf::BtfHandle::from_id(btf_id).expect("btf by id");
+    let users = rawbpf::inspect::BtfUsers::read().expect("users");
+    assert!(users.progs[&btf_id].len() >= 2 && users.maps[&btf_id].len() >= 5);
+    let id = btf_id.to_string();
+    // bpftool lists the ids in its hash table's order; ours are sorted: compare as sets.
+    let sort_ids = |mut v: serde_json::Value| {
+        for k in ["prog_ids", "map_ids"] {
+            if let Some(a) = v.get_mut(k).and_then(|a| a.as_array_mut()) {
+                a.sort_by_key(|x| x.as_u64());
+            }
+        }
+        v
+    };
+    let sort_text = |t: &str| -> String {
+        t.split("  ")
+            .map(|f| match f.trim_end().split_once(' ') {
+                Some((k @ ("prog_ids" | "map_ids"), ids)) => {
+                    let mut v: Vec<u64> = ids.split(',').map(|i| i.parse().unwrap()).collect();
+                    v.sort_unstable();
+                    let v: Vec<String> = v.iter().map(u64::to_string).collect();
+                    format!(
+                        "{k} {}{}",
+                        v.join(","),
+                        if f.ends_with('\n') { "\n" } else { "" }
+                    )
+                }
+                _ => f.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    let theirs = json(&bpftool(&["-j", "btf", "show", "id", &id]).expect("bpftool"));
+    let ours = json(&rawbpf::inspect::btf_show_json(&handle, &users).expect("show"));
+    assert_eq!(ours, sort_ids(theirs));
+    let theirs = bpftool(&["btf", "show", "id", &id]).expect("bpftool");
+    let ours = rawbpf::inspect::btf_show_text(&handle, &users).expect("show");
+    assert_eq!(ours, sort_text(&theirs));
+    let vm = rawbpf::btf::BtfHandle::from_id(1).expect("btf 1");
+    if vm.info().expect("info").name == "vmlinux" {
+        // (Not compared with bpftool: other sessions' struct_ops maps may come and go.)
+        let size = std::fs::metadata("/sys/kernel/btf/vmlinux")
+            .expect("vmlinux")
+            .len();
+        let ours = rawbpf::inspect::btf_show_text(&vm, &users).expect("show");
+        assert!(
+            ours.starts_with(&format!("1: name [vmlinux]  size {size}B")),
+            "{ours}"
+        );
     }
 
     let theirs = bpftool(&["btf", "dump", "file", "/sys/kernel/btf/vmlinux"]).expect("bpftool");

@@ -12,8 +12,8 @@
 //! cargo run --example bpfinfo -- [-j] net list
 //! ```
 //!
-//! Run as root (walking ids needs `CAP_SYS_ADMIN`). `-j` prints JSON: for `prog`, `map list`
-//! and `map dump` the shapes of `bpftool -j`; for the others a simple array of objects.
+//! Run as root (walking ids needs `CAP_SYS_ADMIN`). `-j` prints JSON: for `prog`, `map` and
+//! `btf` the shapes of `bpftool -j`; for `link` and `net` a simple array of objects.
 //! `net list` shows the network attachments made through BPF links (XDP, tcx, netkit,
 //! netfilter); those attached the old way through netlink (`ip link set dev X xdp …`,
 //! `tc filter`) are not listed.
@@ -186,33 +186,27 @@ fn link_list(json: bool) -> Res {
 }
 
 fn btf_list(json: bool) -> Res {
-    let mut out = Vec::new();
+    let users = inspect::BtfUsers::read()?;
+    if json {
+        print!("[");
+    }
+    let mut first = true;
     for id in BtfHandle::ids()? {
         let Ok(h) = BtfHandle::from_id(id) else {
             continue; // gone
         };
-        let info = h.info()?;
         if json {
-            out.push(serde_json::json!({
-                "id": info.id, "size": info.size, "name": info.name,
-                "kernel": info.kernel_btf,
-            }));
+            if !first {
+                print!(",");
+            }
+            print!("{}", inspect::btf_show_json(&h, &users)?);
         } else {
-            println!(
-                "{}: name {}  size {}B{}",
-                info.id,
-                if info.name.is_empty() {
-                    "[anon]"
-                } else {
-                    &info.name
-                },
-                info.size,
-                if info.kernel_btf { "  kernel" } else { "" }
-            );
+            print!("{}", inspect::btf_show_text(&h, &users)?);
         }
+        first = false;
     }
     if json {
-        println!("{}", serde_json::Value::Array(out));
+        println!("]");
     }
     Ok(())
 }

@@ -15,6 +15,7 @@
 //! [`Map`](crate::map::Map), …) and reads files under `/proc` and tracefs; it makes no
 //! `bpf(2)` call of its own.
 
+mod btf_show;
 mod func_sig;
 mod json;
 mod kallsyms;
@@ -24,6 +25,7 @@ mod show;
 mod trace_pipe;
 mod xlated;
 
+pub use btf_show::{BtfUsers, btf_show_json, btf_show_text};
 pub use func_sig::func_signature;
 pub use kallsyms::KernelSymbols;
 pub use map_dump::{map_dump_json, map_dump_text};
