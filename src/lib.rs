@@ -38,6 +38,7 @@ pub mod btf;
 pub mod error;
 pub mod features;
 pub mod insn;
+pub mod inspect;
 pub mod link;
 pub mod loader;
 pub mod map;

@@ -29,6 +29,7 @@
 
 mod build;
 pub mod core;
+mod dump;
 mod elf;
 mod error;
 mod ext;
@@ -43,6 +44,7 @@ mod sanitize;
 mod types;
 
 pub use build::{BtfBuilder, NewMember};
+pub use dump::dump_raw;
 pub use error::BtfError;
 pub use ext::{
     BtfExt, CoreRelo, CoreReloKind, CoreReloRecord, ExtRecord, ExtSection, ExtSections, FuncInfo,

@@ -8,7 +8,13 @@
 //! Per-CPU maps take and give one value per *possible* CPU (see [`possible_cpus`]), each slot
 //! rounded up to 8 bytes: [`Map::value_buf_size`] is the byte size user space deals in.
 //!
-//! A `BPF_F_MMAPABLE` array can be mapped into memory with [`Map::mmap`] ([`MapMmap`]).
+//! A `BPF_F_MMAPABLE` array can be mapped into memory with [`Map::mmap`] ([`MapMmap`]); an
+//! arena with [`Arena`].
+//!
+//! Socket and device maps have views that take fds and give cookies and ids back
+//! ([`SockMap`], [`SockHash`], [`DevMap`], [`CpuMap`], [`XskMap`]); the local storages
+//! ([`TaskStorage`], [`InodeStorage`], [`SkStorage`], [`CgrpStorage`]) take the fd of the
+//! object the value belongs to; [`StackTrace`] reads the stacks `bpf_get_stackid` records.
 //!
 //! ```no_run
 //! use rawbpf::map::{ANY, HashMap, Map, MapOptions, MapType};
@@ -21,6 +27,7 @@
 //! # Ok::<(), rawbpf::Error>(())
 //! ```
 
+mod arena;
 #[cfg(feature = "tokio")]
 mod async_io;
 mod batch;
@@ -32,8 +39,11 @@ mod options;
 mod perf_buffer;
 mod pod;
 mod ringbuf;
+mod stack_trace;
+mod storage;
 mod typed;
 mod typed_more;
+mod typed_net;
 mod types;
 mod user_ringbuf;
 
@@ -42,6 +52,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use crate::sys::MapMmap;
+pub use arena::Arena;
 #[cfg(feature = "tokio")]
 pub use async_io::{AsyncPerfBuffer, AsyncRingBuf, AsyncUserRingBuf, PerfRecord};
 pub use batch::BatchCursor;
@@ -51,8 +62,13 @@ pub use options::MapOptions;
 pub use perf_buffer::{PerfBuffer, PerfBufferOptions, PerfEvent};
 pub use pod::Pod;
 pub use ringbuf::{RingBuf, RingBuffers, RingRecord};
+pub use stack_trace::{
+    BUILD_ID_FRAME_SIZE, BuildIdFrame, BuildIdStatus, StackTrace, parse_stack_ips,
+};
+pub use storage::{CgrpStorage, InodeStorage, SkStorage, TaskStorage, pidfd};
 pub use typed::{Array, HashMap, PerCpuArray, PerCpuHashMap, PerCpuValues};
 pub use typed_more::{BloomFilter, LpmKey, LpmTrie, MapOfMaps, ProgArray, Queue, Stack};
+pub use typed_net::{CpuMap, DevMap, RedirectEntry, SockHash, SockMap, XskMap};
 pub(crate) use types::extra_capability as map_type_capability;
 pub use types::{ANY, MapFlags, MapType, UpdateFlags};
 pub use user_ringbuf::{UserRecord, UserRingBuf};

@@ -193,10 +193,19 @@ impl Map {
     ) -> Result<bool> {
         let key = self.key_arg(key)?;
         self.check_value(value.len())?;
-        self.found(
-            "BPF_MAP_LOOKUP_AND_DELETE_ELEM",
-            sys::map_lookup_and_delete_elem(&self.fd, key, value, flags),
-        )
+        match sys::map_lookup_and_delete_elem(&self.fd, key, value, flags) {
+            Err(e) if e == Errno::ENOTSUPP || e == Errno::EOPNOTSUPP => Err(Error::Unsupported {
+                feature: "BPF_MAP_LOOKUP_AND_DELETE_ELEM on this map type",
+                hint: format!(
+                    "the kernel has lookup-and-delete for queues and stacks (Linux 4.20), hash \
+                     maps, LRU and per-CPU ones included (Linux 5.14), and stack trace maps, not \
+                     for {:?} map \"{}\": look the key up, then delete it",
+                    self.map_type(),
+                    self.name
+                ),
+            }),
+            r => self.found("BPF_MAP_LOOKUP_AND_DELETE_ELEM", r),
+        }
     }
 
     /// `BPF_MAP_FREEZE`: makes the map read-only for user space from now on (programs can

@@ -304,6 +304,16 @@ impl<K: Pod, V: Pod, M: Borrow<Map>> PerCpuHashMap<K, V, M> {
         self.map().update(Buf::of(key).as_ref(), &buf, flags)
     }
 
+    /// Removes `key` and returns every CPU's value (`BPF_MAP_LOOKUP_AND_DELETE_ELEM`, Linux
+    /// 5.14 for per-CPU hashes), `None` if absent.
+    pub fn take(&self, key: &K) -> Result<Option<PerCpuValues<V>>> {
+        let mut buf = vec![0u8; self.map().value_buf_size()];
+        Ok(self
+            .map()
+            .lookup_and_delete(Buf::of(key).as_ref(), &mut buf)?
+            .then(|| decode_per_cpu(&buf)))
+    }
+
     /// Removes `key`; `false` if it was absent.
     pub fn remove(&self, key: &K) -> Result<bool> {
         self.map().delete(Buf::of(key).as_ref())

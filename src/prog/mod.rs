@@ -25,6 +25,7 @@ mod load;
 mod test_run;
 pub mod types;
 pub mod verifier;
+mod xlated;
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::Path;
@@ -34,6 +35,7 @@ pub use load::ProgramOptions;
 pub use test_run::{TestRun, TestRunResult};
 pub use types::{AttachType, ProgramType};
 pub use verifier::{LogLevel, VerifierStats};
+pub use xlated::{FuncInfo, LineInfo, XlatedProgram};
 
 use crate::error::{Error, Result};
 use crate::map::{by_id_error, path_cstring, pin_error};

@@ -137,6 +137,76 @@ impl MapMmap {
         })
     }
 
+    /// Maps the pages of an arena (`BPF_MAP_TYPE_ARENA`, Linux 6.9) readable and writable:
+    /// `max_entries` pages, at `addr` when the arena has a fixed user address (its
+    /// `map_extra`; 0 lets the kernel choose, and the arena's address is then this mapping's).
+    /// [`MapMmap::value_stride`] is the page size; [`MapMmap::addr`] the user address of the
+    /// first page (what arena pointers in programs hold).
+    ///
+    /// A page no program has allocated is allocated (zeroed) by the kernel on first access.
+    /// Arenas created with `BPF_F_SEGV_ON_FAULT` instead kill the process on such an access,
+    /// so they are refused here (`EOPNOTSUPP`): the reads and writes of this type must never
+    /// fault.
+    ///
+    /// # Errors
+    /// Without a syscall: `EINVAL` if `map` is not an arena, `EOPNOTSUPP` for
+    /// `BPF_F_SEGV_ON_FAULT`, `E2BIG` if its size overflows. From the kernel: `EBUSY` when the
+    /// arena is already mapped elsewhere (its address is fixed by the first mapping), `EPERM`
+    /// or `EACCES` when a security policy refuses, `ENOMEM`. `EADDRINUSE` when the kernel placed
+    /// the mapping somewhere other than `addr` (it is unmapped again).
+    pub fn arena(map: &MapFd, addr: u64) -> Result<MapMmap, Errno> {
+        if map.map_type() != MapType::ARENA {
+            return Err(Errno::EINVAL);
+        }
+        if map.flags().contains(MapFlags::SEGV_ON_FAULT) {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        let page = page_size();
+        let len = page
+            .checked_mul(map.max_entries() as usize)
+            .ok_or(Errno::E2BIG)?;
+        if len == 0 {
+            return Err(Errno::EINVAL);
+        }
+        let hint = usize::try_from(addr).map_err(|_| Errno::E2BIG)?;
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&map.as_fd());
+        // SAFETY: no MAP_FIXED: the address is only a hint, so the kernel never replaces an
+        // existing mapping; it places the arena at its fixed user address or refuses. On
+        // success all `len` bytes (max_entries pages) are the arena's shared pages, faulted
+        // in (allocated zeroed) on first access because SEGV_ON_FAULT was checked above to be
+        // off.
+        let p = unsafe {
+            libc::mmap(
+                hint as *mut libc::c_void,
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                fd,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(Errno::last());
+        }
+        let ptr = NonNull::new(p.cast::<u8>()).ok_or(Errno::ENOMEM)?;
+        let mapping = MapMmap {
+            ptr,
+            map_len: len,
+            len,
+            stride: page,
+            writable: true,
+        };
+        if hint != 0 && mapping.addr() != addr {
+            return Err(Errno::from_raw(libc::EADDRINUSE));
+        }
+        Ok(mapping)
+    }
+
+    /// The user address of the first mapped byte.
+    pub fn addr(&self) -> u64 {
+        self.ptr.as_ptr().addr() as u64
+    }
+
     /// Bytes of values that can be read and written: `max_entries × value_stride()`.
     pub fn len(&self) -> usize {
         self.len

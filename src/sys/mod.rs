@@ -31,6 +31,7 @@ use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 pub mod attr;
 pub mod bpf;
 pub mod caps;
+pub mod clock;
 pub mod cpus;
 mod errno;
 mod fd;
@@ -41,6 +42,7 @@ pub mod mmap;
 pub mod mount;
 pub mod netlink;
 pub mod perf_event;
+mod pidfd;
 pub mod ring;
 pub mod sockopt;
 pub mod tracefs;
@@ -53,6 +55,7 @@ pub use flags::*;
 pub use info::{BtfInfo, LinkInfo, MapInfo, ProgInfo};
 pub use insn::Insn;
 pub use mmap::{MapMmap, ReadOnlyMapping, map_sysfs_file};
+pub use pidfd::pidfd_open;
 pub use types::*;
 
 /// Calls `bpf(cmd, attr, size_of::<T>())`.
