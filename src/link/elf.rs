@@ -324,8 +324,10 @@ fn lib_name_matches(name: &str, file: &str) -> bool {
 }
 
 /// Where `binary` is: a path (it contains `/`) as is; else a library mapped by process `pid`
-/// (`/proc/PID/maps`), else one in the ld.so cache (`/etc/ld.so.cache`), else a program on
-/// `$PATH`.
+/// (`/proc/PID/maps`), else one in the ld.so cache (`/etc/ld.so.cache`), else a library
+/// (`*.so*`) in `LD_LIBRARY_PATH` or the standard library directories (`/lib64`, `/usr/lib64`,
+/// `/lib`, `/usr/lib` and their multiarch `<arch>-linux-gnu` subdirectories), else a program
+/// on `$PATH`.
 pub fn resolve_binary(binary: &str, pid: Option<u32>) -> Result<PathBuf> {
     if binary.contains('/') {
         let p = PathBuf::from(binary);
@@ -371,16 +373,37 @@ pub fn resolve_binary(binary: &str, pid: Option<u32>) -> Result<PathBuf> {
             }
         }
     }
-    if let Some(path) = std::env::var_os("PATH") {
-        for dir in std::env::split_paths(&path) {
-            let p = dir.join(binary);
-            if p.is_file() {
-                return Ok(p);
-            }
+    // A library by file name (`libc.so.6`), as libbpf searches: LD_LIBRARY_PATH, then the
+    // standard and multiarch library directories (machines without an ld.so cache).
+    let is_library = binary.ends_with(".so") || binary.contains(".so.");
+    let env_dirs = |var: &str| {
+        std::env::var_os(var)
+            .map(|v| std::env::split_paths(&v).collect::<Vec<_>>())
+            .unwrap_or_default()
+    };
+    let mut dirs = Vec::new();
+    if is_library {
+        dirs.extend(env_dirs("LD_LIBRARY_PATH"));
+        let arch = format!("{}-linux-gnu", std::env::consts::ARCH);
+        dirs.extend(
+            ["/lib64", "/usr/lib64", "/lib", "/usr/lib"]
+                .iter()
+                .map(PathBuf::from),
+        );
+        dirs.push(PathBuf::from("/lib").join(&arch));
+        dirs.push(PathBuf::from("/usr/lib").join(&arch));
+    } else {
+        dirs.extend(env_dirs("PATH"));
+    }
+    for dir in dirs {
+        let p = dir.join(binary);
+        if p.is_file() {
+            return Ok(p);
         }
     }
     Err(Error::InvalidArgument(format!(
-        "cannot find {binary:?}: not mapped by the process, not in /etc/ld.so.cache, not on $PATH"
+        "cannot find {binary:?}: not mapped by the process, not in /etc/ld.so.cache, not in \
+         LD_LIBRARY_PATH or the library directories (libraries), not on $PATH (programs)"
     )))
 }
 
