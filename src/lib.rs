@@ -37,6 +37,7 @@
 pub mod btf;
 pub mod error;
 pub mod features;
+pub mod guide;
 pub mod insn;
 pub mod inspect;
 pub mod link;
