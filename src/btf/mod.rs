@@ -28,6 +28,7 @@
 //! ```
 
 mod build;
+mod c_dump;
 pub mod core;
 mod elf;
 mod error;
@@ -43,6 +44,7 @@ mod sanitize;
 mod types;
 
 pub use build::{BtfBuilder, NewMember};
+pub use c_dump::{CDumpError, CDumpOptions, write_c_header};
 pub use error::BtfError;
 pub use ext::{
     BtfExt, CoreRelo, CoreReloKind, ExtRecord, ExtSection, ExtSections, FuncInfo, LineInfo,

@@ -1,0 +1,334 @@
+//! A flat, validated view of every type of a BTF (base and split together), indexed by id, with
+//! the raw accessors the dumper needs and libbpf's size and alignment rules.
+
+use super::super::parse::{TYPE_LEN, rd32};
+use super::super::resolve;
+use super::super::{Btf, BtfError, TypeId};
+
+pub(super) const INT: u8 = 1;
+pub(super) const PTR: u8 = 2;
+pub(super) const ARRAY: u8 = 3;
+pub(super) const STRUCT: u8 = 4;
+pub(super) const UNION: u8 = 5;
+pub(super) const ENUM: u8 = 6;
+pub(super) const FWD: u8 = 7;
+pub(super) const TYPEDEF: u8 = 8;
+pub(super) const VOLATILE: u8 = 9;
+pub(super) const CONST: u8 = 10;
+pub(super) const RESTRICT: u8 = 11;
+pub(super) const FUNC: u8 = 12;
+pub(super) const FUNC_PROTO: u8 = 13;
+pub(super) const VAR: u8 = 14;
+pub(super) const DATASEC: u8 = 15;
+pub(super) const FLOAT: u8 = 16;
+pub(super) const DECL_TAG: u8 = 17;
+pub(super) const TYPE_TAG: u8 = 18;
+pub(super) const ENUM64: u8 = 19;
+
+/// libbpf's `MAX_RESOLVE_DEPTH` (`btf__resolve_size` gives up after this many hops).
+const MAX_RESOLVE_DEPTH: usize = 32;
+
+/// Every type of a BTF and its bases, by id (index 0 is `void`).
+pub(super) struct Graph<'b> {
+    btf: &'b Btf<'b>,
+    recs: Vec<&'b [u8]>,
+    /// Pointer size in bytes, as libbpf determines it (the size of `long`, else 8).
+    pub ptr_sz: u32,
+}
+
+impl<'b> Graph<'b> {
+    /// Collects and validates the types: every referenced id exists, every name is a string.
+    pub fn new(btf: &'b Btf<'b>) -> Result<Self, BtfError> {
+        let mut recs: Vec<&'b [u8]> = Vec::with_capacity(btf.last_id() as usize + 1);
+        recs.push(&[]);
+        let mut chain = vec![btf];
+        while let Some(b) = chain.last().and_then(|b| b.base()) {
+            chain.push(b);
+        }
+        for b in chain.iter().rev() {
+            recs.extend(b.types().map(|t| t.raw()));
+        }
+        let mut g = Graph {
+            btf,
+            recs,
+            ptr_sz: 8,
+        };
+        g.validate()?;
+        g.ptr_sz = g.determine_ptr_size().unwrap_or(8);
+        Ok(g)
+    }
+
+    /// Number of ids, `void` included.
+    #[inline]
+    pub fn count(&self) -> u32 {
+        self.recs.len() as u32
+    }
+
+    #[inline(always)]
+    fn w(&self, id: TypeId, i: usize) -> u32 {
+        rd32(self.recs[id as usize], i * 4)
+    }
+
+    #[inline(always)]
+    pub fn kind(&self, id: TypeId) -> u8 {
+        ((self.w(id, 1) >> 24) & 0x1f) as u8
+    }
+    #[inline(always)]
+    pub fn name_off(&self, id: TypeId) -> u32 {
+        self.w(id, 0)
+    }
+    #[inline(always)]
+    pub fn vlen(&self, id: TypeId) -> u32 {
+        self.w(id, 1) & 0xffff
+    }
+    #[inline(always)]
+    pub fn kflag(&self, id: TypeId) -> bool {
+        self.w(id, 1) >> 31 != 0
+    }
+    /// The `size`/`type` word.
+    #[inline(always)]
+    pub fn st(&self, id: TypeId) -> u32 {
+        self.w(id, 2)
+    }
+    /// The string at `off` (`""` if it is invalid: validated up front).
+    #[inline]
+    pub fn str(&self, off: u32) -> &'b [u8] {
+        if off == 0 {
+            return b"";
+        }
+        self.btf.str_bytes(off).unwrap_or(b"")
+    }
+    #[inline]
+    pub fn name(&self, id: TypeId) -> &'b [u8] {
+        self.str(self.name_off(id))
+    }
+    /// Word `i` of record `idx` of `size` words that follows the type (members, params, …).
+    #[inline(always)]
+    fn item(&self, id: TypeId, stride: usize, idx: u32, word: usize) -> u32 {
+        rd32(
+            self.recs[id as usize],
+            TYPE_LEN + idx as usize * stride + word * 4,
+        )
+    }
+    /// Member `i`: (name_off, type, bit offset, bitfield size).
+    #[inline]
+    pub fn member(&self, id: TypeId, i: u32) -> (u32, TypeId, u32, u32) {
+        let off = self.item(id, 12, i, 2);
+        let (bit_off, bits) = if self.kflag(id) {
+            (off & 0x00ff_ffff, off >> 24)
+        } else {
+            (off, 0)
+        };
+        (
+            self.item(id, 12, i, 0),
+            self.item(id, 12, i, 1),
+            bit_off,
+            bits,
+        )
+    }
+    /// Parameter `i`: (name_off, type).
+    #[inline]
+    pub fn param(&self, id: TypeId, i: u32) -> (u32, TypeId) {
+        (self.item(id, 8, i, 0), self.item(id, 8, i, 1))
+    }
+    /// Enumerator `i`: (name_off, raw value; ENUM64 as lo | hi << 32, ENUM zero-extended).
+    #[inline]
+    pub fn enumerator(&self, id: TypeId, i: u32) -> (u32, u64) {
+        if self.kind(id) == ENUM64 {
+            let lo = self.item(id, 12, i, 1) as u64;
+            let hi = self.item(id, 12, i, 2) as u64;
+            (self.item(id, 12, i, 0), lo | (hi << 32))
+        } else {
+            (self.item(id, 8, i, 0), self.item(id, 8, i, 1) as u64)
+        }
+    }
+    /// ARRAY: (element type, index type, nelems).
+    #[inline]
+    pub fn array(&self, id: TypeId) -> (TypeId, TypeId, u32) {
+        (self.w(id, 3), self.w(id, 4), self.w(id, 5))
+    }
+    /// DECL_TAG: component index.
+    #[inline]
+    pub fn component_idx(&self, id: TypeId) -> i32 {
+        self.w(id, 3) as i32
+    }
+    /// DATASEC variable `i`'s type.
+    #[inline]
+    pub fn secinfo_type(&self, id: TypeId, i: u32) -> TypeId {
+        self.item(id, 12, i, 0)
+    }
+
+    pub fn is_composite(&self, id: TypeId) -> bool {
+        matches!(self.kind(id), STRUCT | UNION)
+    }
+
+    /// VOLATILE, CONST, RESTRICT, TYPE_TAG (libbpf's `btf_is_mod`).
+    pub fn is_mod(&self, id: TypeId) -> bool {
+        matches!(self.kind(id), VOLATILE | CONST | RESTRICT | TYPE_TAG)
+    }
+
+    fn check_id(&self, from: TypeId, id: TypeId) -> Result<(), BtfError> {
+        if (id as usize) < self.recs.len() {
+            Ok(())
+        } else {
+            Err(BtfError::TypeIdOutOfRange {
+                id,
+                last: self.count() - 1,
+                from: Some(from),
+            })
+        }
+    }
+
+    fn check_str(&self, from: TypeId, off: u32) -> Result<(), BtfError> {
+        self.btf
+            .str_bytes(off)
+            .map(|_| ())
+            .map_err(|e| super::super::kinds::with_id(e, from))
+    }
+
+    fn validate(&self) -> Result<(), BtfError> {
+        for id in 1..self.count() {
+            self.check_str(id, self.name_off(id))?;
+            let n = self.vlen(id);
+            match self.kind(id) {
+                PTR | TYPEDEF | VOLATILE | CONST | RESTRICT | FUNC | VAR | DECL_TAG | TYPE_TAG => {
+                    self.check_id(id, self.st(id))?
+                }
+                ARRAY => {
+                    let (e, i, _) = self.array(id);
+                    self.check_id(id, e)?;
+                    self.check_id(id, i)?;
+                }
+                STRUCT | UNION => {
+                    for i in 0..n {
+                        let (name, ty, _, _) = self.member(id, i);
+                        self.check_str(id, name)?;
+                        self.check_id(id, ty)?;
+                    }
+                }
+                ENUM | ENUM64 => {
+                    for i in 0..n {
+                        self.check_str(id, self.enumerator(id, i).0)?;
+                    }
+                }
+                FUNC_PROTO => {
+                    self.check_id(id, self.st(id))?;
+                    for i in 0..n {
+                        let (name, ty) = self.param(id, i);
+                        self.check_str(id, name)?;
+                        self.check_id(id, ty)?;
+                    }
+                }
+                DATASEC => {
+                    for i in 0..n {
+                        self.check_id(id, self.secinfo_type(id, i))?;
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// libbpf's `determine_ptr_size`: the size of an INT named like `long`.
+    fn determine_ptr_size(&self) -> Option<u32> {
+        const LONGS: [&[u8]; 11] = [
+            b"long",
+            b"long int",
+            b"int long",
+            b"unsigned long",
+            b"long unsigned",
+            b"unsigned long int",
+            b"unsigned int long",
+            b"long unsigned int",
+            b"long int unsigned",
+            b"int unsigned long",
+            b"int long unsigned",
+        ];
+        (1..self.count()).find_map(|id| {
+            let size = self.st(id);
+            (self.kind(id) == INT && (size == 4 || size == 8) && LONGS.contains(&self.name(id)))
+                .then_some(size)
+        })
+    }
+
+    /// libbpf's `btf__align_of`: 0 for types without an alignment.
+    pub fn align_of(&self, id: TypeId) -> Result<u32, BtfError> {
+        self.align_of_depth(id, 0)
+    }
+
+    fn align_of_depth(&self, mut id: TypeId, depth: usize) -> Result<u32, BtfError> {
+        let mut hops = 0;
+        loop {
+            if depth + hops > resolve::MAX_RESOLVE_DEPTH * 4 {
+                return Err(BtfError::Loop { id });
+            }
+            hops += 1;
+            match self.kind(id) {
+                INT | ENUM | ENUM64 | FLOAT if id != 0 => return Ok(self.ptr_sz.min(self.st(id))),
+                PTR => return Ok(self.ptr_sz),
+                TYPEDEF | VOLATILE | CONST | RESTRICT | TYPE_TAG => id = self.st(id),
+                ARRAY => id = self.array(id).0,
+                STRUCT | UNION => {
+                    let mut max = 1;
+                    for i in 0..self.vlen(id) {
+                        let (_, ty, off, bits) = self.member(id, i);
+                        let align = self.align_of_depth(ty, depth + hops)?;
+                        if align == 0 {
+                            return Ok(0);
+                        }
+                        max = max.max(align);
+                        if bits == 0 && off % (8 * align) != 0 {
+                            return Ok(1);
+                        }
+                    }
+                    if self.st(id) % max != 0 {
+                        return Ok(1);
+                    }
+                    return Ok(max);
+                }
+                _ => return Ok(0),
+            }
+        }
+    }
+
+    /// libbpf's `btf__resolve_size`: negative when the type has no size.
+    pub fn resolve_size(&self, mut id: TypeId) -> i64 {
+        let mut nelems: u64 = 1;
+        let mut size: i64 = -1;
+        for _ in 0..MAX_RESOLVE_DEPTH {
+            if id == 0 {
+                break;
+            }
+            match self.kind(id) {
+                INT | STRUCT | UNION | ENUM | ENUM64 | DATASEC | FLOAT => {
+                    size = self.st(id) as i64;
+                    break;
+                }
+                PTR => {
+                    size = self.ptr_sz as i64;
+                    break;
+                }
+                TYPEDEF | VOLATILE | CONST | RESTRICT | VAR | DECL_TAG | TYPE_TAG => {
+                    id = self.st(id)
+                }
+                ARRAY => {
+                    let (elem, _, n) = self.array(id);
+                    if nelems != 0 && n as u64 > u32::MAX as u64 / nelems {
+                        return -7; // E2BIG
+                    }
+                    nelems *= n as u64;
+                    id = elem;
+                }
+                _ => return -22, // EINVAL
+            }
+        }
+        if size < 0 {
+            return -22;
+        }
+        if nelems != 0 && size as u64 > u32::MAX as u64 / nelems {
+            return -7;
+        }
+        (nelems * size as u64) as i64
+    }
+}

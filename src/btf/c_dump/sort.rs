@@ -1,0 +1,141 @@
+//! bpftool's sorted order for `format c`: by kind rank, then the name the type sorts under,
+//! then its own name, then a hash over its members' names and types, then id.
+
+use super::super::{BtfError, TypeId};
+use super::graph::*;
+
+const MAX_RANK: i32 = 10;
+
+/// Hops through references after which a chain is declared a loop (bpftool would recurse
+/// forever).
+const MAX_HOPS: usize = 1024;
+
+/// bpftool's `btf_type_rank`.
+fn rank(g: &Graph<'_>, mut id: TypeId, mut has_name: bool) -> Result<i32, BtfError> {
+    for _ in 0..MAX_HOPS {
+        if g.name_off(id) != 0 {
+            has_name = true;
+        }
+        match g.kind(id) {
+            ENUM | ENUM64 if id != 0 => return Ok(if has_name { 1 } else { 0 }),
+            INT | FLOAT if id != 0 => return Ok(2),
+            STRUCT | UNION => return Ok(if has_name { 3 } else { MAX_RANK }),
+            FUNC_PROTO => return Ok(if has_name { 4 } else { MAX_RANK }),
+            ARRAY if has_name => id = g.array(id).0,
+            TYPE_TAG | CONST | PTR | VOLATILE | RESTRICT | TYPEDEF | DECL_TAG if has_name => {
+                id = g.st(id)
+            }
+            _ => return Ok(MAX_RANK),
+        }
+    }
+    Err(BtfError::Loop { id })
+}
+
+/// bpftool's `btf_type_sort_name`.
+fn sort_name<'b>(g: &Graph<'b>, mut id: TypeId) -> Result<&'b [u8], BtfError> {
+    let mut from_ref = false;
+    for _ in 0..MAX_HOPS {
+        match g.kind(id) {
+            ENUM | ENUM64 => {
+                let mut off = g.name_off(id);
+                if !from_ref && off == 0 && g.vlen(id) != 0 {
+                    off = g.enumerator(id, 0).0;
+                }
+                return Ok(g.str(off));
+            }
+            ARRAY => id = g.array(id).0,
+            TYPE_TAG | CONST | PTR | VOLATILE | RESTRICT | TYPEDEF | DECL_TAG => id = g.st(id),
+            _ => return Ok(g.name(id)),
+        }
+        from_ref = true;
+    }
+    Err(BtfError::Loop { id })
+}
+
+/// libbpf's `str_hash` (C `char` is signed on the hosts bpftool runs on).
+fn str_hash(s: &[u8]) -> u64 {
+    s.iter().fold(0u64, |h, &c| {
+        h.wrapping_mul(31).wrapping_add(c as i8 as i64 as u64)
+    })
+}
+
+#[inline]
+fn hasher(h: u64, v: u64) -> u64 {
+    h.wrapping_mul(31).wrapping_add(v)
+}
+
+fn name_hasher(g: &Graph<'_>, h: u64, off: u32) -> u64 {
+    if off == 0 {
+        h
+    } else {
+        hasher(h, str_hash(g.str(off)))
+    }
+}
+
+/// bpftool's `btf_type_disambig_hash`.
+fn disambig_hash(
+    g: &Graph<'_>,
+    id: TypeId,
+    include_members: bool,
+    depth: usize,
+) -> Result<u64, BtfError> {
+    if depth > MAX_HOPS {
+        return Err(BtfError::Loop { id });
+    }
+    let mut h = name_hasher(g, 0, g.name_off(id));
+    match g.kind(id) {
+        ENUM | ENUM64 => {
+            for i in 0..g.vlen(id) {
+                h = name_hasher(g, h, g.enumerator(id, i).0);
+            }
+        }
+        STRUCT | UNION if include_members => {
+            for i in 0..g.vlen(id) {
+                let (name, ty, _, _) = g.member(id, i);
+                h = name_hasher(g, h, name);
+                h = hasher(h, disambig_hash(g, ty, false, depth + 1)?);
+            }
+        }
+        TYPE_TAG | CONST | PTR | VOLATILE | RESTRICT | TYPEDEF | DECL_TAG => {
+            h = hasher(h, disambig_hash(g, g.st(id), include_members, depth + 1)?);
+        }
+        ARRAY => {
+            let (elem, _, n) = g.array(id);
+            h = hasher(h, n as u64);
+            h = hasher(h, disambig_hash(g, elem, include_members, depth + 1)?);
+        }
+        _ => {}
+    }
+    Ok(h)
+}
+
+/// The ids in the order bpftool dumps them (`sort_btf_c`, then its loop from index 1: the
+/// first sorted entry is never dumped on its own, exactly as bpftool does).
+pub(super) fn sorted_ids(g: &Graph<'_>) -> Result<Vec<TypeId>, BtfError> {
+    struct Datum<'b> {
+        rank: i32,
+        sort_name: &'b [u8],
+        own_name: &'b [u8],
+        hash: u64,
+        id: TypeId,
+    }
+    let mut v = Vec::with_capacity(g.count() as usize);
+    for id in 0..g.count() {
+        v.push(Datum {
+            rank: rank(g, id, false)?,
+            sort_name: sort_name(g, id)?,
+            own_name: g.name(id),
+            hash: disambig_hash(g, id, true, 0)?,
+            id,
+        });
+    }
+    v.sort_unstable_by(|a, b| {
+        a.rank
+            .cmp(&b.rank)
+            .then_with(|| a.sort_name.cmp(b.sort_name))
+            .then_with(|| a.own_name.cmp(b.own_name))
+            .then_with(|| a.hash.cmp(&b.hash))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    Ok(v.iter().skip(1).map(|d| d.id).collect())
+}
