@@ -1,9 +1,10 @@
 //! A flat, validated view of every type of a BTF (base and split together), indexed by id, with
 //! the raw accessors the dumper needs and libbpf's size and alignment rules.
 
-use super::super::parse::{TYPE_LEN, rd32};
+use super::super::parse::{TYPE_LEN, rd32, record_len};
 use super::super::resolve;
 use super::super::{Btf, BtfError, TypeId};
+use std::cell::Cell;
 
 pub(super) const INT: u8 = 1;
 pub(super) const PTR: u8 = 2;
@@ -28,10 +29,22 @@ pub(super) const ENUM64: u8 = 19;
 /// libbpf's `MAX_RESOLVE_DEPTH` (`btf__resolve_size` gives up after this many hops).
 const MAX_RESOLVE_DEPTH: usize = 32;
 
-/// Every type of a BTF and its bases, by id (index 0 is `void`).
+/// One blob of a split-BTF chain.
+struct Blob<'b> {
+    first_id: TypeId,
+    types: &'b [u8],
+    strs: &'b [u8],
+    str_base: u32,
+}
+
+/// Every type of a BTF and its bases, by id (id 0 is `void`).
 pub(super) struct Graph<'b> {
-    btf: &'b Btf<'b>,
-    recs: Vec<&'b [u8]>,
+    /// Outermost base first.
+    blobs: Vec<Blob<'b>>,
+    /// Offset of each type's record in its blob's type section (index 0 unused).
+    offs: Vec<u32>,
+    /// `align_of` results by id (`u32::MAX`: not computed yet).
+    aligns: Vec<Cell<u32>>,
     /// Pointer size in bytes, as libbpf determines it (the size of `long`, else 8).
     pub ptr_sz: u32,
 }
@@ -39,18 +52,32 @@ pub(super) struct Graph<'b> {
 impl<'b> Graph<'b> {
     /// Collects and validates the types: every referenced id exists, every name is a string.
     pub fn new(btf: &'b Btf<'b>) -> Result<Self, BtfError> {
-        let mut recs: Vec<&'b [u8]> = Vec::with_capacity(btf.last_id() as usize + 1);
-        recs.push(&[]);
         let mut chain = vec![btf];
         while let Some(b) = chain.last().and_then(|b| b.base()) {
             chain.push(b);
         }
+        let mut offs: Vec<u32> = Vec::with_capacity(btf.last_id() as usize + 1);
+        offs.push(0);
+        let mut blobs = Vec::with_capacity(chain.len());
         for b in chain.iter().rev() {
-            recs.extend(b.types().map(|t| t.raw()));
+            let types = b.type_section();
+            let mut off = 0usize;
+            for _ in 0..b.len() {
+                offs.push(off as u32);
+                off += record_len(rd32(types, off + 4));
+            }
+            blobs.push(Blob {
+                first_id: b.first_id(),
+                types,
+                strs: b.string_section(),
+                str_base: b.str_base,
+            });
         }
+        let n = offs.len();
         let mut g = Graph {
-            btf,
-            recs,
+            blobs,
+            offs,
+            aligns: vec![Cell::new(u32::MAX); n],
             ptr_sz: 8,
         };
         g.validate()?;
@@ -61,12 +88,26 @@ impl<'b> Graph<'b> {
     /// Number of ids, `void` included.
     #[inline]
     pub fn count(&self) -> u32 {
-        self.recs.len() as u32
+        self.offs.len() as u32
+    }
+
+    /// The type section holding `id` (not 0) and the record's offset in it.
+    #[inline(always)]
+    fn at(&self, id: TypeId) -> (&'b [u8], usize) {
+        let mut i = self.blobs.len() - 1;
+        while i > 0 && self.blobs[i].first_id > id {
+            i -= 1;
+        }
+        (self.blobs[i].types, self.offs[id as usize] as usize)
     }
 
     #[inline(always)]
     fn w(&self, id: TypeId, i: usize) -> u32 {
-        rd32(self.recs[id as usize], i * 4)
+        if id == 0 {
+            return 0;
+        }
+        let (types, off) = self.at(id);
+        rd32(types, off + i * 4)
     }
 
     #[inline(always)]
@@ -90,25 +131,31 @@ impl<'b> Graph<'b> {
     pub fn st(&self, id: TypeId) -> u32 {
         self.w(id, 2)
     }
-    /// The string at `off` (`""` if it is invalid: validated up front).
+    /// The string at `off` (`""` if it is invalid: names are validated up front).
     #[inline]
     pub fn str(&self, off: u32) -> &'b [u8] {
         if off == 0 {
             return b"";
         }
-        self.btf.str_bytes(off).unwrap_or(b"")
+        let Some(b) = self.blobs.iter().rev().find(|b| b.str_base <= off) else {
+            return b"";
+        };
+        let tail = b.strs.get((off - b.str_base) as usize..).unwrap_or(&[]);
+        let n = tail.iter().position(|&c| c == 0).unwrap_or(tail.len());
+        &tail[..n]
     }
     #[inline]
     pub fn name(&self, id: TypeId) -> &'b [u8] {
         self.str(self.name_off(id))
     }
-    /// Word `i` of record `idx` of `size` words that follows the type (members, params, …).
+    /// Word `word` of item `idx` (of `stride` bytes) that follows the type: members, params, …
     #[inline(always)]
     fn item(&self, id: TypeId, stride: usize, idx: u32, word: usize) -> u32 {
-        rd32(
-            self.recs[id as usize],
-            TYPE_LEN + idx as usize * stride + word * 4,
-        )
+        if id == 0 {
+            return 0;
+        }
+        let (types, off) = self.at(id);
+        rd32(types, off + TYPE_LEN + idx as usize * stride + word * 4)
     }
     /// Member `i`: (name_off, type, bit offset, bitfield size).
     #[inline]
@@ -168,7 +215,7 @@ impl<'b> Graph<'b> {
     }
 
     fn check_id(&self, from: TypeId, id: TypeId) -> Result<(), BtfError> {
-        if (id as usize) < self.recs.len() {
+        if (id as usize) < self.offs.len() {
             Ok(())
         } else {
             Err(BtfError::TypeIdOutOfRange {
@@ -180,10 +227,24 @@ impl<'b> Graph<'b> {
     }
 
     fn check_str(&self, from: TypeId, off: u32) -> Result<(), BtfError> {
-        self.btf
-            .str_bytes(off)
-            .map(|_| ())
-            .map_err(|e| super::super::kinds::with_id(e, from))
+        let b = self.blobs.iter().rev().find(|b| b.str_base <= off);
+        let ok = b.is_some_and(|b| {
+            b.strs
+                .get((off - b.str_base) as usize..)
+                .is_some_and(|t| t.contains(&0))
+        });
+        if ok {
+            Ok(())
+        } else {
+            Err(BtfError::StringOutOfRange {
+                str_off: off,
+                len: self
+                    .blobs
+                    .last()
+                    .map_or(0, |b| b.str_base + b.strs.len() as u32),
+                id: Some(from),
+            })
+        }
     }
 
     fn validate(&self) -> Result<(), BtfError> {
@@ -254,7 +315,17 @@ impl<'b> Graph<'b> {
 
     /// libbpf's `btf__align_of`: 0 for types without an alignment.
     pub fn align_of(&self, id: TypeId) -> Result<u32, BtfError> {
-        self.align_of_depth(id, 0)
+        self.align_cached(id, 0)
+    }
+
+    fn align_cached(&self, id: TypeId, depth: usize) -> Result<u32, BtfError> {
+        let cached = self.aligns[id as usize].get();
+        if cached != u32::MAX {
+            return Ok(cached);
+        }
+        let a = self.align_of_depth(id, depth)?;
+        self.aligns[id as usize].set(a);
+        Ok(a)
     }
 
     fn align_of_depth(&self, mut id: TypeId, depth: usize) -> Result<u32, BtfError> {
@@ -273,7 +344,7 @@ impl<'b> Graph<'b> {
                     let mut max = 1;
                     for i in 0..self.vlen(id) {
                         let (_, ty, off, bits) = self.member(id, i);
-                        let align = self.align_of_depth(ty, depth + hops)?;
+                        let align = self.align_cached(ty, depth + hops)?;
                         if align == 0 {
                             return Ok(0);
                         }

@@ -3,6 +3,7 @@
 
 use super::super::{BtfError, TypeId};
 use super::graph::*;
+use std::cmp::Ordering;
 
 const MAX_RANK: i32 = 10;
 
@@ -31,8 +32,8 @@ fn rank(g: &Graph<'_>, mut id: TypeId, mut has_name: bool) -> Result<i32, BtfErr
     Err(BtfError::Loop { id })
 }
 
-/// bpftool's `btf_type_sort_name`.
-fn sort_name<'b>(g: &Graph<'b>, mut id: TypeId) -> Result<&'b [u8], BtfError> {
+/// bpftool's `btf_type_sort_name`, as a string offset.
+fn sort_name_off(g: &Graph<'_>, mut id: TypeId) -> Result<u32, BtfError> {
     let mut from_ref = false;
     for _ in 0..MAX_HOPS {
         match g.kind(id) {
@@ -41,11 +42,11 @@ fn sort_name<'b>(g: &Graph<'b>, mut id: TypeId) -> Result<&'b [u8], BtfError> {
                 if !from_ref && off == 0 && g.vlen(id) != 0 {
                     off = g.enumerator(id, 0).0;
                 }
-                return Ok(g.str(off));
+                return Ok(off);
             }
             ARRAY => id = g.array(id).0,
             TYPE_TAG | CONST | PTR | VOLATILE | RESTRICT | TYPEDEF | DECL_TAG => id = g.st(id),
-            _ => return Ok(g.name(id)),
+            _ => return Ok(g.name_off(id)),
         }
         from_ref = true;
     }
@@ -72,15 +73,21 @@ fn name_hasher(g: &Graph<'_>, h: u64, off: u32) -> u64 {
     }
 }
 
-/// bpftool's `btf_type_disambig_hash`.
+/// bpftool's `btf_type_disambig_hash`; `memo` caches the hashes without members by id.
 fn disambig_hash(
     g: &Graph<'_>,
     id: TypeId,
     include_members: bool,
     depth: usize,
+    memo: &mut [Option<u64>],
 ) -> Result<u64, BtfError> {
     if depth > MAX_HOPS {
         return Err(BtfError::Loop { id });
+    }
+    if !include_members {
+        if let Some(h) = memo[id as usize] {
+            return Ok(h);
+        }
     }
     let mut h = name_hasher(g, 0, g.name_off(id));
     match g.kind(id) {
@@ -93,18 +100,24 @@ fn disambig_hash(
             for i in 0..g.vlen(id) {
                 let (name, ty, _, _) = g.member(id, i);
                 h = name_hasher(g, h, name);
-                h = hasher(h, disambig_hash(g, ty, false, depth + 1)?);
+                h = hasher(h, disambig_hash(g, ty, false, depth + 1, memo)?);
             }
         }
         TYPE_TAG | CONST | PTR | VOLATILE | RESTRICT | TYPEDEF | DECL_TAG => {
-            h = hasher(h, disambig_hash(g, g.st(id), include_members, depth + 1)?);
+            h = hasher(
+                h,
+                disambig_hash(g, g.st(id), include_members, depth + 1, memo)?,
+            );
         }
         ARRAY => {
             let (elem, _, n) = g.array(id);
             h = hasher(h, n as u64);
-            h = hasher(h, disambig_hash(g, elem, include_members, depth + 1)?);
+            h = hasher(h, disambig_hash(g, elem, include_members, depth + 1, memo)?);
         }
         _ => {}
+    }
+    if !include_members {
+        memo[id as usize] = Some(h);
     }
     Ok(h)
 }
@@ -112,30 +125,69 @@ fn disambig_hash(
 /// The ids in the order bpftool dumps them (`sort_btf_c`, then its loop from index 1: the
 /// first sorted entry is never dumped on its own, exactly as bpftool does).
 pub(super) fn sorted_ids(g: &Graph<'_>) -> Result<Vec<TypeId>, BtfError> {
-    struct Datum<'b> {
-        rank: i32,
-        sort_name: &'b [u8],
-        own_name: &'b [u8],
+    /// 32 bytes: the rank in the top 4 bits of `key`, the first 15 bytes of the sort name
+    /// below it; the names themselves are looked up again only to break ties.
+    struct Datum {
+        key: u128,
         hash: u64,
         id: TypeId,
+        sort_off: u32,
     }
     let mut v = Vec::with_capacity(g.count() as usize);
+    let mut memo = vec![None; g.count() as usize];
     for id in 0..g.count() {
+        let sort_off = sort_name_off(g, id)?;
+        let rank = rank(g, id, false)? as u128;
         v.push(Datum {
-            rank: rank(g, id, false)?,
-            sort_name: sort_name(g, id)?,
-            own_name: g.name(id),
-            hash: disambig_hash(g, id, true, 0)?,
+            key: (rank << 124) | (prefix(g.str(sort_off)) >> 8),
+            hash: disambig_hash(g, id, true, 0, &mut memo)?,
             id,
+            sort_off,
         });
     }
+    drop(memo);
     v.sort_unstable_by(|a, b| {
-        a.rank
-            .cmp(&b.rank)
-            .then_with(|| a.sort_name.cmp(b.sort_name))
-            .then_with(|| a.own_name.cmp(b.own_name))
+        a.key
+            .cmp(&b.key)
+            .then_with(|| {
+                // The same offset is the same string, the common case in a tie.
+                if a.sort_off == b.sort_off {
+                    Ordering::Equal
+                } else {
+                    tail_cmp(g.str(a.sort_off), g.str(b.sort_off))
+                }
+            })
+            .then_with(|| {
+                let (x, y) = (g.name_off(a.id), g.name_off(b.id));
+                if x == y {
+                    Ordering::Equal
+                } else {
+                    g.str(x).cmp(g.str(y))
+                }
+            })
             .then_with(|| a.hash.cmp(&b.hash))
             .then_with(|| a.id.cmp(&b.id))
     });
     Ok(v.iter().skip(1).map(|d| d.id).collect())
+}
+
+/// `strcmp` of two names whose first 15 bytes are equal.
+#[inline]
+fn tail_cmp(a: &[u8], b: &[u8]) -> Ordering {
+    if a.len() <= 15 && b.len() <= 15 {
+        // Equal prefixes of names this short are equal names.
+        Ordering::Equal
+    } else {
+        a.get(15..).unwrap_or(&[]).cmp(b.get(15..).unwrap_or(&[]))
+    }
+}
+
+/// The first 16 bytes of `s`, zero-padded, as a big-endian number: ordered as `strcmp` orders
+/// the strings' first 16 bytes (names hold no NUL).
+#[inline]
+fn prefix(s: &[u8]) -> u128 {
+    let mut b = [0u8; 16];
+    let n = s.len().min(16);
+    b[..n].copy_from_slice(&s[..n]);
+    u128::from_be_bytes(b)
 }
