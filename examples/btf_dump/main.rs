@@ -53,6 +53,17 @@ fn run() -> Result<(), String> {
     if base_file.is_none() && file.starts_with("/sys/kernel/btf/") && file != vmlinux {
         base_file = Some(vmlinux.to_string());
     }
+    // The running kernel's own BTF files are mapped rather than read.
+    if base_file.is_none() && file == vmlinux {
+        return dump(&Btf::from_kernel_uncached().map_err(|e| e.to_string())?, sorted);
+    }
+    if base_file.as_deref() == Some(vmlinux) && file.starts_with("/sys/kernel/btf/") {
+        let module = &file["/sys/kernel/btf/".len()..];
+        return dump(
+            &Btf::from_kernel_module(module).map_err(|e| e.to_string())?,
+            sorted,
+        );
+    }
     let base_bytes = base_file.as_deref().map(read).transpose()?;
     let bytes = read(&file)?;
     let base = match &base_bytes {
@@ -60,9 +71,13 @@ fn run() -> Result<(), String> {
         None => None,
     };
     let btf = open(&bytes, base).map_err(|e| format!("{file}: {e}"))?;
+    dump(&btf, sorted)
+}
+
+fn dump(btf: &Btf<'_>, sorted: bool) -> Result<(), String> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    write_c_header(&btf, &mut out, &CDumpOptions::new().sorted(sorted))
+    write_c_header(btf, &mut out, &CDumpOptions::new().sorted(sorted))
         .map_err(|e| e.to_string())?;
     out.flush().map_err(|e| e.to_string())
 }

@@ -5,6 +5,7 @@
 use super::super::{BtfError, TypeId};
 use super::graph::*;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 const NOT_ORDERED: u8 = 0;
 const ORDERING: u8 = 1;
@@ -82,8 +83,8 @@ pub(super) struct Dumper<'g, 'b> {
     dup: Vec<u32>,
     queue: Vec<TypeId>,
     stack: Vec<TypeId>,
-    type_names: HashMap<&'b [u8], u32>,
-    ident_names: HashMap<&'b [u8], u32>,
+    type_names: NameMap<'b>,
+    ident_names: NameMap<'b>,
     depth: u32,
 }
 
@@ -101,8 +102,8 @@ impl<'g, 'b> Dumper<'g, 'b> {
             dup: vec![0; n],
             queue: Vec::new(),
             stack: Vec::new(),
-            type_names: HashMap::new(),
-            ident_names: HashMap::new(),
+            type_names: NameMap::default(),
+            ident_names: NameMap::default(),
             depth: 0,
         };
         d.order[0] = ORDERED;
@@ -847,7 +848,7 @@ impl<'g, 'b> Dumper<'g, 'b> {
 }
 
 /// `btf_dump_name_dups`: counts one more use of `name`, returns the count.
-fn name_dups<'b>(map: &mut HashMap<&'b [u8], u32>, name: &'b [u8]) -> u32 {
+fn name_dups<'b>(map: &mut NameMap<'b>, name: &'b [u8]) -> u32 {
     let c = map.entry(name).or_insert(0);
     *c += 1;
     *c
@@ -862,4 +863,34 @@ fn dup_name(name: &[u8], dup: u32) -> Vec<u8> {
         v.truncate(255);
     }
     v
+}
+
+/// Name → number of uses.
+type NameMap<'b> = HashMap<&'b [u8], u32, BuildHasherDefault<NameHasher>>;
+
+/// A fast non-cryptographic hasher for names (FxHash-style, eight bytes at a time): the input
+/// is BTF, not an adversary that could flood a table it never sees.
+#[derive(Default)]
+struct NameHasher(u64);
+
+impl Hasher for NameHasher {
+    #[inline]
+    fn write(&mut self, b: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut h = self.0;
+        let mut chunks = b.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        for &c in chunks.remainder() {
+            h = (h.rotate_left(5) ^ c as u64).wrapping_mul(K);
+        }
+        self.0 = h;
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }

@@ -4,7 +4,7 @@
 use super::super::parse::{TYPE_LEN, rd32, record_len};
 use super::super::resolve;
 use super::super::{Btf, BtfError, TypeId};
-use std::cell::Cell;
+use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
 pub(super) const INT: u8 = 1;
 pub(super) const PTR: u8 = 2;
@@ -44,7 +44,7 @@ pub(super) struct Graph<'b> {
     /// Offset of each type's record in its blob's type section (index 0 unused).
     offs: Vec<u32>,
     /// `align_of` results by id (`u32::MAX`: not computed yet).
-    aligns: Vec<Cell<u32>>,
+    aligns: Vec<AtomicU32>,
     /// Pointer size in bytes, as libbpf determines it (the size of `long`, else 8).
     pub ptr_sz: u32,
 }
@@ -77,7 +77,7 @@ impl<'b> Graph<'b> {
         let mut g = Graph {
             blobs,
             offs,
-            aligns: vec![Cell::new(u32::MAX); n],
+            aligns: (0..n).map(|_| AtomicU32::new(u32::MAX)).collect(),
             ptr_sz: 8,
         };
         g.validate()?;
@@ -319,12 +319,12 @@ impl<'b> Graph<'b> {
     }
 
     fn align_cached(&self, id: TypeId, depth: usize) -> Result<u32, BtfError> {
-        let cached = self.aligns[id as usize].get();
+        let cached = self.aligns[id as usize].load(Relaxed);
         if cached != u32::MAX {
             return Ok(cached);
         }
         let a = self.align_of_depth(id, depth)?;
-        self.aligns[id as usize].set(a);
+        self.aligns[id as usize].store(a, Relaxed);
         Ok(a)
     }
 

@@ -7,6 +7,9 @@ use std::cmp::Ordering;
 
 const MAX_RANK: i32 = 10;
 
+/// Not computed yet, in the memo of hashes without members.
+const NO_HASH: u64 = u64::MAX;
+
 /// Hops through references after which a chain is declared a loop (bpftool would recurse
 /// forever).
 const MAX_HOPS: usize = 1024;
@@ -79,13 +82,14 @@ fn disambig_hash(
     id: TypeId,
     include_members: bool,
     depth: usize,
-    memo: &mut [Option<u64>],
+    memo: &mut [u64],
 ) -> Result<u64, BtfError> {
     if depth > MAX_HOPS {
         return Err(BtfError::Loop { id });
     }
     if !include_members {
-        if let Some(h) = memo[id as usize] {
+        let h = memo[id as usize];
+        if h != NO_HASH {
             return Ok(h);
         }
     }
@@ -117,25 +121,50 @@ fn disambig_hash(
         _ => {}
     }
     if !include_members {
-        memo[id as usize] = Some(h);
+        memo[id as usize] = h; // NO_HASH itself is just not cached
     }
     Ok(h)
 }
 
+/// 32 bytes: the rank in the top 4 bits of `key`, the first 15 bytes of the sort name below
+/// it; the names themselves are looked up again only to break ties.
+struct Datum {
+    key: u128,
+    hash: u64,
+    id: TypeId,
+    sort_off: u32,
+}
+
+/// Types below this many are sorted on the calling thread alone.
+const PARALLEL_FROM: u32 = 16 * 1024;
+
 /// The ids in the order bpftool dumps them (`sort_btf_c`, then its loop from index 1: the
 /// first sorted entry is never dumped on its own, exactly as bpftool does).
+///
+/// Large BTF (vmlinux) is keyed and sorted in two halves on two threads, then merged.
 pub(super) fn sorted_ids(g: &Graph<'_>) -> Result<Vec<TypeId>, BtfError> {
-    /// 32 bytes: the rank in the top 4 bits of `key`, the first 15 bytes of the sort name
-    /// below it; the names themselves are looked up again only to break ties.
-    struct Datum {
-        key: u128,
-        hash: u64,
-        id: TypeId,
-        sort_off: u32,
-    }
-    let mut v = Vec::with_capacity(g.count() as usize);
-    let mut memo = vec![None; g.count() as usize];
-    for id in 0..g.count() {
+    let n = g.count();
+    let two = n >= PARALLEL_FROM
+        && std::thread::available_parallelism().is_ok_and(|p| p.get() > 1);
+    let v = if two {
+        let mid = n / 2;
+        let (a, b) = std::thread::scope(|s| {
+            let h = s.spawn(|| sorted_part(g, mid, n));
+            let a = sorted_part(g, 0, mid);
+            (a, h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+        });
+        merge(g, a?, b?)
+    } else {
+        sorted_part(g, 0, n)?
+    };
+    Ok(v.iter().skip(1).map(|d| d.id).collect())
+}
+
+/// The data of ids `from..to`, sorted.
+fn sorted_part(g: &Graph<'_>, from: TypeId, to: TypeId) -> Result<Vec<Datum>, BtfError> {
+    let mut v = Vec::with_capacity((to - from) as usize);
+    let mut memo = vec![NO_HASH; g.count() as usize];
+    for id in from..to {
         let sort_off = sort_name_off(g, id)?;
         let rank = rank(g, id, false)? as u128;
         v.push(Datum {
@@ -146,29 +175,49 @@ pub(super) fn sorted_ids(g: &Graph<'_>) -> Result<Vec<TypeId>, BtfError> {
         });
     }
     drop(memo);
-    v.sort_unstable_by(|a, b| {
-        a.key
-            .cmp(&b.key)
-            .then_with(|| {
-                // The same offset is the same string, the common case in a tie.
-                if a.sort_off == b.sort_off {
-                    Ordering::Equal
-                } else {
-                    tail_cmp(g.str(a.sort_off), g.str(b.sort_off))
-                }
-            })
-            .then_with(|| {
-                let (x, y) = (g.name_off(a.id), g.name_off(b.id));
-                if x == y {
-                    Ordering::Equal
-                } else {
-                    g.str(x).cmp(g.str(y))
-                }
-            })
-            .then_with(|| a.hash.cmp(&b.hash))
-            .then_with(|| a.id.cmp(&b.id))
-    });
-    Ok(v.iter().skip(1).map(|d| d.id).collect())
+    v.sort_unstable_by(|a, b| cmp(g, a, b));
+    Ok(v)
+}
+
+fn merge(g: &Graph<'_>, a: Vec<Datum>, b: Vec<Datum>) -> Vec<Datum> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let mut a = a.into_iter().peekable();
+    let mut b = b.into_iter().peekable();
+    loop {
+        let take_a = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => cmp(g, x, y) != Ordering::Greater,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => break,
+        };
+        out.extend(if take_a { a.next() } else { b.next() });
+    }
+    out
+}
+
+/// bpftool's `btf_type_compare`.
+#[inline]
+fn cmp(g: &Graph<'_>, a: &Datum, b: &Datum) -> Ordering {
+    a.key
+        .cmp(&b.key)
+        .then_with(|| {
+            // The same offset is the same string, the common case in a tie.
+            if a.sort_off == b.sort_off {
+                Ordering::Equal
+            } else {
+                tail_cmp(g.str(a.sort_off), g.str(b.sort_off))
+            }
+        })
+        .then_with(|| {
+            let (x, y) = (g.name_off(a.id), g.name_off(b.id));
+            if x == y {
+                Ordering::Equal
+            } else {
+                g.str(x).cmp(g.str(y))
+            }
+        })
+        .then_with(|| a.hash.cmp(&b.hash))
+        .then_with(|| a.id.cmp(&b.id))
 }
 
 /// `strcmp` of two names whose first 15 bytes are equal.
