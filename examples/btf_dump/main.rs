@@ -55,7 +55,10 @@ fn run() -> Result<(), String> {
     }
     // The running kernel's own BTF files are mapped rather than read.
     if base_file.is_none() && file == vmlinux {
-        return dump(&Btf::from_kernel_uncached().map_err(|e| e.to_string())?, sorted);
+        return dump(
+            &Btf::from_kernel_uncached().map_err(|e| e.to_string())?,
+            sorted,
+        );
     }
     if base_file.as_deref() == Some(vmlinux) && file.starts_with("/sys/kernel/btf/") {
         let module = &file["/sys/kernel/btf/".len()..];

@@ -20,7 +20,7 @@ const NAME_RESOLVED: u8 = 2;
 const REFERENCED: u8 = 4;
 
 /// Nesting depth (recursive calls) after which the type graph is declared cyclic or too deep.
-const MAX_NESTING: u32 = 512;
+const MAX_NESTING: u32 = 256;
 
 /// At most this many tabs of indentation (libbpf's `PREFIXES`).
 const MAX_INDENT: usize = 13;

@@ -14,6 +14,9 @@ const NO_HASH: u64 = u64::MAX;
 /// forever).
 const MAX_HOPS: usize = 1024;
 
+/// Recursion depth of the hash (it follows modifiers, typedefs, pointers and arrays only).
+const MAX_HASH_DEPTH: usize = 64;
+
 /// bpftool's `btf_type_rank`.
 fn rank(g: &Graph<'_>, mut id: TypeId, mut has_name: bool) -> Result<i32, BtfError> {
     for _ in 0..MAX_HOPS {
@@ -84,7 +87,7 @@ fn disambig_hash(
     depth: usize,
     memo: &mut [u64],
 ) -> Result<u64, BtfError> {
-    if depth > MAX_HOPS {
+    if depth > MAX_HASH_DEPTH {
         return Err(BtfError::Loop { id });
     }
     if !include_members {
@@ -144,8 +147,7 @@ const PARALLEL_FROM: u32 = 16 * 1024;
 /// Large BTF (vmlinux) is keyed and sorted in two halves on two threads, then merged.
 pub(super) fn sorted_ids(g: &Graph<'_>) -> Result<Vec<TypeId>, BtfError> {
     let n = g.count();
-    let two = n >= PARALLEL_FROM
-        && std::thread::available_parallelism().is_ok_and(|p| p.get() > 1);
+    let two = n >= PARALLEL_FROM && std::thread::available_parallelism().is_ok_and(|p| p.get() > 1);
     let v = if two {
         let mid = n / 2;
         let (a, b) = std::thread::scope(|s| {
