@@ -102,8 +102,8 @@ impl<'g, 'b> Dumper<'g, 'b> {
             dup: vec![0; n],
             queue: Vec::new(),
             stack: Vec::new(),
-            type_names: NameMap::default(),
-            ident_names: NameMap::default(),
+            type_names: NameMap::with_capacity_and_hasher(n / 8, Default::default()),
+            ident_names: NameMap::with_capacity_and_hasher(n / 2, Default::default()),
             depth: 0,
         };
         d.order[0] = ORDERED;

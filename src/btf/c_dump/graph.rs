@@ -226,13 +226,15 @@ impl<'b> Graph<'b> {
         }
     }
 
+    /// Whether `off` is inside the strings: the parser checked that every string section ends
+    /// with a NUL, so any offset inside one starts a terminated string.
     fn check_str(&self, from: TypeId, off: u32) -> Result<(), BtfError> {
-        let b = self.blobs.iter().rev().find(|b| b.str_base <= off);
-        let ok = b.is_some_and(|b| {
-            b.strs
-                .get((off - b.str_base) as usize..)
-                .is_some_and(|t| t.contains(&0))
-        });
+        let ok = self
+            .blobs
+            .iter()
+            .rev()
+            .find(|b| b.str_base <= off)
+            .is_some_and(|b| ((off - b.str_base) as usize) < b.strs.len());
         if ok {
             Ok(())
         } else {

@@ -123,6 +123,9 @@ const FOOTER: &str = "#ifndef BPF_NO_PRESERVE_ACCESS_INDEX
 #endif /* __VMLINUX_H__ */
 ";
 
+/// BTF with this many types or more is sorted on a second thread while the first writes.
+const PIPELINE_FROM: u32 = 16 * 1024;
+
 /// Output is handed to the writer in chunks of about this size.
 const FLUSH_AT: usize = 1 << 16;
 
@@ -140,19 +143,55 @@ pub fn write_c_header<W: io::Write + ?Sized>(
     let g = graph::Graph::new(btf)?;
     let mut d = emit::Dumper::new(&g);
     d.out.s(HEADER.as_bytes());
-    let ids: Vec<TypeId> = if !opts.root_ids.is_empty() {
-        opts.root_ids.clone()
-    } else if opts.sorted {
-        sort::sorted_ids(&g)?
-    } else {
-        (1..g.count()).collect()
-    };
-    for id in ids {
-        d.dump_type(id)?;
-        if d.out.buf.len() >= FLUSH_AT {
-            out.write_all(&d.out.buf)?;
-            d.out.buf.clear();
+    let mut dump = |d: &mut emit::Dumper<'_, '_>, ids: &[TypeId]| -> Result<(), CDumpError> {
+        for &id in ids {
+            d.dump_type(id)?;
+            if d.out.buf.len() >= FLUSH_AT {
+                out.write_all(&d.out.buf)?;
+                d.out.buf.clear();
+            }
         }
+        Ok(())
+    };
+    if !opts.root_ids.is_empty() {
+        dump(&mut d, &opts.root_ids)?;
+    } else if !opts.sorted {
+        for id in 1..g.count() {
+            dump(&mut d, &[id])?;
+        }
+    } else if g.count() < PIPELINE_FROM
+        || std::thread::available_parallelism().is_ok_and(|p| p.get() < 2)
+    {
+        let mut ranks = Vec::new();
+        sort::sorted_by_rank(&g, |ids| {
+            ranks.push(ids);
+            true
+        })?;
+        for ids in ranks {
+            dump(&mut d, &ids)?;
+        }
+    } else {
+        // Large BTF: a second thread sorts, rank by rank, while this one writes the ranks
+        // already sorted (structs are most of the writing, the big last rank most of the
+        // sorting).
+        std::thread::scope(|s| -> Result<(), CDumpError> {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<TypeId>>(16);
+            let g = &g;
+            let sorter = s.spawn(move || sort::sorted_by_rank(g, |ids| tx.send(ids).is_ok()));
+            let mut r = Ok(());
+            for ids in rx.iter() {
+                r = dump(&mut d, &ids);
+                if r.is_err() {
+                    break;
+                }
+            }
+            drop(rx);
+            let sorted = sorter
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            sorted?;
+            r
+        })?;
     }
     if opts.kfuncs {
         write_kfuncs(&g, &mut d)?;

@@ -79,22 +79,21 @@ fn name_hasher(g: &Graph<'_>, h: u64, off: u32) -> u64 {
     }
 }
 
-/// bpftool's `btf_type_disambig_hash`; `memo` caches the hashes without members by id.
+/// bpftool's `btf_type_disambig_hash`; `memo` caches the hashes by id, without and with
+/// members.
 fn disambig_hash(
     g: &Graph<'_>,
     id: TypeId,
     include_members: bool,
     depth: usize,
-    memo: &mut [u64],
+    memo: &mut [[u64; 2]],
 ) -> Result<u64, BtfError> {
     if depth > MAX_HASH_DEPTH {
         return Err(BtfError::Loop { id });
     }
-    if !include_members {
-        let h = memo[id as usize];
-        if h != NO_HASH {
-            return Ok(h);
-        }
+    let h = memo[id as usize][include_members as usize];
+    if h != NO_HASH {
+        return Ok(h);
     }
     let mut h = name_hasher(g, 0, g.name_off(id));
     match g.kind(id) {
@@ -123,81 +122,82 @@ fn disambig_hash(
         }
         _ => {}
     }
-    if !include_members {
-        memo[id as usize] = h; // NO_HASH itself is just not cached
-    }
+    memo[id as usize][include_members as usize] = h; // NO_HASH itself is just not cached
     Ok(h)
 }
 
-/// 32 bytes: the rank in the top 4 bits of `key`, the first 15 bytes of the sort name below
-/// it; the names themselves are looked up again only to break ties.
+/// 32 bytes: `key` is the first 16 bytes of the sort name; the names themselves are looked
+/// up again only to break ties.
 struct Datum {
     key: u128,
-    hash: u64,
     id: TypeId,
     sort_off: u32,
+    own_off: u32,
 }
-
-/// Types below this many are sorted on the calling thread alone.
-const PARALLEL_FROM: u32 = 16 * 1024;
 
 /// The ids in the order bpftool dumps them (`sort_btf_c`, then its loop from index 1: the
-/// first sorted entry is never dumped on its own, exactly as bpftool does).
+/// first sorted entry is never dumped on its own, exactly as bpftool does), handed to `sink`
+/// one rank at a time, lowest rank first, so that a caller on another thread can start
+/// writing the first ranks while the later ones are sorted. `sink` returns `false` to stop.
 ///
-/// Large BTF (vmlinux) is keyed and sorted in two halves on two threads, then merged.
-pub(super) fn sorted_ids(g: &Graph<'_>) -> Result<Vec<TypeId>, BtfError> {
+/// bpftool's order is by rank, sort name, own name, disambiguation hash, id. The hash only
+/// matters among types equal in the first three, so each rank is sorted in two steps: by the
+/// names, then each run of equals by hash and id, hashing only the types in such runs.
+pub(super) fn sorted_by_rank(
+    g: &Graph<'_>,
+    mut sink: impl FnMut(Vec<TypeId>) -> bool,
+) -> Result<(), BtfError> {
     let n = g.count();
-    let two = n >= PARALLEL_FROM && std::thread::available_parallelism().is_ok_and(|p| p.get() > 1);
-    let v = if two {
-        let mid = n / 2;
-        let (a, b) = std::thread::scope(|s| {
-            let h = s.spawn(|| sorted_part(g, mid, n));
-            let a = sorted_part(g, 0, mid);
-            (a, h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-        });
-        merge(g, a?, b?)
-    } else {
-        sorted_part(g, 0, n)?
-    };
-    Ok(v.iter().skip(1).map(|d| d.id).collect())
-}
-
-/// The data of ids `from..to`, sorted.
-fn sorted_part(g: &Graph<'_>, from: TypeId, to: TypeId) -> Result<Vec<Datum>, BtfError> {
-    let mut v = Vec::with_capacity((to - from) as usize);
-    let mut memo = vec![NO_HASH; g.count() as usize];
-    for id in from..to {
+    let mut buckets: Vec<Vec<Datum>> = (0..=MAX_RANK).map(|_| Vec::new()).collect();
+    for id in 0..n {
         let sort_off = sort_name_off(g, id)?;
-        let rank = rank(g, id, false)? as u128;
-        v.push(Datum {
-            key: (rank << 124) | (prefix(g.str(sort_off)) >> 8),
-            hash: disambig_hash(g, id, true, 0, &mut memo)?,
+        let rank = rank(g, id, false)?;
+        buckets[rank as usize].push(Datum {
+            key: prefix(g.str(sort_off)),
             id,
             sort_off,
+            own_off: g.name_off(id),
         });
     }
-    drop(memo);
-    v.sort_unstable_by(|a, b| cmp(g, a, b));
-    Ok(v)
-}
-
-fn merge(g: &Graph<'_>, a: Vec<Datum>, b: Vec<Datum>) -> Vec<Datum> {
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let mut a = a.into_iter().peekable();
-    let mut b = b.into_iter().peekable();
-    loop {
-        let take_a = match (a.peek(), b.peek()) {
-            (Some(x), Some(y)) => cmp(g, x, y) != Ordering::Greater,
-            (Some(_), None) => true,
-            (None, Some(_)) => false,
-            (None, None) => break,
-        };
-        out.extend(if take_a { a.next() } else { b.next() });
+    let mut memo = vec![[NO_HASH; 2]; n as usize];
+    let mut hashed: Vec<(u64, TypeId)> = Vec::new();
+    let mut first = true;
+    for mut v in buckets {
+        if v.is_empty() {
+            continue;
+        }
+        v.sort_unstable_by(|a, b| cmp(g, a, b));
+        let mut ids: Vec<TypeId> = v.iter().map(|d| d.id).collect();
+        let mut i = 0;
+        while i < v.len() {
+            let mut j = i + 1;
+            while j < v.len() && cmp(g, &v[i], &v[j]) == Ordering::Equal {
+                j += 1;
+            }
+            if j - i > 1 {
+                hashed.clear();
+                for d in &v[i..j] {
+                    hashed.push((disambig_hash(g, d.id, true, 0, &mut memo)?, d.id));
+                }
+                hashed.sort_unstable();
+                for (k, &(_, id)) in hashed.iter().enumerate() {
+                    ids[i + k] = id;
+                }
+            }
+            i = j;
+        }
+        if first {
+            ids.remove(0);
+            first = false;
+        }
+        if !sink(ids) {
+            break;
+        }
     }
-    out
+    Ok(())
 }
 
-/// bpftool's `btf_type_compare`.
+/// bpftool's `btf_type_compare` without its last two keys (hash and id).
 #[inline]
 fn cmp(g: &Graph<'_>, a: &Datum, b: &Datum) -> Ordering {
     a.key
@@ -211,25 +211,22 @@ fn cmp(g: &Graph<'_>, a: &Datum, b: &Datum) -> Ordering {
             }
         })
         .then_with(|| {
-            let (x, y) = (g.name_off(a.id), g.name_off(b.id));
-            if x == y {
+            if a.own_off == b.own_off {
                 Ordering::Equal
             } else {
-                g.str(x).cmp(g.str(y))
+                g.str(a.own_off).cmp(g.str(b.own_off))
             }
         })
-        .then_with(|| a.hash.cmp(&b.hash))
-        .then_with(|| a.id.cmp(&b.id))
 }
 
-/// `strcmp` of two names whose first 15 bytes are equal.
+/// `strcmp` of two names whose first 16 bytes are equal.
 #[inline]
 fn tail_cmp(a: &[u8], b: &[u8]) -> Ordering {
-    if a.len() <= 15 && b.len() <= 15 {
+    if a.len() <= 16 && b.len() <= 16 {
         // Equal prefixes of names this short are equal names.
         Ordering::Equal
     } else {
-        a.get(15..).unwrap_or(&[]).cmp(b.get(15..).unwrap_or(&[]))
+        a.get(16..).unwrap_or(&[]).cmp(b.get(16..).unwrap_or(&[]))
     }
 }
 
