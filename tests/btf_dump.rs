@@ -4,6 +4,8 @@
 //! The oracle in `tests/data/btf-golden/` is bpftool v7.8.0 (libbpf 1.8) run on the BTF of a
 //! 6.18 kernel, sorted and unsorted (zstd-compressed; the test decompresses with `zstd`).
 //! The compile tests need `clang-19` and fail (they do not skip) without it: CI installs it.
+//! Inside the `ci/vm-test` guests (`RAWBPF_VM` set), which ship neither `zstd` nor a compiler,
+//! the kernel-independent tests are left to the host run; the module-BTF test runs there.
 
 mod common;
 
@@ -12,6 +14,18 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// Whether this runs inside a `ci/vm-test` guest (no `zstd`, no `clang-19`): tests that do not
+/// depend on the kernel run on the host instead, and say so.
+fn in_vm_guest(test: &str) -> bool {
+    let vm = std::env::var("RAWBPF_VM").is_ok();
+    if vm {
+        eprintln!(
+            "{test}: kernel-independent, run by the host's CI step (the guest has no zstd/clang-19)"
+        );
+    }
+    vm
+}
 
 fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -73,6 +87,9 @@ fn assert_same(ours: &[u8], golden: &[u8], what: &str) {
 
 #[test]
 fn vmlinux_sorted_matches_bpftool_7_8_byte_for_byte() {
+    if in_vm_guest("vmlinux_sorted_matches_bpftool_7_8_byte_for_byte") {
+        return;
+    }
     let btf = Btf::parse_owned(unzstd("vmlinux-6.18.btf")).expect("golden BTF");
     let golden = unzstd("vmlinux-6.18.sorted.h");
     assert_same(&header(&btf, &CDumpOptions::new()), &golden, "sorted");
@@ -80,6 +97,9 @@ fn vmlinux_sorted_matches_bpftool_7_8_byte_for_byte() {
 
 #[test]
 fn vmlinux_unsorted_matches_bpftool_7_8_byte_for_byte() {
+    if in_vm_guest("vmlinux_unsorted_matches_bpftool_7_8_byte_for_byte") {
+        return;
+    }
     let btf = Btf::parse_owned(unzstd("vmlinux-6.18.btf")).expect("golden BTF");
     let golden = unzstd("vmlinux-6.18.unsorted.h");
     assert_same(
@@ -254,6 +274,9 @@ impl Drop for Cleanup {
 
 #[test]
 fn vmlinux_header_compiles_and_reproduces_every_layout() {
+    if in_vm_guest("vmlinux_header_compiles_and_reproduces_every_layout") {
+        return;
+    }
     let btf = Btf::parse_owned(unzstd("vmlinux-6.18.btf")).expect("golden BTF");
     let h = header(&btf, &CDumpOptions::new());
     let n = compile_with_layout_asserts(&btf, &h, "vmlinux 6.18 (sorted)");
@@ -264,6 +287,9 @@ fn vmlinux_header_compiles_and_reproduces_every_layout() {
 
 #[test]
 fn test_object_headers_compile_and_reproduce_layouts() {
+    if in_vm_guest("test_object_headers_compile_and_reproduce_layouts") {
+        return;
+    }
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bpf");
     let mut objs: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("tests/bpf")
@@ -315,12 +341,34 @@ fn kernel_module_headers_compile() {
                 );
             }
         }
-        compile_with_layout_asserts(&btf, &h, m);
+        // The id order too (bpftool's `unsorted`).
+        let unsorted =
+            String::from_utf8(header(&btf, &CDumpOptions::new().sorted(false))).expect("utf-8");
+        for t in btf.types().filter(|t| t.kind() == Kind::Struct) {
+            let name = t.name().unwrap_or("");
+            if !name.is_empty() {
+                assert!(
+                    unsorted.contains(&format!("struct {name}")),
+                    "{m}: struct {name} missing (unsorted)"
+                );
+            }
+        }
+        if std::env::var("RAWBPF_VM").is_ok() {
+            eprintln!(
+                "{m}: header written ({} bytes); no clang-19 in the guest to compile it",
+                h.len()
+            );
+        } else {
+            compile_with_layout_asserts(&btf, &h, m);
+        }
     }
 }
 
 #[test]
 fn root_ids_give_a_small_header_that_compiles() {
+    if in_vm_guest("root_ids_give_a_small_header_that_compiles") {
+        return;
+    }
     let btf = Btf::parse_owned(unzstd("vmlinux-6.18.btf")).expect("golden BTF");
     let task = btf
         .id_by_name_kind("task_struct", Kind::Struct)
