@@ -22,6 +22,13 @@ const REFERENCED: u8 = 4;
 /// Nesting depth (recursive calls) after which the type graph is declared cyclic or too deep.
 const MAX_NESTING: u32 = 256;
 
+/// Recursive steps allowed per type (6.18's vmlinux takes fewer than 5), and at least.
+const STEPS_PER_TYPE: u64 = 256;
+const MIN_STEPS: u64 = 1 << 20;
+
+/// Output that a dump may hold before it is flushed: one declaration larger is corrupt.
+const MAX_DECL_TEXT: usize = 16 << 20;
+
 /// At most this many tabs of indentation (libbpf's `PREFIXES`).
 const MAX_INDENT: usize = 13;
 
@@ -86,6 +93,11 @@ pub(super) struct Dumper<'g, 'b> {
     type_names: NameMap<'b>,
     ident_names: NameMap<'b>,
     depth: u32,
+    /// Recursive steps taken, and the most allowed.
+    steps: u64,
+    budget: u64,
+    /// The struct being written (named in errors).
+    current: TypeId,
 }
 
 impl<'g, 'b> Dumper<'g, 'b> {
@@ -105,6 +117,9 @@ impl<'g, 'b> Dumper<'g, 'b> {
             type_names: NameMap::with_capacity_and_hasher(n / 8, Default::default()),
             ident_names: NameMap::with_capacity_and_hasher(n / 2, Default::default()),
             depth: 0,
+            steps: 0,
+            current: 0,
+            budget: STEPS_PER_TYPE * n as u64 + MIN_STEPS,
         };
         d.order[0] = ORDERED;
         d.emit[0] = EMITTED;
@@ -152,6 +167,16 @@ impl<'g, 'b> Dumper<'g, 'b> {
         self.depth += 1;
         if self.depth > MAX_NESTING {
             return Err(BtfError::Loop { id });
+        }
+        // Modifiers, arrays and function prototypes are walked again on every path that
+        // reaches them (as libbpf does): crafted BTF could make that exponential.
+        self.steps += 1;
+        if self.steps > self.budget {
+            return Err(BtfError::BadType {
+                id,
+                offset: 0,
+                what: "type graph too large to write as C (references fan out exponentially)",
+            });
         }
         Ok(())
     }
@@ -383,7 +408,7 @@ impl<'g, 'b> Dumper<'g, 'b> {
         next_align: i64,
         in_bitfield: bool,
         lvl: usize,
-    ) {
+    ) -> Result<(), BtfError> {
         fn roundup(x: i64, y: i64) -> i64 {
             if y == 0 { x } else { (x + y - 1) / y * y }
         }
@@ -394,7 +419,7 @@ impl<'g, 'b> Dumper<'g, 'b> {
             (b"char", 8),
         ];
         if cur >= next {
-            return;
+            return Ok(());
         }
         let (mut pad_type, mut pad_bits, mut new_off) = (pads[0].0, 0, 0);
         for &(name, bits) in &pads {
@@ -420,6 +445,13 @@ impl<'g, 'b> Dumper<'g, 'b> {
             cur = new_off;
         }
         while cur != next {
+            if self.out.buf.len() > MAX_DECL_TEXT {
+                // Sizes this large are corrupt: libbpf would print gigabytes of padding.
+                return Err(BtfError::BadSize {
+                    id: self.current,
+                    what: "struct padding of more than 16 MiB of C text",
+                });
+            }
             let bits = (next - cur).min(pad_bits);
             if bits == pad_bits {
                 self.out.s(b"\n");
@@ -447,6 +479,7 @@ impl<'g, 'b> Dumper<'g, 'b> {
                 break;
             }
         }
+        Ok(())
     }
 
     fn emit_struct_fwd(&mut self, id: TypeId) {
@@ -471,6 +504,7 @@ impl<'g, 'b> Dumper<'g, 'b> {
 
     fn emit_struct_def_inner(&mut self, id: TypeId, lvl: usize) -> Result<(), BtfError> {
         let g = self.g;
+        self.current = id;
         let is_struct = g.kind(id) == STRUCT;
         let align = g.align_of(id)?;
         let packed = is_struct && self.is_struct_packed(id)?;
@@ -484,7 +518,7 @@ impl<'g, 'b> Dumper<'g, 'b> {
             let fname = g.str(name_off);
             let m_align = if packed { 1 } else { g.align_of(ty)? };
             let in_bitfield = prev_bitfield && m_sz != 0;
-            self.emit_bit_padding(off, m_off as i64, m_align as i64, in_bitfield, lvl + 1);
+            self.emit_bit_padding(off, m_off as i64, m_align as i64, in_bitfield, lvl + 1)?;
             self.out.s(b"\n");
             self.out.pfx(lvl + 1);
             self.emit_type_decl(ty, fname, lvl + 1)?;
@@ -501,7 +535,7 @@ impl<'g, 'b> Dumper<'g, 'b> {
             self.out.s(b";");
         }
         if is_struct {
-            self.emit_bit_padding(off, g.st(id) as i64 * 8, align as i64, false, lvl + 1);
+            self.emit_bit_padding(off, g.st(id) as i64 * 8, align as i64, false, lvl + 1)?;
         }
         if vlen != 0 || g.st(id) != 0 {
             self.out.s(b"\n");

@@ -451,3 +451,80 @@ fn root_ids_dump_only_what_they_need() {
         "struct inner {\n\tint v;\n};\n\nstruct outer {\n\tstruct inner in;\n};\n\n"
     );
 }
+
+#[test]
+fn exponential_fan_out_is_an_error_not_a_hang() {
+    // 40 FUNC_PROTOs, each taking two parameters of the next: 2^40 paths through the graph.
+    let mut b = BtfBuilder::new();
+    let i = int(&mut b);
+    let mut next = b.add_func_proto(i, &[]).unwrap();
+    for _ in 0..40 {
+        next = b.add_func_proto(i, &[("a", next), ("b", next)]).unwrap();
+    }
+    let p = b.add_ptr(next);
+    b.add_typedef("fan_t", p);
+    let e = body_with(&b, CDumpOptions::new()).unwrap_err();
+    assert!(
+        matches!(e, CDumpError::Btf(BtfError::BadType { .. })),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn corrupted_btf_never_panics() {
+    // Flip bytes of a valid BTF's type section: every result is a header or an error.
+    let mut b = BtfBuilder::new();
+    let i = int(&mut b);
+    let c = b.add_int("char", 1, IntEncoding::SIGNED);
+    let pc = b.add_ptr(c);
+    let arr = b.add_array(pc, i, 3);
+    let proto = b.add_func_proto(i, &[("s", pc), ("", 0)]).unwrap();
+    let fp = b.add_ptr(proto);
+    let anon = b
+        .add_union(
+            "",
+            8,
+            &[NewMember::new("p", fp, 0), NewMember::new("i", i, 0)],
+        )
+        .unwrap();
+    b.add_struct(
+        "s",
+        40,
+        &[
+            NewMember::new("a", arr, 0),
+            NewMember::new("", anon, 192),
+            NewMember::bitfield("f", i, 256, 3),
+        ],
+    )
+    .unwrap();
+    b.add_enum("e", 1, true, &[("E1", -1)]).unwrap();
+    let good = b.encode();
+    let hdr = u32::from_ne_bytes(good[4..8].try_into().unwrap()) as usize;
+    let types_len = u32::from_ne_bytes(good[12..16].try_into().unwrap()) as usize;
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let (mut ok, mut err) = (0, 0);
+    for _ in 0..800 {
+        let mut bytes = good.clone();
+        for _ in 0..1 + next() % 3 {
+            let at = hdr + (next() as usize % types_len);
+            bytes[at] = next() as u8;
+        }
+        let Ok(btf) = Btf::parse(&bytes) else {
+            continue;
+        };
+        for sorted in [true, false] {
+            let mut out = Vec::new();
+            match write_c_header(&btf, &mut out, &CDumpOptions::new().sorted(sorted)) {
+                Ok(()) => ok += 1,
+                Err(_) => err += 1,
+            }
+        }
+    }
+    assert!(ok > 0 && err > 0, "ok {ok}, errors {err}");
+}
