@@ -149,15 +149,35 @@ pub(super) fn sorted_by_rank(
 ) -> Result<(), BtfError> {
     let n = g.count();
     let mut buckets: Vec<Vec<Datum>> = (0..=MAX_RANK).map(|_| Vec::new()).collect();
-    for id in 0..n {
+    let datum = |id: TypeId| -> Result<(i32, Datum), BtfError> {
         let sort_off = sort_name_off(g, id)?;
-        let rank = rank(g, id, false)?;
-        buckets[rank as usize].push(Datum {
+        let d = Datum {
             key: prefix(g.str(sort_off)),
             id,
             sort_off,
             own_off: g.name_off(id),
-        });
+        };
+        Ok((rank(g, id, false)?, d))
+    };
+    // Dumping a FUNC, VAR, DATASEC or DECL_TAG writes nothing and changes nothing that a
+    // later dump looks at, unless another type refers to one the way only corrupt BTF does:
+    // then they need no place in the order (about half of vmlinux's types).
+    let prune = !refers_to_silent(g);
+    let mut pruned = Vec::new();
+    for id in 0..n {
+        if prune && id != 0 && matches!(g.kind(id), FUNC | VAR | DATASEC | DECL_TAG) {
+            pruned.push(id);
+            continue;
+        }
+        let (rank, d) = datum(id)?;
+        buckets[rank as usize].push(d);
+    }
+    // Unless one of them would be the first entry, which bpftool skips: then sort them all.
+    if buckets[..MAX_RANK as usize].iter().all(Vec::is_empty) {
+        for id in pruned {
+            let (rank, d) = datum(id)?;
+            buckets[rank as usize].push(d);
+        }
     }
     let mut memo = vec![[NO_HASH; 2]; n as usize];
     let mut hashed: Vec<(u64, TypeId)> = Vec::new();
@@ -195,6 +215,22 @@ pub(super) fn sorted_by_rank(
         }
     }
     Ok(())
+}
+
+/// Whether a type other than a DATASEC or DECL_TAG refers to a FUNC, VAR, DATASEC or DECL_TAG
+/// (or a FUNC to something other than a FUNC_PROTO's kinds): never in valid BTF.
+fn refers_to_silent(g: &Graph<'_>) -> bool {
+    let silent = |id: TypeId| id != 0 && matches!(g.kind(id), FUNC | VAR | DATASEC | DECL_TAG);
+    (1..g.count()).any(|id| match g.kind(id) {
+        PTR | TYPEDEF | VOLATILE | CONST | RESTRICT | TYPE_TAG | VAR | FUNC => silent(g.st(id)),
+        ARRAY => {
+            let (e, i, _) = g.array(id);
+            silent(e) || silent(i)
+        }
+        STRUCT | UNION => (0..g.vlen(id)).any(|m| silent(g.member(id, m).1)),
+        FUNC_PROTO => silent(g.st(id)) || (0..g.vlen(id)).any(|p| silent(g.param(id, p).1)),
+        _ => false,
+    })
 }
 
 /// bpftool's `btf_type_compare` without its last two keys (hash and id).
