@@ -16,7 +16,11 @@
 //!   tagged `bpf_kfunc` ([`CDumpOptions::kfuncs`]).
 //!
 //! Malformed BTF (a reference to a missing id, a chain of types that loops, a struct that
-//! embeds itself) is an error, never a panic or a hang.
+//! embeds itself, a reference graph that fans out exponentially, a struct whose padding alone
+//! would be more than 16 MiB of text) is an error, never a panic or a hang.
+//!
+//! Large BTF (16Ki types or more, e.g. vmlinux) is sorted on a second, scoped thread while the
+//! calling thread writes the ranks already sorted; nothing else here makes a system call.
 //!
 //! ```no_run
 //! use rawbpf::btf::{Btf, CDumpOptions, write_c_header};
@@ -129,7 +133,8 @@ const PIPELINE_FROM: u32 = 16 * 1024;
 /// Output is handed to the writer in chunks of about this size.
 const FLUSH_AT: usize = 1 << 16;
 
-/// Writes the C header for `btf` to `out`, as `bpftool btf dump file … format c` does.
+/// Writes the C header for `btf` to `out`, as `bpftool btf dump file … format c` does
+/// (`unsorted` with [`CDumpOptions::sorted`]`(false)`), in chunks of about 64 KiB.
 ///
 /// # Errors
 /// [`CDumpError::Btf`] for malformed BTF (ids out of range, reference loops, a type that
