@@ -528,3 +528,38 @@ fn corrupted_btf_never_panics() {
     }
     assert!(ok > 0 && err > 0, "ok {ok}, errors {err}");
 }
+
+#[test]
+fn split_btf_dumps_base_and_split_types_together() {
+    let mut base = BtfBuilder::new();
+    let i = int(&mut base);
+    let dev = base
+        .add_struct("net_device", 4, &[NewMember::new("ifindex", i, 0)])
+        .unwrap();
+    let base_bytes = base.encode();
+    let base_btf = std::sync::Arc::new(Btf::parse(&base_bytes).unwrap());
+    let mut m = BtfBuilder::new_split(&base_btf);
+    let pdev = m.add_ptr(dev);
+    m.add_struct(
+        "veth_priv",
+        16,
+        &[NewMember::new("peer", pdev, 0), NewMember::new("n", i, 64)],
+    )
+    .unwrap();
+    let split_bytes = m.encode();
+    let split = Btf::parse_split(&split_bytes, base_btf).unwrap();
+    let mut out = Vec::new();
+    let opts = CDumpOptions::new().sorted(false).kfuncs(false);
+    write_c_header(&split, &mut out, &opts).unwrap();
+    let s = String::from_utf8(out).unwrap();
+    let body = s
+        .strip_prefix(HEADER)
+        .unwrap()
+        .strip_suffix(FOOTER)
+        .unwrap();
+    assert_eq!(
+        body,
+        "struct net_device {\n\tint ifindex;\n};\n\n\
+         struct veth_priv {\n\tstruct net_device *peer;\n\tint n;\n};\n\n"
+    );
+}
