@@ -146,8 +146,11 @@ pub fn write_c_header<W: io::Write + ?Sized>(
     opts: &CDumpOptions,
 ) -> Result<(), CDumpError> {
     let g = graph::Graph::new(btf)?;
-    let mut d = emit::Dumper::new(&g);
-    d.out.s(HEADER.as_bytes());
+    let new_dumper = || {
+        let mut d = emit::Dumper::new(&g);
+        d.out.s(HEADER.as_bytes());
+        d
+    };
     let mut dump = |d: &mut emit::Dumper<'_, '_>, ids: &[TypeId]| -> Result<(), CDumpError> {
         for &id in ids {
             d.dump_type(id)?;
@@ -158,12 +161,16 @@ pub fn write_c_header<W: io::Write + ?Sized>(
         }
         Ok(())
     };
-    if !opts.root_ids.is_empty() {
+    let mut d = if !opts.root_ids.is_empty() {
+        let mut d = new_dumper();
         dump(&mut d, &opts.root_ids)?;
+        d
     } else if !opts.sorted {
+        let mut d = new_dumper();
         for id in 1..g.count() {
             dump(&mut d, &[id])?;
         }
+        d
     } else if g.count() < PIPELINE_FROM
         || std::thread::available_parallelism().is_ok_and(|p| p.get() < 2)
     {
@@ -172,17 +179,21 @@ pub fn write_c_header<W: io::Write + ?Sized>(
             ranks.push(ids);
             true
         })?;
+        let mut d = new_dumper();
         for ids in ranks {
             dump(&mut d, &ids)?;
         }
+        d
     } else {
         // Large BTF: a second thread sorts, rank by rank, while this one writes the ranks
         // already sorted (structs are most of the writing, the big last rank most of the
         // sorting).
-        std::thread::scope(|s| -> Result<(), CDumpError> {
+        std::thread::scope(|s| -> Result<_, CDumpError> {
             let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<TypeId>>(16);
-            let g = &g;
-            let sorter = s.spawn(move || sort::sorted_by_rank(g, |ids| tx.send(ids).is_ok()));
+            let gr = &g;
+            let sorter = s.spawn(move || sort::sorted_by_rank(gr, |ids| tx.send(ids).is_ok()));
+            // Set up while the first ranks are sorted.
+            let mut d = new_dumper();
             let mut r = Ok(());
             for ids in rx.iter() {
                 r = dump(&mut d, &ids);
@@ -195,9 +206,9 @@ pub fn write_c_header<W: io::Write + ?Sized>(
                 .join()
                 .unwrap_or_else(|p| std::panic::resume_unwind(p));
             sorted?;
-            r
-        })?;
-    }
+            r.map(|()| d)
+        })?
+    };
     if opts.kfuncs {
         write_kfuncs(&g, &mut d)?;
     }
