@@ -5,6 +5,8 @@
 
 #[path = "workloads/btf.rs"]
 mod btf;
+#[path = "workloads/btf_dump.rs"]
+mod btf_dump;
 #[path = "workloads/harness.rs"]
 mod harness;
 #[path = "workloads/maps.rs"]
@@ -25,6 +27,7 @@ fn main() {
         return;
     }
     btf::run(&cli);
+    btf_dump::run(&cli);
     obj::run(&cli);
     ringbuf::run(&cli);
     maps::run(&cli);

@@ -63,3 +63,20 @@ impl<'a> BtfExt<'a> {
         section(elf, ".BTF.ext")?.map(BtfExt::parse).transpose()
     }
 }
+
+impl<'a> Btf<'a> {
+    /// The `.BTF` section of a 64-bit ELF object as split BTF over `base` (a kernel module's
+    /// `.ko` over vmlinux), borrowed from `elf`.
+    ///
+    /// # Errors
+    /// As [`Btf::from_elf`].
+    pub fn from_elf_split(
+        elf: &'a [u8],
+        base: std::sync::Arc<Btf<'a>>,
+    ) -> Result<Btf<'a>, BtfError> {
+        let data = section(elf, ".BTF")?.ok_or_else(|| BtfError::Elf {
+            what: "no .BTF section".into(),
+        })?;
+        Btf::parse_split(data, base)
+    }
+}

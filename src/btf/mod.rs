@@ -28,6 +28,7 @@
 //! ```
 
 mod build;
+mod c_dump;
 pub mod core;
 mod dump;
 mod elf;
@@ -44,6 +45,7 @@ mod sanitize;
 mod types;
 
 pub use build::{BtfBuilder, NewMember};
+pub use c_dump::{CDumpError, CDumpOptions, write_c_header};
 pub use dump::dump_raw;
 pub use error::BtfError;
 pub use ext::{

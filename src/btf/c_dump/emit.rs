@@ -1,0 +1,930 @@
+//! The C declaration dumper: the same algorithm and output as libbpf's `btf_dump.c` (type
+//! ordering with strong and weak edges, forward declarations, inline anonymous types,
+//! declarator chains, name de-duplication, padding and packing), written for rawbpf.
+
+use super::super::{BtfError, TypeId};
+use super::graph::*;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+const NOT_ORDERED: u8 = 0;
+const ORDERING: u8 = 1;
+const ORDERED: u8 = 2;
+
+const NOT_EMITTED: u8 = 0;
+const EMITTING: u8 = 1;
+const EMITTED: u8 = 2;
+
+const FWD_EMITTED: u8 = 1;
+const NAME_RESOLVED: u8 = 2;
+const REFERENCED: u8 = 4;
+
+/// Nesting depth (recursive calls) after which the type graph is declared cyclic or too deep.
+const MAX_NESTING: u32 = 256;
+
+/// Recursive steps allowed per type (6.18's vmlinux takes fewer than 5), and at least.
+const STEPS_PER_TYPE: u64 = 256;
+const MIN_STEPS: u64 = 1 << 20;
+
+/// Output that a dump may hold before it is flushed: one declaration larger is corrupt.
+const MAX_DECL_TEXT: usize = 16 << 20;
+
+/// At most this many tabs of indentation (libbpf's `PREFIXES`).
+const MAX_INDENT: usize = 13;
+
+/// The output buffer with the few formatting primitives the dumper uses.
+pub(super) struct Out {
+    pub buf: Vec<u8>,
+}
+
+impl Out {
+    #[inline]
+    pub fn s(&mut self, b: &[u8]) {
+        self.buf.extend_from_slice(b);
+    }
+    #[inline]
+    pub fn u(&mut self, mut v: u64) {
+        let mut tmp = [0u8; 20];
+        let mut i = tmp.len();
+        loop {
+            i -= 1;
+            tmp[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        self.buf.extend_from_slice(&tmp[i..]);
+    }
+    #[inline]
+    pub fn i(&mut self, v: i64) {
+        if v < 0 {
+            self.buf.push(b'-');
+        }
+        self.u(v.unsigned_abs());
+    }
+    #[inline]
+    fn pfx(&mut self, lvl: usize) {
+        for _ in 0..lvl.min(MAX_INDENT) {
+            self.buf.push(b'\t');
+        }
+    }
+}
+
+/// Which name space a name is de-duplicated in.
+#[derive(Clone, Copy)]
+enum Names {
+    /// struct, union, enum (and INT, as libbpf does for its alias check).
+    Type,
+    /// typedefs and enumerators.
+    Ident,
+}
+
+pub(super) struct Dumper<'g, 'b> {
+    g: &'g Graph<'b>,
+    pub out: Out,
+    order: Vec<u8>,
+    emit: Vec<u8>,
+    flags: Vec<u8>,
+    /// The `___N` suffix of a type's resolved name (0: none).
+    dup: Vec<u32>,
+    queue: Vec<TypeId>,
+    stack: Vec<TypeId>,
+    type_names: NameMap<'b>,
+    ident_names: NameMap<'b>,
+    depth: u32,
+    /// Recursive steps taken, and the most allowed.
+    steps: u64,
+    budget: u64,
+    /// The struct being written (named in errors).
+    current: TypeId,
+}
+
+impl<'g, 'b> Dumper<'g, 'b> {
+    pub fn new(g: &'g Graph<'b>) -> Self {
+        let n = g.count() as usize;
+        let mut d = Dumper {
+            g,
+            out: Out {
+                buf: Vec::with_capacity(1 << 16),
+            },
+            order: vec![NOT_ORDERED; n],
+            emit: vec![NOT_EMITTED; n],
+            flags: vec![0; n],
+            dup: vec![0; n],
+            queue: Vec::new(),
+            stack: Vec::new(),
+            type_names: NameMap::with_capacity_and_hasher(n / 8, Default::default()),
+            ident_names: NameMap::with_capacity_and_hasher(n / 2, Default::default()),
+            depth: 0,
+            steps: 0,
+            current: 0,
+            budget: STEPS_PER_TYPE * n as u64 + MIN_STEPS,
+        };
+        d.order[0] = ORDERED;
+        d.emit[0] = EMITTED;
+        for id in 1..g.count() {
+            d.mark_referenced(id);
+        }
+        d
+    }
+
+    fn mark(&mut self, id: TypeId) {
+        self.flags[id as usize] |= REFERENCED;
+    }
+
+    fn mark_referenced(&mut self, id: TypeId) {
+        let g = self.g;
+        match g.kind(id) {
+            VOLATILE | CONST | RESTRICT | PTR | TYPEDEF | FUNC | VAR | DECL_TAG | TYPE_TAG => {
+                self.mark(g.st(id))
+            }
+            ARRAY => {
+                let (e, i, _) = g.array(id);
+                self.mark(i);
+                self.mark(e);
+            }
+            STRUCT | UNION => {
+                for i in 0..g.vlen(id) {
+                    self.mark(g.member(id, i).1);
+                }
+            }
+            FUNC_PROTO => {
+                for i in 0..g.vlen(id) {
+                    self.mark(g.param(id, i).1);
+                }
+            }
+            DATASEC => {
+                for i in 0..g.vlen(id) {
+                    self.mark(g.secinfo_type(id, i));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn enter(&mut self, id: TypeId) -> Result<(), BtfError> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return Err(BtfError::Loop { id });
+        }
+        // Modifiers, arrays and function prototypes are walked again on every path that
+        // reaches them (as libbpf does): crafted BTF could make that exponential.
+        self.steps += 1;
+        if self.steps > self.budget {
+            return Err(BtfError::BadType {
+                id,
+                offset: 0,
+                what: "type graph too large to write as C (references fan out exponentially)",
+            });
+        }
+        Ok(())
+    }
+
+    /// `btf_dump__dump_type`: `id` and every type it needs that is not out yet.
+    pub fn dump_type(&mut self, id: TypeId) -> Result<(), BtfError> {
+        if id >= self.g.count() {
+            return Err(BtfError::TypeIdOutOfRange {
+                id,
+                last: self.g.count() - 1,
+                from: None,
+            });
+        }
+        self.queue.clear();
+        self.order_type(id, false)?;
+        let queue = std::mem::take(&mut self.queue);
+        for &q in &queue {
+            self.emit_type(q, 0)?;
+        }
+        self.queue = queue;
+        Ok(())
+    }
+
+    /// Topological order: 1 for a strong link, 0 for a weak one (a forward declaration does).
+    fn order_type(&mut self, id: TypeId, through_ptr: bool) -> Result<bool, BtfError> {
+        self.enter(id)?;
+        let r = self.order_type_inner(id, through_ptr);
+        self.depth -= 1;
+        r
+    }
+
+    fn order_type_inner(&mut self, id: TypeId, through_ptr: bool) -> Result<bool, BtfError> {
+        let g = self.g;
+        let i = id as usize;
+        if self.order[i] == ORDERED {
+            return Ok(true);
+        }
+        if self.order[i] == ORDERING {
+            if g.is_composite(id) && through_ptr && g.name_off(id) != 0 {
+                return Ok(false);
+            }
+            return Err(BtfError::Loop { id });
+        }
+        match g.kind(id) {
+            INT | FLOAT => {
+                self.order[i] = ORDERED;
+                Ok(false)
+            }
+            PTR => {
+                let r = self.order_type(g.st(id), true)?;
+                self.order[i] = ORDERED;
+                Ok(r)
+            }
+            ARRAY => self.order_type(g.array(id).0, false),
+            STRUCT | UNION => {
+                if through_ptr && g.name_off(id) != 0 {
+                    return Ok(false);
+                }
+                self.order[i] = ORDERING;
+                for m in 0..g.vlen(id) {
+                    self.order_type(g.member(id, m).1, false)?;
+                }
+                if g.name_off(id) != 0 {
+                    self.queue.push(id);
+                }
+                self.order[i] = ORDERED;
+                Ok(true)
+            }
+            ENUM | ENUM64 | FWD => {
+                if g.name_off(id) != 0 || self.flags[i] & REFERENCED == 0 {
+                    self.queue.push(id);
+                }
+                self.order[i] = ORDERED;
+                Ok(true)
+            }
+            TYPEDEF => {
+                let strong = self.order_type(g.st(id), through_ptr)?;
+                if through_ptr && !strong {
+                    return Ok(false);
+                }
+                self.queue.push(id);
+                self.order[i] = ORDERED;
+                Ok(true)
+            }
+            VOLATILE | CONST | RESTRICT | TYPE_TAG => self.order_type(g.st(id), through_ptr),
+            FUNC_PROTO => {
+                let mut strong = self.order_type(g.st(id), through_ptr)?;
+                for p in 0..g.vlen(id) {
+                    if self.order_type(g.param(id, p).1, through_ptr)? {
+                        strong = true;
+                    }
+                }
+                Ok(strong)
+            }
+            FUNC | VAR | DATASEC | DECL_TAG => {
+                self.order[i] = ORDERED;
+                Ok(false)
+            }
+            _ => Err(BtfError::BadType {
+                id,
+                offset: 0,
+                what: "unexpected kind in the type graph",
+            }),
+        }
+    }
+
+    fn is_blacklisted(&self, id: TypeId) -> bool {
+        self.g.name_off(id) != 0 && self.g.name(id) == b"__builtin_va_list"
+    }
+
+    fn emit_type(&mut self, id: TypeId, cont_id: TypeId) -> Result<(), BtfError> {
+        self.enter(id)?;
+        let r = self.emit_type_inner(id, cont_id);
+        self.depth -= 1;
+        r
+    }
+
+    fn emit_type_inner(&mut self, id: TypeId, cont_id: TypeId) -> Result<(), BtfError> {
+        let g = self.g;
+        let i = id as usize;
+        let top_level = cont_id == 0;
+        if self.emit[i] == EMITTED {
+            return Ok(());
+        }
+        let kind = g.kind(id);
+        if self.emit[i] == EMITTING {
+            if self.flags[i] & FWD_EMITTED != 0 {
+                return Ok(());
+            }
+            match kind {
+                STRUCT | UNION => {
+                    if id == cont_id || g.name_off(id) == 0 {
+                        // An anonymous loop cannot be declared: libbpf warns and goes on.
+                        return Ok(());
+                    }
+                    self.emit_struct_fwd(id);
+                    self.out.s(b";\n\n");
+                    self.flags[i] |= FWD_EMITTED;
+                }
+                TYPEDEF => {
+                    if !self.is_blacklisted(id) {
+                        self.emit_typedef_def(id, 0)?;
+                        self.out.s(b";\n\n");
+                    }
+                    self.flags[i] |= FWD_EMITTED;
+                }
+                _ => {}
+            }
+            return Ok(());
+        }
+        match kind {
+            INT => {
+                self.emit_missing_aliases(id);
+                self.emit[i] = EMITTED;
+            }
+            ENUM | ENUM64 => {
+                if top_level {
+                    self.emit_enum_def(id, 0);
+                    self.out.s(b";\n\n");
+                }
+                self.emit[i] = EMITTED;
+            }
+            PTR | VOLATILE | CONST | RESTRICT | TYPE_TAG => self.emit_type(g.st(id), cont_id)?,
+            ARRAY => self.emit_type(g.array(id).0, cont_id)?,
+            FWD => {
+                self.emit_fwd_def(id);
+                self.out.s(b";\n\n");
+                self.emit[i] = EMITTED;
+            }
+            TYPEDEF => {
+                self.emit[i] = EMITTING;
+                self.emit_type(g.st(id), id)?;
+                if self.flags[i] & FWD_EMITTED == 0 && !self.is_blacklisted(id) {
+                    self.emit_typedef_def(id, 0)?;
+                    self.out.s(b";\n\n");
+                }
+                self.emit[i] = EMITTED;
+            }
+            STRUCT | UNION => {
+                self.emit[i] = EMITTING;
+                let anon = g.name_off(id) == 0;
+                if top_level || anon {
+                    let new_cont = if anon { cont_id } else { id };
+                    for m in 0..g.vlen(id) {
+                        self.emit_type(g.member(id, m).1, new_cont)?;
+                    }
+                } else if self.flags[i] & FWD_EMITTED == 0 && id != cont_id {
+                    self.emit_struct_fwd(id);
+                    self.out.s(b";\n\n");
+                    self.flags[i] |= FWD_EMITTED;
+                }
+                if top_level {
+                    self.emit_struct_def(id, 0)?;
+                    self.out.s(b";\n\n");
+                    self.emit[i] = EMITTED;
+                } else {
+                    self.emit[i] = NOT_EMITTED;
+                }
+            }
+            FUNC_PROTO => {
+                self.emit_type(g.st(id), cont_id)?;
+                for p in 0..g.vlen(id) {
+                    self.emit_type(g.param(id, p).1, cont_id)?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn is_struct_packed(&self, id: TypeId) -> Result<bool, BtfError> {
+        let g = self.g;
+        let mut max_align = 1;
+        for m in 0..g.vlen(id) {
+            let (_, ty, off, bits) = g.member(id, m);
+            let align = g.align_of(ty)?;
+            if align != 0 && bits == 0 && off % (8 * align) != 0 {
+                return Ok(true);
+            }
+            max_align = max_align.max(align);
+        }
+        Ok(g.st(id) % max_align != 0)
+    }
+
+    fn emit_bit_padding(
+        &mut self,
+        mut cur: i64,
+        next: i64,
+        next_align: i64,
+        in_bitfield: bool,
+        lvl: usize,
+    ) -> Result<(), BtfError> {
+        fn roundup(x: i64, y: i64) -> i64 {
+            if y == 0 { x } else { (x + y - 1) / y * y }
+        }
+        let pads: [(&[u8], i64); 4] = [
+            (b"long", self.g.ptr_sz as i64 * 8),
+            (b"int", 32),
+            (b"short", 16),
+            (b"char", 8),
+        ];
+        if cur >= next {
+            return Ok(());
+        }
+        let (mut pad_type, mut pad_bits, mut new_off) = (pads[0].0, 0, 0);
+        for &(name, bits) in &pads {
+            pad_bits = bits;
+            pad_type = name;
+            new_off = roundup(cur, bits);
+            if new_off <= next {
+                break;
+            }
+        }
+        if new_off > cur && new_off <= next {
+            if in_bitfield
+                || (new_off == next && roundup(cur, next_align * 8) != new_off)
+                || (new_off != next && next - new_off <= new_off - cur)
+            {
+                self.out.s(b"\n");
+                self.out.pfx(lvl);
+                self.out.s(pad_type);
+                self.out.s(b": ");
+                self.out.i(if in_bitfield { new_off - cur } else { 0 });
+                self.out.s(b";");
+            }
+            cur = new_off;
+        }
+        while cur != next {
+            if self.out.buf.len() > MAX_DECL_TEXT {
+                // Sizes this large are corrupt: libbpf would print gigabytes of padding.
+                return Err(BtfError::BadSize {
+                    id: self.current,
+                    what: "struct padding of more than 16 MiB of C text",
+                });
+            }
+            let bits = (next - cur).min(pad_bits);
+            if bits == pad_bits {
+                self.out.s(b"\n");
+                self.out.pfx(lvl);
+                self.out.s(pad_type);
+                self.out.s(b": ");
+                self.out.i(pad_bits);
+                self.out.s(b";");
+                cur += bits;
+                continue;
+            }
+            for &(name, pbits) in pads.iter().rev() {
+                pad_type = name;
+                pad_bits = pbits;
+                if pbits < bits {
+                    continue;
+                }
+                self.out.s(b"\n");
+                self.out.pfx(lvl);
+                self.out.s(pad_type);
+                self.out.s(b": ");
+                self.out.i(bits);
+                self.out.s(b";");
+                cur += bits;
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn emit_struct_fwd(&mut self, id: TypeId) {
+        let g = self.g;
+        self.out.s(if g.kind(id) == STRUCT {
+            b"struct"
+        } else {
+            b"union"
+        });
+        if g.name_off(id) != 0 {
+            self.out.s(b" ");
+        }
+        self.emit_resolved_name(id, Names::Type);
+    }
+
+    fn emit_struct_def(&mut self, id: TypeId, lvl: usize) -> Result<(), BtfError> {
+        self.enter(id)?;
+        let r = self.emit_struct_def_inner(id, lvl);
+        self.depth -= 1;
+        r
+    }
+
+    fn emit_struct_def_inner(&mut self, id: TypeId, lvl: usize) -> Result<(), BtfError> {
+        let g = self.g;
+        self.current = id;
+        let is_struct = g.kind(id) == STRUCT;
+        let align = g.align_of(id)?;
+        let packed = is_struct && self.is_struct_packed(id)?;
+        self.emit_struct_fwd(id);
+        self.out.s(b" {");
+        let vlen = g.vlen(id);
+        let mut off: i64 = 0;
+        let mut prev_bitfield = false;
+        for m in 0..vlen {
+            let (name_off, ty, m_off, m_sz) = g.member(id, m);
+            let fname = g.str(name_off);
+            let m_align = if packed { 1 } else { g.align_of(ty)? };
+            let in_bitfield = prev_bitfield && m_sz != 0;
+            self.emit_bit_padding(off, m_off as i64, m_align as i64, in_bitfield, lvl + 1)?;
+            self.out.s(b"\n");
+            self.out.pfx(lvl + 1);
+            self.emit_type_decl(ty, fname, lvl + 1)?;
+            if m_sz != 0 {
+                self.out.s(b": ");
+                self.out.u(m_sz as u64);
+                off = m_off as i64 + m_sz as i64;
+                prev_bitfield = true;
+            } else {
+                let sz = g.resolve_size(ty).max(0);
+                off = m_off as i64 + sz * 8;
+                prev_bitfield = false;
+            }
+            self.out.s(b";");
+        }
+        if is_struct {
+            self.emit_bit_padding(off, g.st(id) as i64 * 8, align as i64, false, lvl + 1)?;
+        }
+        if vlen != 0 || g.st(id) != 0 {
+            self.out.s(b"\n");
+            self.out.pfx(lvl);
+        }
+        self.out.s(b"}");
+        if packed {
+            self.out.s(b" __attribute__((packed))");
+        }
+        Ok(())
+    }
+
+    fn emit_missing_aliases(&mut self, id: TypeId) {
+        const MISSING: [(&[u8], &[u8]); 4] = [
+            (b"__Poly8_t", b"unsigned char"),
+            (b"__Poly16_t", b"unsigned short"),
+            (b"__Poly64_t", b"unsigned long long"),
+            (b"__Poly128_t", b"unsigned __int128"),
+        ];
+        let (name, dup) = self.resolve_name(id, Names::Type);
+        if dup > 1 {
+            // A renamed `name___N` matches none of the aliases.
+            return;
+        }
+        if let Some((_, base)) = MISSING.iter().find(|(n, _)| *n == name) {
+            self.out.s(b"typedef ");
+            self.out.s(base);
+            self.out.s(b" ");
+            self.out.s(name);
+            self.out.s(b";\n\n");
+        }
+    }
+
+    fn emit_enum_def(&mut self, id: TypeId, lvl: usize) {
+        let g = self.g;
+        self.out.s(b"enum");
+        if g.name_off(id) != 0 {
+            self.out.s(b" ");
+        }
+        self.emit_resolved_name(id, Names::Type);
+        let vlen = g.vlen(id);
+        if vlen == 0 {
+            return;
+        }
+        self.out.s(b" {");
+        let signed = g.kflag(id);
+        let is64 = g.kind(id) == ENUM64;
+        for v in 0..vlen {
+            let (name_off, val) = g.enumerator(id, v);
+            let name = g.str(name_off);
+            let dup = name_dups(&mut self.ident_names, name);
+            self.out.s(b"\n");
+            self.out.pfx(lvl + 1);
+            self.out.s(name);
+            if dup > 1 {
+                self.out.s(b"___");
+                self.out.u(dup as u64);
+            }
+            self.out.s(b" = ");
+            match (is64, signed) {
+                (false, true) => self.out.i(val as u32 as i32 as i64),
+                (false, false) => self.out.u(val as u32 as u64),
+                (true, true) => {
+                    self.out.i(val as i64);
+                    self.out.s(b"LL");
+                }
+                (true, false) => {
+                    self.out.u(val);
+                    self.out.s(b"ULL");
+                }
+            }
+            self.out.s(b",");
+        }
+        self.out.s(b"\n");
+        self.out.pfx(lvl);
+        self.out.s(b"}");
+        let size = g.st(id);
+        if size == 1 {
+            self.out.s(b" __attribute__((mode(byte)))");
+        } else if size == 8 && g.ptr_sz == 8 {
+            let needs_word = !is64 || (0..vlen).all(|v| g.enumerator(id, v).1 >> 32 == 0);
+            if needs_word {
+                self.out.s(b" __attribute__((mode(word)))");
+            }
+        }
+    }
+
+    fn emit_fwd_def(&mut self, id: TypeId) {
+        self.out.s(if self.g.kflag(id) {
+            b"union "
+        } else {
+            b"struct "
+        });
+        self.emit_resolved_name(id, Names::Type);
+    }
+
+    fn emit_typedef_def(&mut self, id: TypeId, lvl: usize) -> Result<(), BtfError> {
+        let g = self.g;
+        let (name, dup) = self.resolve_name(id, Names::Ident);
+        if g.st(id) == 0 && dup <= 1 && name == b"__gnuc_va_list" {
+            self.out.s(b"typedef __builtin_va_list __gnuc_va_list");
+            return Ok(());
+        }
+        self.out.s(b"typedef ");
+        let full = dup_name(name, dup);
+        self.emit_type_decl(g.st(id), &full, lvl)
+    }
+
+    /// `btf_dump_emit_type_decl`: the declaration of a `fname` of type `id`.
+    pub fn emit_type_decl(&mut self, id: TypeId, fname: &[u8], lvl: usize) -> Result<(), BtfError> {
+        self.enter(id)?;
+        let r = self.emit_type_decl_inner(id, fname, lvl);
+        self.depth -= 1;
+        r
+    }
+
+    fn emit_type_decl_inner(
+        &mut self,
+        mut id: TypeId,
+        fname: &[u8],
+        lvl: usize,
+    ) -> Result<(), BtfError> {
+        let g = self.g;
+        let start = self.stack.len();
+        let mut steps = 0u32;
+        loop {
+            self.stack.push(id);
+            if id == 0 {
+                break;
+            }
+            steps += 1;
+            if steps > g.count() {
+                self.stack.truncate(start);
+                return Err(BtfError::Loop { id });
+            }
+            match g.kind(id) {
+                PTR | VOLATILE | CONST | RESTRICT | FUNC_PROTO | TYPE_TAG => id = g.st(id),
+                ARRAY => id = g.array(id).0,
+                _ => break,
+            }
+        }
+        let mut cnt = self.stack.len() - start;
+        let r = self.emit_type_chain(start, &mut cnt, fname, lvl);
+        self.stack.truncate(start);
+        r
+    }
+
+    fn emit_mods(&mut self, start: usize, cnt: &mut usize) {
+        while *cnt > 0 {
+            let id = self.stack[start + *cnt - 1];
+            match self.g.kind(id) {
+                VOLATILE if id != 0 => self.out.s(b"volatile "),
+                CONST if id != 0 => self.out.s(b"const "),
+                RESTRICT if id != 0 => self.out.s(b"restrict "),
+                _ => return,
+            }
+            *cnt -= 1;
+        }
+    }
+
+    fn drop_mods(&mut self, start: usize, cnt: &mut usize) {
+        while *cnt > 0 {
+            let id = self.stack[start + *cnt - 1];
+            if id == 0 || !self.g.is_mod(id) {
+                return;
+            }
+            *cnt -= 1;
+        }
+    }
+
+    fn emit_name(&mut self, name: &[u8], last_was_ptr: bool) {
+        if !name.is_empty() && !last_was_ptr {
+            self.out.s(b" ");
+        }
+        self.out.s(name);
+    }
+
+    fn emit_type_chain(
+        &mut self,
+        start: usize,
+        cnt: &mut usize,
+        fname: &[u8],
+        lvl: usize,
+    ) -> Result<(), BtfError> {
+        let g = self.g;
+        let mut last_was_ptr = true;
+        while *cnt > 0 {
+            *cnt -= 1;
+            let id = self.stack[start + *cnt];
+            if id == 0 {
+                self.emit_mods(start, cnt);
+                self.out.s(b"void");
+                last_was_ptr = false;
+                continue;
+            }
+            let kind = g.kind(id);
+            match kind {
+                INT | FLOAT => {
+                    self.emit_mods(start, cnt);
+                    self.out.s(g.name(id));
+                }
+                STRUCT | UNION => {
+                    self.emit_mods(start, cnt);
+                    if g.name_off(id) == 0 {
+                        self.emit_struct_def(id, lvl)?;
+                    } else {
+                        self.emit_struct_fwd(id);
+                    }
+                }
+                ENUM | ENUM64 => {
+                    self.emit_mods(start, cnt);
+                    if g.name_off(id) == 0 {
+                        self.emit_enum_def(id, lvl);
+                    } else {
+                        self.out.s(b"enum ");
+                        self.emit_resolved_name(id, Names::Type);
+                    }
+                }
+                FWD => {
+                    self.emit_mods(start, cnt);
+                    self.emit_fwd_def(id);
+                }
+                TYPEDEF => {
+                    self.emit_mods(start, cnt);
+                    self.emit_resolved_name(id, Names::Ident);
+                }
+                PTR => self.out.s(if last_was_ptr { b"*" } else { b" *" }),
+                VOLATILE => self.out.s(b" volatile"),
+                CONST => self.out.s(b" const"),
+                RESTRICT => self.out.s(b" restrict"),
+                TYPE_TAG => {
+                    self.emit_mods(start, cnt);
+                    if g.kflag(id) {
+                        self.out.s(b" __attribute__((");
+                        self.out.s(g.name(id));
+                        self.out.s(b"))");
+                    } else {
+                        self.out.s(b" __attribute__((btf_type_tag(\"");
+                        self.out.s(g.name(id));
+                        self.out.s(b"\")))");
+                    }
+                }
+                ARRAY => {
+                    let nelems = g.array(id).2;
+                    self.drop_mods(start, cnt);
+                    if *cnt == 0 {
+                        self.emit_name(fname, last_was_ptr);
+                        self.out.s(b"[");
+                        self.out.u(nelems as u64);
+                        self.out.s(b"]");
+                        return Ok(());
+                    }
+                    let next = self.stack[start + *cnt - 1];
+                    let multidim = next != 0 && g.kind(next) == ARRAY;
+                    if !fname.is_empty() && !last_was_ptr {
+                        self.out.s(b" ");
+                    }
+                    if !multidim {
+                        self.out.s(b"(");
+                    }
+                    self.emit_type_chain(start, cnt, fname, lvl)?;
+                    if !multidim {
+                        self.out.s(b")");
+                    }
+                    self.out.s(b"[");
+                    self.out.u(nelems as u64);
+                    self.out.s(b"]");
+                    return Ok(());
+                }
+                FUNC_PROTO => {
+                    self.drop_mods(start, cnt);
+                    if *cnt > 0 {
+                        self.out.s(b" (");
+                        self.emit_type_chain(start, cnt, fname, lvl)?;
+                        self.out.s(b")");
+                    } else {
+                        self.emit_name(fname, last_was_ptr);
+                    }
+                    self.out.s(b"(");
+                    let vlen = g.vlen(id);
+                    if vlen == 0 || (vlen == 1 && g.param(id, 0).1 == 0) {
+                        self.out.s(b"void)");
+                        return Ok(());
+                    }
+                    for p in 0..vlen {
+                        if p > 0 {
+                            self.out.s(b", ");
+                        }
+                        let (name_off, ty) = g.param(id, p);
+                        if p == vlen - 1 && ty == 0 {
+                            self.out.s(b"...");
+                            break;
+                        }
+                        self.emit_type_decl(ty, g.str(name_off), lvl)?;
+                    }
+                    self.out.s(b")");
+                    return Ok(());
+                }
+                // libbpf warns about an unexpected kind in a declaration and stops there.
+                _ => return Ok(()),
+            }
+            last_was_ptr = kind == PTR;
+        }
+        self.emit_name(fname, last_was_ptr);
+        Ok(())
+    }
+
+    /// `btf_dump_resolve_name`: the name and its `___N` suffix (0 or 1: none).
+    fn resolve_name(&mut self, id: TypeId, names: Names) -> (&'b [u8], u32) {
+        let g = self.g;
+        let i = id as usize;
+        if g.name_off(id) == 0 {
+            return (b"", 0);
+        }
+        let name = g.name(id);
+        if self.flags[i] & NAME_RESOLVED != 0 {
+            return (name, self.dup[i]);
+        }
+        self.flags[i] |= NAME_RESOLVED;
+        let kind = g.kind(id);
+        if kind == FWD || (kind == ENUM && g.vlen(id) == 0) {
+            return (name, 0);
+        }
+        let map = match names {
+            Names::Type => &mut self.type_names,
+            Names::Ident => &mut self.ident_names,
+        };
+        let dup = name_dups(map, name);
+        if dup > 1 {
+            self.dup[i] = dup;
+        }
+        (name, self.dup[i])
+    }
+
+    fn emit_resolved_name(&mut self, id: TypeId, names: Names) {
+        let (name, dup) = self.resolve_name(id, names);
+        if dup > 1 {
+            let full = dup_name(name, dup);
+            self.out.s(&full);
+        } else {
+            self.out.s(name);
+        }
+    }
+}
+
+/// `btf_dump_name_dups`: counts one more use of `name`, returns the count.
+fn name_dups<'b>(map: &mut NameMap<'b>, name: &'b [u8]) -> u32 {
+    let c = map.entry(name).or_insert(0);
+    *c += 1;
+    *c
+}
+
+/// `name___N` as libbpf formats it (into 256 bytes, so at most 255 of them).
+fn dup_name(name: &[u8], dup: u32) -> Vec<u8> {
+    let mut v = name.to_vec();
+    if dup > 1 {
+        v.extend_from_slice(b"___");
+        v.extend_from_slice(dup.to_string().as_bytes());
+        v.truncate(255);
+    }
+    v
+}
+
+/// Name → number of uses.
+type NameMap<'b> = HashMap<&'b [u8], u32, BuildHasherDefault<NameHasher>>;
+
+/// A fast non-cryptographic hasher for names (FxHash-style, eight bytes at a time): the input
+/// is BTF, not an adversary that could flood a table it never sees.
+#[derive(Default)]
+struct NameHasher(u64);
+
+impl Hasher for NameHasher {
+    #[inline]
+    fn write(&mut self, b: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut h = self.0;
+        let mut chunks = b.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        for &c in chunks.remainder() {
+            h = (h.rotate_left(5) ^ c as u64).wrapping_mul(K);
+        }
+        self.0 = h;
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
