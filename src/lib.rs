@@ -49,6 +49,6 @@ pub use error::{Error, Result};
 pub use link::{Link, XdpFlags};
 pub use loader::{LoadError, Loader, Object};
 pub use map::{Map, MapOptions, Pod};
+pub use map::{PerfBuffer, RingBuf, UserRingBuf};
 pub use obj::ObjectSpec;
 pub use prog::{Program, ProgramOptions};
-pub use map::{PerfBuffer, RingBuf, UserRingBuf};

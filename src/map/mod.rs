@@ -10,6 +10,11 @@
 //!
 //! A `BPF_F_MMAPABLE` array can be mapped into memory with [`Map::mmap`] ([`MapMmap`]).
 //!
+//! Event buffers: [`RingBuf`] consumes a `RINGBUF` map in place (several on one epoll set in
+//! [`RingBuffers`]), [`UserRingBuf`] produces into a `USER_RINGBUF` map, and [`PerfBuffer`]
+//! consumes a `PERF_EVENT_ARRAY` through one perf ring per CPU; with the `tokio` feature,
+//! `AsyncRingBuf`, `AsyncPerfBuffer` and `AsyncUserRingBuf` await them.
+//!
 //! ```no_run
 //! use rawbpf::map::{ANY, HashMap, Map, MapOptions, MapType};
 //!
