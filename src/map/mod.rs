@@ -16,6 +16,11 @@
 //! ([`TaskStorage`], [`InodeStorage`], [`SkStorage`], [`CgrpStorage`]) take the fd of the
 //! object the value belongs to; [`StackTrace`] reads the stacks `bpf_get_stackid` records.
 //!
+//! Event buffers: [`RingBuf`] consumes a `RINGBUF` map in place (several on one epoll set in
+//! [`RingBuffers`]), [`UserRingBuf`] produces into a `USER_RINGBUF` map, and [`PerfBuffer`]
+//! consumes a `PERF_EVENT_ARRAY` through one perf ring per CPU; with the `tokio` feature,
+//! `AsyncRingBuf`, `AsyncPerfBuffer` and `AsyncUserRingBuf` await them.
+//!
 //! ```no_run
 //! use rawbpf::map::{ANY, HashMap, Map, MapOptions, MapType};
 //!

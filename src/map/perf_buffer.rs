@@ -19,7 +19,7 @@
 #![allow(unsafe_code)]
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use super::{ANY, Map, MapType};
@@ -135,6 +135,12 @@ impl PerfRing {
         let tail = map
             .u64_at(DATA_TAIL)
             .map_or(0, |t| t.load(Ordering::Acquire));
+        if tail % 8 != 0 {
+            return Err(Error::CorruptBuffer {
+                buffer: name,
+                what: format!("data_tail {tail:#x} is not 8-byte aligned"),
+            });
+        }
         Ok(PerfRing {
             map,
             data_off: page,
@@ -182,6 +188,9 @@ impl PerfRing {
     }
 
     /// Hands every record up to the head to `f`, then stores the tail (release) once.
+    ///
+    /// The hot path: the tail lives in a local, each record costs a few compares, the
+    /// errors are built out of line.
     #[inline]
     pub(crate) fn consume(
         &mut self,
@@ -189,113 +198,135 @@ impl PerfRing {
         f: &mut impl FnMut(PerfEvent<'_>),
     ) -> Result<usize> {
         let head = self.head()?;
-        let mut n = 0;
-        let r = self.consume_to(head, scratch, f, &mut n);
-        self.publish();
-        r.map(|()| n)
-    }
-
-    #[inline(always)]
-    fn consume_to(
-        &mut self,
-        head: u64,
-        scratch: &mut Vec<u8>,
-        f: &mut impl FnMut(PerfEvent<'_>),
-        n: &mut usize,
-    ) -> Result<()> {
         let mask = self.data_size - 1;
-        while self.tail < head {
-            let off = (self.tail & mask) as usize;
-            let Some(word) = self.map.u64_at(self.data_off + off) else {
-                return Err(
-                    self.corrupt(format!("record at {:#x} is not 8-byte aligned", self.tail))
-                );
-            };
-            let hdr = word.load(Ordering::Relaxed).to_ne_bytes();
+        let data_off = self.data_off;
+        let cpu = self.cpu;
+        let mut tail = self.tail;
+        let mut n = 0usize;
+        let mut lost = 0u64;
+        let mut bad = None;
+        let base = self.map.as_ptr();
+        while tail < head {
+            let off = (tail & mask) as usize;
+            // SAFETY: `tail` is a multiple of 8 (checked in `new`; every record size is one,
+            // checked below), so the 8-byte header at `data_off + off` is aligned and inside
+            // the data area (`off + 8 <= data_size`), inside the mapping (checked in `new`),
+            // which lives as long as `self`. `AtomicU64` is an `UnsafeCell`; the load is atomic.
+            let word = unsafe { &*base.add(data_off + off).cast::<AtomicU64>() };
+            let hdr = word.load(Ordering::Relaxed);
+            let hdr = hdr.to_ne_bytes();
             let ty = u32::from_ne_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]);
             let size = u16::from_ne_bytes([hdr[6], hdr[7]]) as usize;
-            let left = head - self.tail;
-            if size < 8 || size % 8 != 0 || size as u64 > left {
-                return Err(self.corrupt(format!(
-                    "record at {:#x} has size {size}: not a multiple of 8 of at least 8, or past \
-                     data_head ({left} bytes available)",
-                    self.tail
-                )));
+            if size < 8 || size % 8 != 0 || size as u64 > head - tail {
+                bad = Some(Bad::Size(size, head - tail));
+                break;
             }
-            let end = off + size;
-            let rec: &[u8] = if end as u64 <= self.data_size {
-                // SAFETY: a record between data_tail and data_head, which the kernel does not
-                // write until data_tail moves past it; data_tail is stored only after the
-                // record is handed over (`publish` after this loop), and the slice does not
-                // outlive this iteration.
-                match unsafe { self.map.bytes(self.data_off + off, size) } {
-                    Some(b) => b,
-                    None => {
-                        return Err(self.corrupt(format!("record at {off:#x} outside the ring")));
-                    }
-                }
+            if ty != PERF_RECORD_SAMPLE && ty != PERF_RECORD_LOST {
+                // Other record types (throttling, …) carry nothing for us.
+                tail += size as u64;
+                continue;
+            }
+            let rec: &[u8] = if (off + size) as u64 <= self.data_size {
+                // SAFETY: in bounds (`off + size <= data_size`, checked just above); a record
+                // between data_tail and data_head, which the kernel does not write until
+                // data_tail moves past it: data_tail is stored only after the loop, and the
+                // slice does not outlive this iteration.
+                unsafe { std::slice::from_raw_parts(base.add(data_off + off), size) }
             } else {
-                // It wraps: copy both pieces out.
-                let first = self.data_size as usize - off;
-                scratch.clear();
-                // SAFETY: as above, for the two pieces of the record (end of the data area,
-                // then its start); both are copied out before anything moves data_tail.
-                let (a, b) = unsafe {
-                    (
-                        self.map.bytes(self.data_off + off, first),
-                        self.map.bytes(self.data_off, size - first),
-                    )
-                };
-                match (a, b) {
-                    (Some(a), Some(b)) => {
-                        scratch.extend_from_slice(a);
-                        scratch.extend_from_slice(b);
+                match self.copy_wrapped(off, size, scratch) {
+                    Some(r) => r,
+                    None => {
+                        bad = Some(Bad::Misaligned);
+                        break;
                     }
-                    _ => return Err(self.corrupt(format!("record at {off:#x} outside the ring"))),
                 }
-                &scratch[..]
             };
-            match ty {
-                PERF_RECORD_SAMPLE => {
-                    let raw = if size >= 12 {
-                        u32::from_ne_bytes([rec[8], rec[9], rec[10], rec[11]]) as usize
-                    } else {
-                        usize::MAX
-                    };
-                    let Some(data) = rec.get(12..).and_then(|d| d.get(..raw)) else {
-                        return Err(self.corrupt(format!(
-                            "sample at {:#x} of {size} bytes claims {raw} bytes of data",
-                            self.tail
-                        )));
-                    };
-                    f(PerfEvent::Sample {
-                        cpu: self.cpu,
-                        data,
-                    });
-                }
-                PERF_RECORD_LOST => {
-                    let Some(c) = rec.get(16..24) else {
-                        return Err(self
-                            .corrupt(format!("lost record at {:#x} of {size} bytes", self.tail)));
-                    };
-                    let count = u64::from_ne_bytes(c.try_into().unwrap_or([0; 8]));
-                    self.lost = self.lost.saturating_add(count);
-                    f(PerfEvent::Lost {
-                        cpu: self.cpu,
-                        count,
-                    });
-                }
-                _ => {
-                    // Other record types (throttling, …) carry nothing for us.
-                    self.tail += size as u64;
-                    continue;
-                }
+            if ty == PERF_RECORD_SAMPLE {
+                // { header; u32 size; u8 data[size]; }
+                let raw = match rec.get(8..12) {
+                    Some(r) => u32::from_ne_bytes([r[0], r[1], r[2], r[3]]) as usize,
+                    None => usize::MAX,
+                };
+                let Some(data) = rec.get(12..).and_then(|d| d.get(..raw)) else {
+                    bad = Some(Bad::Sample(size, raw));
+                    break;
+                };
+                f(PerfEvent::Sample { cpu, data });
+            } else {
+                // { header; u64 id; u64 lost; }
+                let Some(c) = rec.get(16..24) else {
+                    bad = Some(Bad::Lost(size));
+                    break;
+                };
+                let count = u64::from_ne_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+                lost = lost.saturating_add(count);
+                f(PerfEvent::Lost { cpu, count });
             }
-            self.tail += size as u64;
-            *n += 1;
+            tail += size as u64;
+            n += 1;
         }
-        Ok(())
+        self.tail = tail;
+        self.lost = self.lost.saturating_add(lost);
+        self.publish();
+        match bad {
+            None => Ok(n),
+            Some(b) => Err(self.bad_record(b)),
+        }
     }
+
+    /// Copies a record that wraps around the end of the data area (`size` bytes at data
+    /// offset `off`) into `scratch`. Out of line: rare, and it keeps the loop's registers free.
+    #[cold]
+    #[inline(never)]
+    fn copy_wrapped<'s>(
+        &self,
+        off: usize,
+        size: usize,
+        scratch: &'s mut Vec<u8>,
+    ) -> Option<&'s [u8]> {
+        let first = (self.data_size as usize).checked_sub(off)?;
+        scratch.clear();
+        // SAFETY: the two pieces of a record between data_tail and data_head (end of the data
+        // area, then its start), which the kernel does not write until data_tail moves past
+        // them; both are copied out before the caller moves data_tail. `bytes` checks bounds.
+        let (a, b) = unsafe {
+            (
+                self.map.bytes(self.data_off + off, first)?,
+                self.map.bytes(self.data_off, size.checked_sub(first)?)?,
+            )
+        };
+        scratch.extend_from_slice(a);
+        scratch.extend_from_slice(b);
+        Some(&scratch[..])
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn bad_record(&self, b: Bad) -> Error {
+        let at = self.tail;
+        self.corrupt(match b {
+            Bad::Misaligned => {
+                format!("record at {at:#x} is not 8-byte aligned or outside the ring")
+            }
+            Bad::Size(size, left) => format!(
+                "record at {at:#x} has size {size}: not a multiple of 8 of at least 8, or past \
+                 data_head ({left} bytes available)"
+            ),
+            Bad::Sample(size, raw) => {
+                format!("sample at {at:#x} of {size} bytes claims {raw} bytes of data")
+            }
+            Bad::Lost(size) => format!("lost record at {at:#x} of {size} bytes"),
+        })
+    }
+}
+
+/// What is wrong with a perf record (for [`PerfRing::bad_record`]).
+#[derive(Clone, Copy, Debug)]
+enum Bad {
+    Misaligned,
+    Size(usize, u64),
+    Sample(usize, usize),
+    Lost(usize),
 }
 
 /// One CPU's event and ring.

@@ -31,7 +31,7 @@
 use std::collections::HashSet;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::Mutex;
-use std::sync::atomic::{Ordering, fence};
+use std::sync::atomic::{AtomicU32, Ordering, fence};
 use std::time::{Duration, Instant};
 
 use super::{Map, MapType};
@@ -142,6 +142,9 @@ impl RingCore {
             name,
         };
         let cons = core.cons_pos().load(Ordering::Acquire);
+        if cons % 8 != 0 {
+            return Err(core.corrupt(format!("consumer position {cons:#x} is not 8-byte aligned")));
+        }
         core.cons = cons;
         core.published = cons;
         core.prod = cons;
@@ -177,16 +180,22 @@ impl RingCore {
             None => return Err(self.corrupt("no producer page".into())),
         };
         if p < self.prod || p < self.cons || p - self.cons > self.size() {
-            return Err(self.corrupt(format!(
-                "producer position {p:#x} went backwards or runs more than the ring's {} bytes \
-                 ahead (consumer at {:#x}, producer was at {:#x})",
-                self.size(),
-                self.cons,
-                self.prod
-            )));
+            return Err(self.bad_prod(p));
         }
         self.prod = p;
         Ok(p)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn bad_prod(&self, p: u64) -> Error {
+        self.corrupt(format!(
+            "producer position {p:#x} went backwards or runs more than the ring's {} bytes \
+             ahead (consumer at {:#x}, producer was at {:#x})",
+            self.size(),
+            self.cons,
+            self.prod
+        ))
     }
 
     /// The next committed, non-discarded record at or after `self.cons`, skipping discarded
@@ -256,29 +265,85 @@ impl RingCore {
     }
 
     /// Hands every committed record to `f`, at most `max`; publishes the consumer position
-    /// each time the producer position is read again, and at the end.
+    /// each time the producer position is read again (once per batch), and at the end.
+    ///
+    /// The loop keeps the positions in locals and checks each record with a few compares
+    /// (the errors are built out of line), as this is the hot path of every consumer.
     #[inline]
     pub(crate) fn consume(&mut self, max: usize, f: &mut impl FnMut(&[u8])) -> Result<usize> {
-        let mut n = 0;
+        let mask = self.mask;
+        let data_off = self.data_off;
+        let mut n = 0usize;
         while n < max {
-            let found = match self.next() {
-                Ok(Some(found)) => found,
-                Ok(None) => break,
+            let prod = match self.read_prod() {
+                Ok(p) => p,
                 Err(e) => {
                     self.publish();
                     return Err(e);
                 }
             };
-            f(self.record(found)?);
-            self.cons = found.next;
-            n += 1;
-            if self.cons == self.prod {
-                // A batch is done: give its space back before looking for more.
-                self.publish();
+            let mut cons = self.cons;
+            if prod == cons {
+                break;
+            }
+            let mut busy = false;
+            let base = self.prod_map.as_ptr();
+            while cons < prod && n < max {
+                let off = data_off + (cons & mask) as usize;
+                // SAFETY: `cons` is a multiple of 8 (checked in `new`; every span is one), so
+                // `off` is 8-aligned and below `data_off + size`: the 4-byte header lies inside
+                // the mapping (`data_off + 2 × size` bytes, checked in `new`), which lives as
+                // long as `self`. `AtomicU32` is an `UnsafeCell`: a shared reference to memory
+                // the kernel writes is sound, and the access is atomic.
+                let hdr = unsafe { &*base.add(off).cast::<AtomicU32>() }.load(Ordering::Acquire);
+                if hdr & BUSY_BIT != 0 {
+                    busy = true;
+                    break;
+                }
+                let len = u64::from(hdr & !(BUSY_BIT | DISCARD_BIT));
+                let span = record_span(len);
+                if span > prod - cons {
+                    self.cons = cons;
+                    self.publish();
+                    return Err(self.bad_length(len));
+                }
+                if hdr & DISCARD_BIT == 0 {
+                    // SAFETY: in bounds: `len + 8 <= span <= prod - cons <= size` (checked just
+                    // above and in `read_prod`), so the record ends at most `2 × size` bytes
+                    // past `data_off`, inside the mapping (the data area is mapped twice, so a
+                    // record that wraps is contiguous). Unchanging while borrowed: a committed
+                    // record between the consumer position (published only after `f`
+                    // returns) and the producer position, which the kernel does not write
+                    // until the consumer position moves past it; `Claim` keeps other
+                    // consumers in this process from moving it.
+                    let rec = unsafe {
+                        std::slice::from_raw_parts(base.add(off + HDR_SZ as usize), len as usize)
+                    };
+                    f(rec);
+                    n += 1;
+                }
+                cons += span;
+            }
+            self.cons = cons;
+            // A batch is done: give its space back before looking for more.
+            self.publish();
+            if busy {
+                break;
             }
         }
-        self.publish();
         Ok(n)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn bad_length(&self, len: u64) -> Error {
+        self.corrupt(format!(
+            "record at {:#x} claims {len} bytes, past the producer position {:#x} ({} bytes \
+             available)",
+            self.cons,
+            self.prod,
+            self.prod - self.cons
+        ))
     }
 
     /// Whether a committed record may be waiting: the producer position is past the consumer.

@@ -95,6 +95,13 @@ impl SharedMapping {
         self.len
     }
 
+    /// The start of the mapping (page-aligned), for readers that prove their offsets in bounds
+    /// once instead of checking each access.
+    #[inline(always)]
+    pub fn as_ptr(&self) -> *const u8 {
+        self.ptr.as_ptr()
+    }
+
     /// Always `false`: a mapping has at least one byte.
     pub fn is_empty(&self) -> bool {
         self.len == 0

@@ -199,3 +199,12 @@ fn cpu_lists() {
     assert_eq!(parse_cpu_ids("3-1"), None);
     assert_eq!(parse_cpu_ids("x"), None);
 }
+
+#[test]
+fn misaligned_tail_is_an_error() {
+    let page = page_size();
+    let m = SharedMapping::fake(page * 2);
+    m.u64_at(DATA_TAIL).unwrap().store(4, Release);
+    let e = PerfRing::new(m, page, 0, "fake".into()).unwrap_err();
+    assert!(e.to_string().contains("aligned"), "{e}");
+}

@@ -208,3 +208,12 @@ fn max_limits_the_batch() {
     assert_eq!(c.consume(usize::MAX, &mut |r| got.push(r[0])).unwrap(), 7);
     assert_eq!(got, (0..10).collect::<Vec<u8>>());
 }
+
+#[test]
+fn misaligned_consumer_position_is_an_error() {
+    let (cons, prod) = SharedMapping::fake_ring(SIZE);
+    cons.u64_at(0).unwrap().store(12, Release);
+    prod.u64_at(0).unwrap().store(12, Release);
+    let e = RingCore::new(cons, prod, SIZE, "fake".into()).unwrap_err();
+    assert!(e.to_string().contains("aligned"), "{e}");
+}
