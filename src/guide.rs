@@ -43,7 +43,7 @@
 //! ```no_run
 //! use std::time::Duration;
 //! use rawbpf::link::ProbeOptions;
-//! use rawbpf::map::{ANY, HashMap, PerfBuffer, PerfBufferOptions, PerfEvent};
+//! use rawbpf::map::{ANY, HashMap, PerfBuffer, PerfBufferOptions, PerfRecord};
 //! use rawbpf::{Loader, ObjectSpec};
 //! # fn main() -> rawbpf::Result<()> {
 //! let spec = ObjectSpec::open("examples/kprobe_execve/kprobe_execve.bpf.o")?;
@@ -60,7 +60,7 @@
 //! };
 //! let mut events = PerfBuffer::new(obj.map("output")?, PerfBufferOptions::default())?;
 //! events.poll(Some(Duration::from_secs(1)), |ev| {
-//!     if let PerfEvent::Sample { data, .. } = ev {
+//!     if let PerfRecord::Sample { data, .. } = ev {
 //!         println!("{} bytes", data.len());
 //!     }
 //! })?;

@@ -37,7 +37,12 @@ const TRIGGERS: u64 = 3;
 
 /// Names `RAWBPF_EXPECT_FEATURES` may list besides those of `features::ALL` and
 /// `kfunc:<name>` (probes that tests run by other calls).
-const OTHER_EXPECTABLE: &[&str] = &["cgrp_storage", "sockmap_link", "iter_map_elem", "user_ringbuf"];
+const OTHER_EXPECTABLE: &[&str] = &[
+    "cgrp_storage",
+    "sockmap_link",
+    "iter_map_elem",
+    "user_ringbuf",
+];
 
 #[test]
 fn expected_features_are_available() {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use rawbpf::Error;
 use rawbpf::loader::{Loader, Object};
-use rawbpf::map::{PerfBuffer, PerfBufferOptions, PerfEvent};
+use rawbpf::map::{PerfBuffer, PerfBufferOptions, PerfRecord};
 use rawbpf::obj::ObjectSpec;
 use rawbpf::prog::TestRun;
 
@@ -117,7 +117,7 @@ fn one_million_samples_from_two_producers_on_two_cpus() {
         let mut lost_records = [0u64; 2];
         while next.iter().sum::<u64>() < 2 * PER_PRODUCER {
             pb.poll(Some(Duration::from_millis(100)), |e| match e {
-                PerfEvent::Sample { cpu, data } => {
+                PerfRecord::Sample { cpu, data } => {
                     let (seq, p, on) = decode(data);
                     let p = p as usize;
                     assert_eq!(
@@ -131,7 +131,7 @@ fn one_million_samples_from_two_producers_on_two_cpus() {
                     }
                     next[p] += 1;
                 }
-                PerfEvent::Lost { cpu, count } => lost_records[cpu as usize % 2] += count,
+                PerfRecord::Lost { cpu, count } => lost_records[cpu as usize % 2] += count,
             })
             .unwrap();
             assert!(
@@ -183,7 +183,7 @@ fn lost_samples_are_counted_exactly_and_records_wrap() {
             assert_eq!(failures[0], 200 - u64::from(wrote));
             let mut seqs = Vec::new();
             pb.consume(|e| match e {
-                PerfEvent::Sample { cpu: 0, data } => seqs.push(decode(data).0),
+                PerfRecord::Sample { cpu: 0, data } => seqs.push(decode(data).0),
                 other => panic!("{other:?}"),
             })
             .unwrap();
@@ -196,8 +196,8 @@ fn lost_samples_are_counted_exactly_and_records_wrap() {
             let mut got = Vec::new();
             pb.consume(|e| {
                 got.push(match e {
-                    PerfEvent::Sample { cpu, data } => (cpu, 'S', decode(data).0),
-                    PerfEvent::Lost { cpu, count } => (cpu, 'L', count),
+                    PerfRecord::Sample { cpu, data } => (cpu, 'S', decode(data).0),
+                    PerfRecord::Lost { cpu, count } => (cpu, 'L', count),
                 })
             })
             .unwrap();
@@ -213,7 +213,7 @@ fn lost_samples_are_counted_exactly_and_records_wrap() {
                 assert_eq!(produce(&obj, seq, n, 0, false), n);
                 let mut k = 0;
                 pb.consume(|e| match e {
-                    PerfEvent::Sample { data, .. } => {
+                    PerfRecord::Sample { data, .. } => {
                         assert_eq!(decode(data).0, seq + k);
                         k += 1;
                     }
@@ -265,7 +265,7 @@ fn poll_wakes_on_a_sample_and_the_fd_is_readable() {
         let mut seqs = Vec::new();
         while seqs.len() < 3 {
             pb.poll(Some(Duration::from_secs(10)), |e| match e {
-                PerfEvent::Sample { cpu, data } => {
+                PerfRecord::Sample { cpu, data } => {
                     assert_eq!(cpu as usize, online_cpus() - 1);
                     seqs.push(decode(data).0);
                 }

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use futures_core::Stream;
 use rawbpf::loader::{Loader, Object};
 use rawbpf::map::{
-    AsyncPerfBuffer, AsyncRingBuf, AsyncUserRingBuf, MapType, PerfBuffer, PerfBufferOptions,
-    PerfRecord, RingBuf, UserRingBuf,
+    AsyncPerfBuffer, AsyncRingBuf, AsyncUserRingBuf, MapType, OwnedPerfRecord, PerfBuffer,
+    PerfBufferOptions, RingBuf, UserRingBuf,
 };
 use rawbpf::obj::ObjectSpec;
 use rawbpf::prog::TestRun;
@@ -171,12 +171,12 @@ fn perf_buffer_stream_yields_every_sample_and_lost_counts() {
                     .expect("the stream does not end")
                     .unwrap()
                 {
-                    PerfRecord::Sample { cpu, data } => {
+                    OwnedPerfRecord::Sample { cpu, data } => {
                         assert_eq!(cpu, 0);
                         assert_eq!(seq_of(&data), want);
                         want += 1;
                     }
-                    PerfRecord::Lost { count, .. } => lost += count,
+                    OwnedPerfRecord::Lost { count, .. } => lost += count,
                 }
             }
             assert_eq!(lost, events.get_ref().lost_total());

@@ -10,7 +10,7 @@
 use crate::harness::{Cli, bpf_obj, emit, emit_unsupported, ns_since, percentile, q, sample};
 use crate::stream::{self, SeqCheck, contract as c, median_skip, require_ok};
 use rawbpf::loader::Loader;
-use rawbpf::map::{PerfBuffer, PerfBufferOptions, PerfEvent};
+use rawbpf::map::{PerfBuffer, PerfBufferOptions, PerfRecord};
 use rawbpf::obj::ObjectSpec;
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -36,10 +36,10 @@ pub fn run(cli: &Cli) {
 }
 
 #[inline(always)]
-fn check(chk: &mut SeqCheck, e: PerfEvent<'_>) {
+fn check(chk: &mut SeqCheck, e: PerfRecord<'_>) {
     match e {
-        PerfEvent::Sample { data, .. } => chk.check(data),
-        PerfEvent::Lost { cpu, count } => {
+        PerfRecord::Sample { data, .. } => chk.check(data),
+        PerfRecord::Lost { cpu, count } => {
             eprintln!("rawbpf perfbuf: {count} samples lost on CPU {cpu}");
             std::process::exit(3);
         }

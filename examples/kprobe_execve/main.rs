@@ -19,7 +19,7 @@ use std::time::Duration;
 use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use rawbpf::link::ProbeOptions;
-use rawbpf::map::{ANY, HashMap, PerfBuffer, PerfBufferOptions, PerfEvent, RingBuf};
+use rawbpf::map::{ANY, HashMap, PerfBuffer, PerfBufferOptions, PerfRecord, RingBuf};
 use rawbpf::{Loader, ObjectSpec};
 
 const OBJECT: &[u8] = include_bytes!("kprobe_execve.bpf.o");
@@ -186,8 +186,8 @@ fn run() -> Res<()> {
         match &mut events {
             Events::Perf(pb) => {
                 pb.poll(timeout, |ev| match ev {
-                    PerfEvent::Sample { data, .. } => on_record(data),
-                    PerfEvent::Lost { count, .. } => lost += count,
+                    PerfRecord::Sample { data, .. } => on_record(data),
+                    PerfRecord::Lost { count, .. } => lost += count,
                 })?;
             }
             Events::Ring(rb) => {

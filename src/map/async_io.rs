@@ -27,7 +27,7 @@ use futures_core::Stream;
 use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
 
-use super::{PerfBuffer, PerfEvent, RingBuf, UserRecord, UserRingBuf};
+use super::{PerfBuffer, PerfRecord, RingBuf, UserRecord, UserRingBuf};
 use crate::error::{Error, Result};
 
 fn register_error(e: std::io::Error) -> Error {
@@ -145,8 +145,8 @@ impl Stream for AsyncRingBuf {
 
 /// A record of a perf buffer, owned: what [`AsyncPerfBuffer`] streams.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PerfRecord {
-    /// A sample's bytes (with the kernel's padding, see [`PerfEvent::Sample`]).
+pub enum OwnedPerfRecord {
+    /// A sample's bytes (with the kernel's padding, see [`PerfRecord::Sample`]).
     Sample {
         /// The CPU whose ring it came from.
         cpu: u32,
@@ -162,24 +162,24 @@ pub enum PerfRecord {
     },
 }
 
-impl From<PerfEvent<'_>> for PerfRecord {
-    fn from(e: PerfEvent<'_>) -> Self {
+impl From<PerfRecord<'_>> for OwnedPerfRecord {
+    fn from(e: PerfRecord<'_>) -> Self {
         match e {
-            PerfEvent::Sample { cpu, data } => PerfRecord::Sample {
+            PerfRecord::Sample { cpu, data } => OwnedPerfRecord::Sample {
                 cpu,
                 data: data.to_vec(),
             },
-            PerfEvent::Lost { cpu, count } => PerfRecord::Lost { cpu, count },
+            PerfRecord::Lost { cpu, count } => OwnedPerfRecord::Lost { cpu, count },
         }
     }
 }
 
-/// A [`PerfBuffer`] whose records can be awaited: a [`Stream`] of [`PerfRecord`]s, or
+/// A [`PerfBuffer`] whose records can be awaited: a [`Stream`] of [`OwnedPerfRecord`]s, or
 /// [`AsyncPerfBuffer::consume`] for zero-copy batches. Waits on the buffer's epoll fd.
 #[derive(Debug)]
 pub struct AsyncPerfBuffer {
     fd: AsyncFd<Fd<PerfBuffer>>,
-    queue: VecDeque<PerfRecord>,
+    queue: VecDeque<OwnedPerfRecord>,
 }
 
 impl AsyncPerfBuffer {
@@ -211,7 +211,7 @@ impl AsyncPerfBuffer {
     ///
     /// # Errors
     /// As [`PerfBuffer::consume`]; [`Error::Io`] if waiting fails.
-    pub async fn consume(&mut self, mut f: impl FnMut(PerfEvent<'_>)) -> Result<usize> {
+    pub async fn consume(&mut self, mut f: impl FnMut(PerfRecord<'_>)) -> Result<usize> {
         std::future::poll_fn(|cx| {
             loop {
                 let n = self.fd.get_mut().0.consume(&mut f)?;
@@ -230,7 +230,7 @@ impl AsyncPerfBuffer {
 }
 
 impl Stream for AsyncPerfBuffer {
-    type Item = Result<PerfRecord>;
+    type Item = Result<OwnedPerfRecord>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();

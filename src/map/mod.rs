@@ -59,12 +59,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub use crate::sys::MapMmap;
 pub use arena::Arena;
 #[cfg(feature = "tokio")]
-pub use async_io::{AsyncPerfBuffer, AsyncRingBuf, AsyncUserRingBuf, PerfRecord};
+pub use async_io::{AsyncPerfBuffer, AsyncRingBuf, AsyncUserRingBuf, OwnedPerfRecord};
 pub use batch::BatchCursor;
 pub use info::{MapIds, MapInfo, ObjectIds};
 pub use ops::Keys;
 pub use options::MapOptions;
-pub use perf_buffer::{PerfBuffer, PerfBufferOptions, PerfEvent};
+pub use perf_buffer::{PerfBuffer, PerfBufferOptions, PerfRecord};
 pub use pod::Pod;
 pub use ringbuf::{RingBuf, RingBuffers, RingRecord};
 pub use stack_trace::{

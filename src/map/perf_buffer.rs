@@ -11,7 +11,7 @@
 //! copied into a scratch buffer, every other one is lent in place. A `PERF_RECORD_SAMPLE` with
 //! `PERF_SAMPLE_RAW` carries `{ u32 size; u8 data[size]; }`; when the ring is full the kernel
 //! drops samples and later writes a `PERF_RECORD_LOST { u64 id; u64 lost; }` with their
-//! number, which is reported as [`PerfEvent::Lost`] and added to [`PerfBuffer::lost`].
+//! number, which is reported as [`PerfRecord::Lost`] and added to [`PerfBuffer::lost`].
 //!
 //! A head that goes backwards or runs past the ring, a record size that is not a multiple of
 //! 8, smaller than a header or past the head, are [`Error::CorruptBuffer`].
@@ -87,7 +87,7 @@ impl PerfBufferOptions {
 /// What a perf ring holds: a sample a program wrote, or the number of samples the kernel had
 /// to drop because the ring was full.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PerfEvent<'a> {
+pub enum PerfRecord<'a> {
     /// A sample: the bytes given to `bpf_perf_event_output`, followed by up to 7 bytes of
     /// padding (the kernel rounds the raw data up so that it and its 4-byte size fill whole
     /// 8-byte words; the padding's value is not specified).
@@ -195,7 +195,7 @@ impl PerfRing {
     pub(crate) fn consume(
         &mut self,
         scratch: &mut Vec<u8>,
-        f: &mut impl FnMut(PerfEvent<'_>),
+        f: &mut impl FnMut(PerfRecord<'_>),
     ) -> Result<usize> {
         let head = self.head()?;
         let mask = self.data_size - 1;
@@ -251,7 +251,7 @@ impl PerfRing {
                     bad = Some(Bad::Sample(size, raw));
                     break;
                 };
-                f(PerfEvent::Sample { cpu, data });
+                f(PerfRecord::Sample { cpu, data });
             } else {
                 // { header; u64 id; u64 lost; }
                 let Some(c) = rec.get(16..24) else {
@@ -260,7 +260,7 @@ impl PerfRing {
                 };
                 let count = u64::from_ne_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
                 lost = lost.saturating_add(count);
-                f(PerfEvent::Lost { cpu, count });
+                f(PerfRecord::Lost { cpu, count });
             }
             tail += size as u64;
             n += 1;
@@ -341,12 +341,12 @@ struct CpuRing {
 ///
 /// ```no_run
 /// # fn f(obj: &rawbpf::Object) -> rawbpf::Result<()> {
-/// use rawbpf::map::{PerfBuffer, PerfBufferOptions, PerfEvent};
+/// use rawbpf::map::{PerfBuffer, PerfBufferOptions, PerfRecord};
 /// use std::time::Duration;
 /// let mut events = PerfBuffer::new(obj.map("events")?, PerfBufferOptions::default())?;
 /// events.poll(Some(Duration::from_millis(100)), |e| match e {
-///     PerfEvent::Sample { cpu, data } => println!("cpu {cpu}: {} bytes", data.len()),
-///     PerfEvent::Lost { cpu, count } => eprintln!("cpu {cpu}: lost {count}"),
+///     PerfRecord::Sample { cpu, data } => println!("cpu {cpu}: {} bytes", data.len()),
+///     PerfRecord::Lost { cpu, count } => eprintln!("cpu {cpu}: lost {count}"),
 /// })?;
 /// # Ok(()) }
 /// ```
@@ -503,7 +503,7 @@ impl PerfBuffer {
     /// # Errors
     /// [`Error::CorruptBuffer`] when a ring holds something the kernel never writes; the
     /// rings and records before it were consumed.
-    pub fn consume(&mut self, mut f: impl FnMut(PerfEvent<'_>)) -> Result<usize> {
+    pub fn consume(&mut self, mut f: impl FnMut(PerfRecord<'_>)) -> Result<usize> {
         let mut n = 0;
         for r in &mut self.rings {
             n += r.ring.consume(&mut self.scratch, &mut f)?;
@@ -512,7 +512,7 @@ impl PerfBuffer {
     }
 
     /// As [`PerfBuffer::consume`] for the ring of one CPU.
-    pub fn consume_cpu(&mut self, cpu: u32, mut f: impl FnMut(PerfEvent<'_>)) -> Result<usize> {
+    pub fn consume_cpu(&mut self, cpu: u32, mut f: impl FnMut(PerfRecord<'_>)) -> Result<usize> {
         match self.rings.iter_mut().find(|r| r.ring.cpu == cpu) {
             Some(r) => r.ring.consume(&mut self.scratch, &mut f),
             None => Ok(0),
@@ -527,7 +527,7 @@ impl PerfBuffer {
     pub fn poll(
         &mut self,
         timeout: Option<Duration>,
-        mut f: impl FnMut(PerfEvent<'_>),
+        mut f: impl FnMut(PerfRecord<'_>),
     ) -> Result<usize> {
         let deadline = timeout.map(|t| Instant::now() + t);
         loop {

@@ -62,8 +62,8 @@ fn collect(r: &mut PerfRing) -> Result<Vec<Got>> {
     let mut scratch = Vec::new();
     r.consume(&mut scratch, &mut |e| {
         v.push(match e {
-            PerfEvent::Sample { cpu, data } => Got::S(cpu, data.to_vec()),
-            PerfEvent::Lost { cpu, count } => Got::L(cpu, count),
+            PerfRecord::Sample { cpu, data } => Got::S(cpu, data.to_vec()),
+            PerfRecord::Lost { cpu, count } => Got::L(cpu, count),
         })
     })?;
     Ok(v)
