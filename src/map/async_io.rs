@@ -16,10 +16,8 @@
 //! # Ok(()) }
 //! ```
 
-#![allow(unsafe_code)]
-
 use std::collections::VecDeque;
-use std::os::fd::{AsFd, AsRawFd, RawFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
@@ -38,37 +36,22 @@ fn wait_error(e: std::io::Error) -> Error {
     Error::io("tokio AsyncFd readiness of a buffer fd", e)
 }
 
-/// Registers `inner`'s fd with the current runtime's reactor.
-fn register<T: AsFd>(inner: T, interest: Interest) -> Result<AsyncFd<Fd<T>>> {
+/// Registers (a duplicate of) `inner`'s fd with the current runtime's reactor.
+fn register(inner: &impl AsFd, interest: Interest) -> Result<AsyncFd<OwnedFd>> {
     if let Err(e) = tokio::runtime::Handle::try_current() {
         return Err(Error::InvalidArgument(format!(
             "an async buffer needs a tokio runtime: {e}"
         )));
     }
-    // SAFETY: the fd is owned by `inner` (a ring's or perf buffer's own `OwnedFd`, which it
-    // closes only when dropped), and the `AsyncFd` owns `inner`: it stays open and the same
-    // until the `AsyncFd` deregisters it (drop or `into_inner`). The wrappers never hand out
-    // `&mut` to `inner` (which could swap it for another ring), only call its methods, none of
-    // which changes the fd; so every `as_raw_fd` returns the registered fd.
-    unsafe { AsyncFd::register_with_interest(Fd(inner), interest) }
-        .map_err(|e| register_error(e.into_parts().1))
-}
-
-/// A fd wrapper: [`AsyncFd`] wants `AsRawFd`.
-#[derive(Debug)]
-struct Fd<T>(T);
-
-impl<T: AsFd> AsRawFd for Fd<T> {
-    fn as_raw_fd(&self) -> RawFd {
-        self.0.as_fd().as_raw_fd()
-    }
+    crate::sys::async_fd::register(inner.as_fd(), interest).map_err(register_error)
 }
 
 /// A [`RingBuf`] whose records can be awaited: a [`Stream`] of owned records (`Vec<u8>`), or
 /// [`AsyncRingBuf::consume`] for zero-copy batches.
 #[derive(Debug)]
 pub struct AsyncRingBuf {
-    fd: AsyncFd<Fd<RingBuf>>,
+    ring: RingBuf,
+    fd: AsyncFd<OwnedFd>,
 }
 
 impl AsyncRingBuf {
@@ -77,18 +60,18 @@ impl AsyncRingBuf {
     /// # Errors
     /// [`Error::Io`] when there is no runtime or the registration fails.
     pub fn new(ring: RingBuf) -> Result<AsyncRingBuf> {
-        let fd = register(ring, Interest::READABLE)?;
-        Ok(AsyncRingBuf { fd })
+        let fd = register(&ring, Interest::READABLE)?;
+        Ok(AsyncRingBuf { ring, fd })
     }
 
     /// The ring.
     pub fn get_ref(&self) -> &RingBuf {
-        &self.fd.get_ref().0
+        &self.ring
     }
 
     /// The ring back (deregistered).
     pub fn into_inner(self) -> RingBuf {
-        self.fd.into_inner().0
+        self.ring
     }
 
     /// Waits until at least one record is committed, then hands every committed record to
@@ -106,11 +89,11 @@ impl AsyncRingBuf {
         f: &mut impl FnMut(&[u8]),
     ) -> Poll<Result<usize>> {
         loop {
-            let n = self.fd.get_mut().0.consume(&mut *f)?;
+            let n = self.ring.consume(&mut *f)?;
             if n > 0 {
                 return Poll::Ready(Ok(n));
             }
-            if self.fd.get_mut().0.ready()? {
+            if self.ring.ready()? {
                 continue;
             }
             let mut guard = ready!(self.fd.poll_read_ready_mut(cx)).map_err(wait_error)?;
@@ -125,12 +108,12 @@ impl Stream for AsyncRingBuf {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
         loop {
-            match this.fd.get_mut().0.next_record() {
+            match this.ring.next_record() {
                 Ok(Some(rec)) => return Poll::Ready(Some(Ok(rec.to_vec()))),
                 Ok(None) => {}
                 Err(e) => return Poll::Ready(Some(Err(e))),
             }
-            match this.fd.get_mut().0.ready() {
+            match this.ring.ready() {
                 Ok(true) => continue,
                 Ok(false) => {}
                 Err(e) => return Poll::Ready(Some(Err(e))),
@@ -178,7 +161,8 @@ impl From<PerfRecord<'_>> for OwnedPerfRecord {
 /// [`AsyncPerfBuffer::consume`] for zero-copy batches. Waits on the buffer's epoll fd.
 #[derive(Debug)]
 pub struct AsyncPerfBuffer {
-    fd: AsyncFd<Fd<PerfBuffer>>,
+    pb: PerfBuffer,
+    fd: AsyncFd<OwnedFd>,
     queue: VecDeque<OwnedPerfRecord>,
 }
 
@@ -188,8 +172,9 @@ impl AsyncPerfBuffer {
     /// # Errors
     /// [`Error::Io`] when there is no runtime or the registration fails.
     pub fn new(pb: PerfBuffer) -> Result<AsyncPerfBuffer> {
-        let fd = register(pb, Interest::READABLE)?;
+        let fd = register(&pb, Interest::READABLE)?;
         Ok(AsyncPerfBuffer {
+            pb,
             fd,
             queue: VecDeque::new(),
         })
@@ -197,13 +182,13 @@ impl AsyncPerfBuffer {
 
     /// The buffer (for [`PerfBuffer::lost`] and friends).
     pub fn get_ref(&self) -> &PerfBuffer {
-        &self.fd.get_ref().0
+        &self.pb
     }
 
     /// The buffer back (deregistered). Records the stream had read but not yet yielded are
     /// dropped.
     pub fn into_inner(self) -> PerfBuffer {
-        self.fd.into_inner().0
+        self.pb
     }
 
     /// Waits until a ring has a record, then hands every record of every ring to `f`
@@ -214,11 +199,11 @@ impl AsyncPerfBuffer {
     pub async fn consume(&mut self, mut f: impl FnMut(PerfRecord<'_>)) -> Result<usize> {
         std::future::poll_fn(|cx| {
             loop {
-                let n = self.fd.get_mut().0.consume(&mut f)?;
+                let n = self.pb.consume(&mut f)?;
                 if n > 0 {
                     return Poll::Ready(Ok(n));
                 }
-                if self.fd.get_mut().0.readable()? {
+                if self.pb.readable()? {
                     continue;
                 }
                 let mut guard = ready!(self.fd.poll_read_ready_mut(cx)).map_err(wait_error)?;
@@ -239,12 +224,12 @@ impl Stream for AsyncPerfBuffer {
                 return Poll::Ready(Some(Ok(r)));
             }
             let queue = &mut this.queue;
-            match this.fd.get_mut().0.consume(|e| queue.push_back(e.into())) {
+            match this.pb.consume(|e| queue.push_back(e.into())) {
                 Ok(0) => {}
                 Ok(_) => continue,
                 Err(e) => return Poll::Ready(Some(Err(e))),
             }
-            match this.fd.get_mut().0.readable() {
+            match this.pb.readable() {
                 Ok(true) => continue,
                 Ok(false) => {}
                 Err(e) => return Poll::Ready(Some(Err(e))),
@@ -261,7 +246,8 @@ impl Stream for AsyncPerfBuffer {
 /// after a program drains records).
 #[derive(Debug)]
 pub struct AsyncUserRingBuf {
-    fd: AsyncFd<Fd<UserRingBuf>>,
+    rb: UserRingBuf,
+    fd: AsyncFd<OwnedFd>,
 }
 
 impl AsyncUserRingBuf {
@@ -270,18 +256,18 @@ impl AsyncUserRingBuf {
     /// # Errors
     /// [`Error::Io`] when there is no runtime or the registration fails.
     pub fn new(rb: UserRingBuf) -> Result<AsyncUserRingBuf> {
-        let fd = register(rb, Interest::WRITABLE)?;
-        Ok(AsyncUserRingBuf { fd })
+        let fd = register(&rb, Interest::WRITABLE)?;
+        Ok(AsyncUserRingBuf { rb, fd })
     }
 
     /// The ring.
     pub fn get_ref(&self) -> &UserRingBuf {
-        &self.fd.get_ref().0
+        &self.rb
     }
 
     /// The ring back (deregistered).
     pub fn into_inner(self) -> UserRingBuf {
-        self.fd.into_inner().0
+        self.rb
     }
 
     /// Reserves a record of `len` bytes, waiting for the kernel to drain room if needed.
@@ -289,7 +275,7 @@ impl AsyncUserRingBuf {
     /// # Errors
     /// As [`UserRingBuf::reserve`]; [`Error::Io`] if waiting fails.
     pub async fn reserve(&mut self, len: usize) -> Result<UserRecord<'_>> {
-        let max = self.fd.get_ref().0.max_record();
+        let max = self.rb.max_record();
         if len > max {
             return Err(Error::InvalidArgument(format!(
                 "record of {len} bytes: at most {max} fit in the user ring buffer"
@@ -298,7 +284,7 @@ impl AsyncUserRingBuf {
         // Wait first (without holding a record), then reserve: the record borrows the ring.
         std::future::poll_fn(|cx| {
             loop {
-                if self.fd.get_ref().0.free_bytes()? >= super::ringbuf::record_span(len as u64) {
+                if self.rb.free_bytes()? >= super::ringbuf::record_span(len as u64) {
                     return Poll::Ready(Ok::<(), Error>(()));
                 }
                 let mut guard = ready!(self.fd.poll_write_ready_mut(cx)).map_err(wait_error)?;
@@ -306,7 +292,7 @@ impl AsyncUserRingBuf {
             }
         })
         .await?;
-        match self.fd.get_ref().0.reserve(len)? {
+        match self.rb.reserve(len)? {
             Some(r) => Ok(r),
             // Only this producer takes room, and it had enough: unreachable unless the
             // kernel's consumer position moved backwards, which free_bytes reports.

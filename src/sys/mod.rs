@@ -28,6 +28,8 @@
 
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 
+#[cfg(feature = "tokio")]
+pub mod async_fd;
 pub mod attr;
 pub mod bpf;
 pub mod caps;
