@@ -44,6 +44,7 @@ pub mod map;
 pub mod obj;
 pub mod prog;
 pub mod sys;
+mod work;
 
 pub use error::{Error, Result};
 pub use link::{Link, XdpFlags};
