@@ -34,6 +34,9 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+#[doc(hidden)]
+#[path = "fuzz_api.rs"]
+pub mod __fuzz;
 pub mod btf;
 pub mod error;
 pub mod features;

@@ -40,14 +40,24 @@ impl Drop for PinGuard {
     }
 }
 
-/// The definition of `m` with the user's overrides applied.
-pub(crate) fn effective_spec(m: &MapSpec, ov: Option<&MapOverride>) -> MapSpec {
+/// The definition of `m` with the user's overrides applied. A new value size of a global
+/// data map must still hold its variables; its initial data is cut to a smaller size, and
+/// zero-extended to a larger one only when the map is filled, after `BPF_MAP_CREATE`
+/// accepted the size (libbpf's `bpf_map__set_value_size` on a data map), so that a huge size
+/// the kernel refuses allocates nothing here.
+///
+/// # Errors
+/// [`LoadError::Map`] when the new value size of a data map is 0 or cuts a variable.
+pub(crate) fn effective_spec(m: &MapSpec, ov: Option<&MapOverride>) -> Result<MapSpec, LoadError> {
     let mut m = m.clone();
     if let Some(ov) = ov {
         if let Some(n) = ov.max_entries {
             m.max_entries = n;
         }
         if let Some(n) = ov.value_size {
+            if matches!(m.kind, MapKind::Data { .. } | MapKind::Kconfig) && n != m.value_size {
+                resize_data(&mut m, n)?;
+            }
             m.value_size = n;
         }
         if let Some(f) = ov.flags {
@@ -58,7 +68,67 @@ pub(crate) fn effective_spec(m: &MapSpec, ov: Option<&MapOverride>) -> MapSpec {
         // libbpf sizes perf event arrays to the number of possible CPUs.
         m.max_entries = crate::map::possible_cpus().map_or(1, |n| n as u32);
     }
-    m
+    Ok(m)
+}
+
+fn invalid(m: &MapSpec, what: String) -> LoadError {
+    LoadError::Map {
+        map: m.name.clone(),
+        source: Error::InvalidArgument(what),
+    }
+}
+
+/// A global data map's value resized to `n` bytes: no variable may be cut; initial data past
+/// `n` (after the last variable) is dropped.
+fn resize_data(m: &mut MapSpec, n: u32) -> Result<(), LoadError> {
+    if n == 0 {
+        return Err(invalid(
+            m,
+            "a global data map cannot have value size 0".into(),
+        ));
+    }
+    if let Some(v) = m
+        .variables
+        .iter()
+        .max_by_key(|v| u64::from(v.offset) + u64::from(v.size))
+    {
+        let need = u64::from(v.offset) + u64::from(v.size);
+        if u64::from(n) < need {
+            return Err(invalid(
+                m,
+                format!(
+                    "value size {n} would cut variable `{}` (bytes {}..{need}); the section needs at least {need}",
+                    v.name, v.offset
+                ),
+            ));
+        }
+    }
+    if let Some(data) = &mut m.data {
+        data.truncate(n as usize);
+    }
+    Ok(())
+}
+
+/// What `BPF_MAP_CREATE` would be given, checked before it runs (so that nothing is created,
+/// nor allocated by the kernel, for a definition a later step refuses): a global data map's
+/// initial value is at most one value (the rest is zeros).
+///
+/// # Errors
+/// [`LoadError::Map`] naming the map and the mismatch.
+pub(crate) fn check_before_create(m: &MapSpec) -> Result<(), LoadError> {
+    if let (MapKind::Data { .. } | MapKind::Kconfig, Some(data)) = (&m.kind, &m.data) {
+        if data.len() as u64 > u64::from(m.value_size) {
+            return Err(invalid(
+                m,
+                format!(
+                    "initial data of {} bytes for a value size of {}",
+                    data.len(),
+                    m.value_size
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn options<'a>(
@@ -151,6 +221,9 @@ pub(crate) fn create_maps(
     pin_root: &Path,
     pins: &mut PinGuard,
 ) -> Result<Vec<Map>, LoadError> {
+    for m in specs {
+        check_before_create(m)?;
+    }
     let mut out = Vec::with_capacity(specs.len());
     for m in specs {
         let path = pin_root.join(&m.name);
@@ -169,7 +242,17 @@ pub(crate) fn create_maps(
         drop(inner);
         if let Some(data) = &m.data {
             if matches!(m.kind, MapKind::Data { .. } | MapKind::Kconfig) && !data.is_empty() {
-                map.update(&0u32.to_ne_bytes(), data, UpdateFlags::empty())
+                // The kernel accepted the size: only now are the zeros past the data made.
+                let padded;
+                let value = if data.len() < m.value_size as usize {
+                    let mut v = data.clone();
+                    v.resize(m.value_size as usize, 0);
+                    padded = v;
+                    &padded
+                } else {
+                    data
+                };
+                map.update(&0u32.to_ne_bytes(), value, UpdateFlags::empty())
                     .map_err(|e| LoadError::map(&m.name, e))?;
             }
         }
