@@ -2,6 +2,8 @@
 //! values, read with the `object` crate's low-level ELF API. Everything after this module
 //! works on these values and never sees `object` types.
 
+use std::collections::HashMap;
+
 use object::Endianness;
 use object::elf::{FileHeader64, SectionHeader64, Sym64};
 use object::read::elf::{FileHeader, SectionHeader, Sym};
@@ -85,6 +87,44 @@ pub(crate) struct Elf<'a> {
     pub symbols: Vec<Symbol<'a>>,
     /// For each section index, the relocations that apply to it.
     pub rels: Vec<Vec<Rel>>,
+    /// Indexes built once, so that no step of the parse scans a whole table per item.
+    index: ElfIndex<'a>,
+}
+
+/// Sections by name, symbols by section and by (section, name).
+#[derive(Debug, Default)]
+struct ElfIndex<'a> {
+    /// The first section of each name.
+    section_by_name: HashMap<&'a str, usize>,
+    /// For each section index, its symbols (in symbol-table order).
+    symbols_in: Vec<Vec<usize>>,
+    /// The first named, non-`STT_SECTION` symbol of each name defined in each section.
+    symbol_by_name: HashMap<(usize, &'a str), usize>,
+}
+
+impl<'a> ElfIndex<'a> {
+    fn new(sections: &[Section<'a>], symbols: &[Symbol<'a>]) -> Self {
+        let mut section_by_name = HashMap::with_capacity(sections.len());
+        for s in sections {
+            section_by_name.entry(s.name).or_insert(s.index);
+        }
+        let mut symbols_in = vec![Vec::new(); sections.len()];
+        let mut symbol_by_name = HashMap::new();
+        for sym in symbols {
+            let Some(sec) = sym.section else { continue };
+            if let Some(v) = symbols_in.get_mut(sec) {
+                v.push(sym.index);
+            }
+            if !sym.name.is_empty() && sym.kind != STT_SECTION {
+                symbol_by_name.entry((sec, sym.name)).or_insert(sym.index);
+            }
+        }
+        ElfIndex {
+            section_by_name,
+            symbols_in,
+            symbol_by_name,
+        }
+    }
 }
 
 impl<'a> Elf<'a> {
@@ -144,16 +184,41 @@ impl<'a> Elf<'a> {
             }
         }
 
+        let index = ElfIndex::new(&sections, &symbols);
         Ok(Elf {
             big_endian: endian == Endianness::Big,
             sections,
             symbols,
             rels,
+            index,
         })
     }
 
+    /// The first section named `name`.
     pub fn section_by_name(&self, name: &str) -> Option<&Section<'a>> {
-        self.sections.iter().find(|s| s.name == name)
+        crate::work::step();
+        let i = *self.index.section_by_name.get(name)?;
+        self.sections.get(i)
+    }
+
+    /// The symbols defined in section `section`, in symbol-table order.
+    pub fn symbols_in(&self, section: usize) -> impl Iterator<Item = &Symbol<'a>> + '_ {
+        self.index
+            .symbols_in
+            .get(section)
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .map(|&i| {
+                crate::work::step();
+                &self.symbols[i]
+            })
+    }
+
+    /// The first named, non-`STT_SECTION` symbol `name` defined in section `section`.
+    pub fn symbol_named(&self, section: usize, name: &str) -> Option<&Symbol<'a>> {
+        crate::work::step();
+        let i = *self.index.symbol_by_name.get(&(section, name))?;
+        self.symbols.get(i)
     }
 
     /// Decodes a section's bytes as instructions.
