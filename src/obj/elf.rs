@@ -83,12 +83,42 @@ pub(crate) struct Rel {
 #[derive(Debug)]
 pub(crate) struct Elf<'a> {
     pub big_endian: bool,
-    pub sections: Vec<Section<'a>>,
-    pub symbols: Vec<Symbol<'a>>,
+    pub sections: Table<Section<'a>>,
+    pub symbols: Table<Symbol<'a>>,
     /// For each section index, the relocations that apply to it.
     pub rels: Vec<Vec<Rel>>,
     /// Indexes built once, so that no step of the parse scans a whole table per item.
     index: ElfIndex<'a>,
+}
+
+/// A table of the ELF file (sections, symbols): a slice whose iteration counts one step of
+/// work per entry visited ([`crate::work`]), so that tests see a scan of a whole table per
+/// item of another.
+#[derive(Debug)]
+pub(crate) struct Table<T>(Vec<T>);
+
+type Counted<'t, T> = std::iter::Inspect<std::slice::Iter<'t, T>, fn(&&'t T)>;
+
+impl<T> Table<T> {
+    /// The entries, in order (each one visited counts a step).
+    pub fn iter(&self) -> Counted<'_, T> {
+        self.0.iter().inspect(|_| crate::work::step())
+    }
+}
+
+impl<T> std::ops::Deref for Table<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        &self.0
+    }
+}
+
+impl<'t, T> IntoIterator for &'t Table<T> {
+    type Item = &'t T;
+    type IntoIter = Counted<'t, T>;
+    fn into_iter(self) -> Counted<'t, T> {
+        self.iter()
+    }
 }
 
 /// Sections by name, symbols by section and by (section, name).
@@ -187,8 +217,8 @@ impl<'a> Elf<'a> {
         let index = ElfIndex::new(&sections, &symbols);
         Ok(Elf {
             big_endian: endian == Endianness::Big,
-            sections,
-            symbols,
+            sections: Table(sections),
+            symbols: Table(symbols),
             rels,
             index,
         })

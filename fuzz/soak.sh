@@ -1,0 +1,39 @@
+#!/bin/sh
+# Runs one fuzz target with a 1 s per-input timeout on a shared, loaded machine, where the
+# timeout (wall clock) also fires when the fuzzer is merely descheduled. When a run stops on
+# a timeout, the input is re-run alone: if it finishes in under 0.2 s of CPU time it was the
+# machine, and fuzzing resumes (the corpus keeps the progress); otherwise it is a finding and
+# the loop stops with it in artifacts/. Executions are summed over the runs.
+#   usage: fuzz/soak.sh TARGET TOTAL_EXECS MAX_SECONDS [libFuzzer args…]
+set -u
+t=$1; want=$2; secs=$3; shift 3
+cd "$(dirname "$0")"
+mkdir -p corpus/$t artifacts/$t logs spurious
+bin=target/x86_64-unknown-linux-gnu/release/$t
+RUSTC_BOOTSTRAP=1 cargo fuzz build -O -s none $t >/dev/null 2>&1 || exit 1
+done_execs=0; start=$(date +%s)
+while :; do
+  now=$(date +%s); left=$((secs - (now - start)))
+  [ $left -le 0 ] && break
+  [ $done_execs -ge $want ] && break
+  nice -n 19 $bin -timeout=1 -runs=$((want - done_execs)) -max_total_time=$left \
+    -print_final_stats=1 -artifact_prefix=artifacts/$t/ "$@" corpus/$t seeds/$t \
+    > logs/$t.run.log 2>&1
+  rc=$?
+  n=$(grep -a '^stat::number_of_executed_units' logs/$t.run.log | awk '{print $2}')
+  done_execs=$((done_execs + ${n:-0}))
+  echo "$(date -u +%T) run rc=$rc execs=${n:-0} total=$done_execs" >> logs/$t.soak.log
+  f=$(ls artifacts/$t/timeout-* 2>/dev/null | head -n 1)
+  if [ $rc -ne 0 ] && [ -n "$f" ]; then
+    cpu=$( { /usr/bin/time -f '%U %S' $bin "$f" >/dev/null 2>/dev/null; } 2>&1 | tail -n 1)
+    if awk -v c="$cpu" 'BEGIN { split(c, a, " "); exit !(a[1] + a[2] < 0.2) }'; then
+      echo "  spurious timeout ($cpu s CPU alone): $f" >> logs/$t.soak.log
+      mv "$f" spurious/
+      continue
+    fi
+    echo "  REAL timeout ($cpu s CPU alone): $f" >> logs/$t.soak.log
+    break
+  fi
+  [ $rc -ne 0 ] && { echo "  finding, see logs/$t.run.log" >> logs/$t.soak.log; break; }
+done
+echo "$(date -u +%T) $t: $done_execs executions" >> logs/$t.soak.log
