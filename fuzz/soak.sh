@@ -25,8 +25,9 @@ while :; do
   echo "$(date -u +%T) run rc=$rc execs=${n:-0} total=$done_execs" >> logs/$t.soak.log
   f=$(ls artifacts/$t/timeout-* 2>/dev/null | head -n 1)
   if [ $rc -ne 0 ] && [ -n "$f" ]; then
-    cpu=$( { /usr/bin/time -f '%U %S' $bin "$f" >/dev/null 2>/dev/null; } 2>&1 | tail -n 1)
-    if awk -v c="$cpu" 'BEGIN { split(c, a, " "); exit !(a[1] + a[2] < 0.2) }'; then
+    /usr/bin/time -o logs/$t.cpu -f '%U %S' $bin "$f" >/dev/null 2>&1
+    cpu=$(tail -n 1 logs/$t.cpu)
+    if awk -v c="$cpu" 'BEGIN { n = split(c, a, " "); exit !(n == 2 && a[1] + a[2] < 0.2) }'; then
       echo "  spurious timeout ($cpu s CPU alone): $f" >> logs/$t.soak.log
       mv "$f" spurious/
       continue

@@ -19,6 +19,9 @@ use super::{LoadError, MapOverride};
 #[derive(Debug, Default)]
 pub(crate) struct PinGuard {
     pub paths: Vec<PathBuf>,
+    /// Directories this load created for the pin root, outermost first: removed (when empty)
+    /// on failure.
+    pub dirs: Vec<PathBuf>,
     keep: bool,
 }
 
@@ -35,6 +38,9 @@ impl Drop for PinGuard {
         if !self.keep {
             for p in &self.paths {
                 let _ = std::fs::remove_file(p);
+            }
+            for d in self.dirs.iter().rev() {
+                let _ = std::fs::remove_dir(d);
             }
         }
     }
@@ -224,6 +230,9 @@ pub(crate) fn create_maps(
     for m in specs {
         check_before_create(m)?;
     }
+    if specs.iter().any(|m| m.pinning == Pinning::ByName) {
+        prepare_pin_root(pin_root, pins)?;
+    }
     let mut out = Vec::with_capacity(specs.len());
     for m in specs {
         let path = pin_root.join(&m.name);
@@ -261,16 +270,61 @@ pub(crate) fn create_maps(
             map.freeze().map_err(|e| LoadError::map(&m.name, e))?;
         }
         if m.pinning == Pinning::ByName {
-            if !pin_root.exists() {
-                std::fs::create_dir_all(pin_root)
-                    .map_err(|e| LoadError::map(&m.name, Error::io(pin_root, e)))?;
-            }
             map.pin(&path).map_err(|e| LoadError::map(&m.name, e))?;
             pins.paths.push(path);
         }
         out.push(map);
     }
     Ok(out)
+}
+
+/// Makes the pin root usable before any map is reused or pinned: it must lie inside a
+/// bpffs mount — at the default root `/sys/fs/bpf` one is mounted when missing, as
+/// [`bpffs_root`](crate::sys::mount::bpffs_root) does — and its missing directories are
+/// created (and recorded in `pins`, so that a failed load removes them).
+fn prepare_pin_root(root: &Path, pins: &mut PinGuard) -> Result<(), LoadError> {
+    use crate::sys::mount;
+    let err = |what: String| LoadError::PinRoot {
+        path: root.to_owned(),
+        what,
+    };
+    let mounts =
+        mount::mounts().map_err(|e| err(format!("cannot read /proc/self/mountinfo: {e}")))?;
+    let on = mount::containing_mount(&mounts, root);
+    if on.is_none_or(|m| m.fstype != "bpf") {
+        let (fs, at) = on.map_or(("no filesystem".to_owned(), PathBuf::from("/")), |m| {
+            (m.fstype.clone(), m.mount_point.clone())
+        });
+        if root == Path::new(super::DEFAULT_PIN_ROOT) {
+            mount::mount_bpffs(root).map_err(|e| {
+                err(format!(
+                    "bpffs is not mounted there (it is on {fs} at {}), and mounting it failed: {e}; mount it (mount -t bpf bpf {}) or set another pin root",
+                    at.display(),
+                    root.display()
+                ))
+            })?;
+        } else {
+            return Err(err(format!(
+                "not inside a bpffs mount (it is on {fs} mounted at {}): maps pinned by name need one; mount it (mount -t bpf bpf <dir>) or choose a pin root under a bpffs such as {}",
+                at.display(),
+                super::DEFAULT_PIN_ROOT
+            )));
+        }
+    }
+    let mut missing = Vec::new();
+    let mut p = root;
+    while !p.exists() {
+        missing.push(p.to_owned());
+        match p.parent() {
+            Some(parent) => p = parent,
+            None => break,
+        }
+    }
+    for d in missing.into_iter().rev() {
+        std::fs::create_dir(&d).map_err(|e| err(format!("cannot create {}: {e}", d.display())))?;
+        pins.dirs.push(d);
+    }
+    Ok(())
 }
 
 /// Stage 6: initial slots of prog arrays (`.values = { [i] = &prog }`) and maps of maps

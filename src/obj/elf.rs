@@ -159,6 +159,7 @@ impl<'a> ElfIndex<'a> {
 
 impl<'a> Elf<'a> {
     pub fn parse(data: &'a [u8]) -> Result<Self, ObjError> {
+        check_ident(data)?;
         let header = FileHeader64::<Endianness>::parse(data)?;
         let endian = header.endian()?;
         let machine = header.e_machine(endian).0;
@@ -262,6 +263,43 @@ impl<'a> Elf<'a> {
                 ),
             )
         })
+    }
+}
+
+/// The ELF identification bytes, checked before the `object` crate reads the header, so that
+/// a file that is no ELF object, or a 32-bit one, is called that.
+fn check_ident(data: &[u8]) -> Result<(), ObjError> {
+    if !data.starts_with(b"\x7fELF") {
+        let found = if data.is_empty() {
+            "the file is empty".to_owned()
+        } else if data.len() < 4 && b"\x7fELF".starts_with(data) {
+            format!("only {} bytes", data.len())
+        } else if data.starts_with(b"!<arch>") {
+            "an ar archive: extract the .o files from it".to_owned()
+        } else {
+            let head = &data[..data.len().min(16)];
+            let text = head
+                .iter()
+                .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace());
+            if text {
+                format!("text starting with {:?}", String::from_utf8_lossy(head))
+            } else {
+                format!("starts with bytes {:02x?}", &data[..data.len().min(4)])
+            }
+        };
+        return Err(ObjError::NotElf { found });
+    }
+    match data.get(4) {
+        Some(2) => Ok(()),
+        Some(1) => Err(ObjError::Not64Bit {
+            class: "32-bit (ELFCLASS32)".into(),
+        }),
+        Some(c) => Err(ObjError::Not64Bit {
+            class: format!("{c} (EI_CLASS, neither 32- nor 64-bit)"),
+        }),
+        None => Err(ObjError::Elf {
+            what: "file ends inside the ELF identification".into(),
+        }),
     }
 }
 

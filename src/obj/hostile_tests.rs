@@ -307,7 +307,7 @@ fn many_sections_and_map_relocations() {
                 20,
             ));
         }
-        for i in 0..n {
+        for (i, &map_sym) in map_syms.iter().enumerate() {
             // r1 = map (ld_imm64); r0 = 0; exit
             let mut insns = vec![0x18, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
             insns.extend_from_slice(&exit_insns());
@@ -318,7 +318,7 @@ fn many_sections_and_map_relocations() {
                 insns,
             );
             w.symbol(&format!("p{i}"), (STB_GLOBAL << 4) | STT_FUNC, s, 0, 32);
-            w.rel(s, &[(0, map_syms[i], 1)]);
+            w.rel(s, &[(0, map_sym, 1)]);
         }
         w.finish()
     };
