@@ -334,6 +334,11 @@ pub(crate) fn fill_slots(
     maps: &[Option<Map>],
     programs: &[(String, Option<Program>)],
 ) -> Result<(), LoadError> {
+    // Programs by name, once: a prog array may have as many slots as the object programs.
+    let mut by_name = std::collections::HashMap::with_capacity(programs.len());
+    for (n, p) in programs.iter().rev() {
+        by_name.insert(n.as_str(), p);
+    }
     for (i, m) in spec.maps.iter().enumerate() {
         if m.init_slots.is_empty() {
             continue;
@@ -347,10 +352,9 @@ pub(crate) fn fill_slots(
                     .get(*j)
                     .and_then(Option::as_ref)
                     .map(std::os::fd::AsRawFd::as_raw_fd),
-                InitSlot::Program(name) => programs
-                    .iter()
-                    .find(|(n, _)| n == name)
-                    .and_then(|(_, p)| p.as_ref())
+                InitSlot::Program(name) => by_name
+                    .get(name.as_str())
+                    .and_then(|p| p.as_ref())
                     .map(std::os::fd::AsRawFd::as_raw_fd),
             };
             let Some(fd) = fd else { continue };
