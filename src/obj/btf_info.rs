@@ -236,7 +236,10 @@ fn locate(funcs: &[ProgramSpec], cands: &[usize], off: u32) -> Option<(usize, u3
     let idx = (off / 8) as usize;
     // `cands` are sorted by start and the functions do not overlap: the one holding `idx`
     // is the last that starts at or before it.
-    let at = cands.partition_point(|&i| funcs[i].section_offset <= idx);
+    let at = cands.partition_point(|&i| {
+        crate::work::step();
+        funcs[i].section_offset <= idx
+    });
     let i = cands[..at].last().copied()?;
     let f = &funcs[i];
     let rel = idx.checked_sub(f.section_offset)?;

@@ -4,7 +4,7 @@
 //! up, symbols and candidates visited, index lookups), for `n` and for `2n` items; the larger
 //! one may take at most a little over twice the steps. No wall-clock time is asserted.
 
-use crate::btf::{BtfBuilder, IntEncoding, NewMember, VarLinkage, VarSecinfo};
+use crate::btf::{BtfBuilder, FuncLinkage, IntEncoding, NewMember, VarLinkage, VarSecinfo};
 use crate::obj::ObjectSpec;
 use crate::work::measure;
 
@@ -376,4 +376,58 @@ fn many_subprogram_calls() {
     assert_linear("subprogram calls (parse)", 1000, make);
     let (s1, s2) = (link_steps(1000), link_steps(2000));
     assert!(s2 <= s1 * 5 / 2 + 64, "linking: {s1} -> {s2} steps");
+}
+
+/// Class 5: one program section with many functions and a `.BTF.ext` `func_info` record for
+/// each: every record finds the function that holds it.
+#[test]
+fn many_btf_ext_records() {
+    let make = |n: usize| {
+        let mut b = BtfBuilder::new();
+        let int = b.add_int("int", 4, IntEncoding::SIGNED);
+        let proto = b.add_func_proto(int, &[]).expect("proto");
+        let sec_name = b.add_string("socket");
+        let funcs: Vec<u32> = (0..n)
+            .map(|i| b.add_func(&format!("p{i}"), proto, FuncLinkage::Global))
+            .collect();
+        let mut ext = Vec::new();
+        for w in [0xeb9f_u16.to_le_bytes().as_slice(), &[1, 0]] {
+            ext.extend_from_slice(w);
+        }
+        let func_len = 4 + 8 + 8 * n as u32;
+        for w in [32u32, 0, func_len, func_len, 0, func_len, 0] {
+            ext.extend_from_slice(&w.to_le_bytes());
+        }
+        ext.extend_from_slice(&8u32.to_le_bytes()); // rec_size
+        ext.extend_from_slice(&sec_name.to_le_bytes());
+        ext.extend_from_slice(&(n as u32).to_le_bytes());
+        for (i, f) in funcs.iter().enumerate() {
+            ext.extend_from_slice(&(16 * i as u32).to_le_bytes());
+            ext.extend_from_slice(&f.to_le_bytes());
+        }
+        let mut w = ElfWriter::default();
+        license(&mut w);
+        let mut insns = Vec::new();
+        for _ in 0..n {
+            insns.extend_from_slice(&exit_insns());
+        }
+        let s = w.section("socket", SHT_PROGBITS, SHF_ALLOC | SHF_EXEC, insns);
+        for i in 0..n {
+            w.symbol(
+                &format!("p{i}"),
+                (STB_GLOBAL << 4) | STT_FUNC,
+                s,
+                16 * i as u64,
+                16,
+            );
+        }
+        w.section(".BTF", SHT_PROGBITS, 0, b.encode());
+        w.section(".BTF.ext", SHT_PROGBITS, 0, ext);
+        w.finish()
+    };
+    let spec = assert_linear(".BTF.ext records", 1000, make);
+    assert_eq!(spec.programs.len(), 2000);
+    let last = &spec.programs[1999];
+    assert_eq!(last.func_info.len(), 1);
+    assert_eq!(last.func_info[0].insn, 0);
 }
