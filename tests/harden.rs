@@ -251,15 +251,37 @@ fn default_pin_root_gets_bpffs_mounted() {
         let pin = root.join("rejected_pinned");
         let pinned = pin.exists();
         let _ = std::fs::remove_file(&pin);
-        (obj.map(|o| o.pinned_maps().to_vec()), mounted, pinned)
+        // A pin root below /sys/fs/bpf gets the same.
+        while rawbpf::sys::mount::mount_of(root)
+            .unwrap()
+            .is_some_and(|m| m.fstype == "bpf")
+        {
+            umount2(root, MntFlags::MNT_DETACH).expect("umount /sys/fs/bpf");
+        }
+        let below = Loader::new()
+            .pin_root(root.join("rawbpf-test/sub"))
+            .load_only("fine")
+            .load(&s)
+            .map(|o| o.pinned_maps().to_vec());
+        (
+            obj.map(|o| o.pinned_maps().to_vec()),
+            mounted,
+            pinned,
+            below,
+        )
     })
     .join()
     .unwrap();
-    let (pins, mounted, pinned) = r;
+    let (pins, mounted, pinned, below) = r;
     let pins = pins.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(mounted.as_deref(), Some("bpf"));
     assert_eq!(pins, vec![PathBuf::from("/sys/fs/bpf/rejected_pinned")]);
     assert!(pinned);
+    let below = below.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        below,
+        vec![PathBuf::from("/sys/fs/bpf/rawbpf-test/sub/rejected_pinned")]
+    );
 }
 
 /// `examples/veristat`: a row per program, a row for an object without programs, a failure

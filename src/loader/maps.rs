@@ -279,7 +279,7 @@ pub(crate) fn create_maps(
 }
 
 /// Makes the pin root usable before any map is reused or pinned: it must lie inside a
-/// bpffs mount — at the default root `/sys/fs/bpf` one is mounted when missing, as
+/// bpffs mount — under the default root `/sys/fs/bpf` one is mounted there when missing, as
 /// [`bpffs_root`](crate::sys::mount::bpffs_root) does — and its missing directories are
 /// created (and recorded in `pins`, so that a failed load removes them).
 fn prepare_pin_root(root: &Path, pins: &mut PinGuard) -> Result<(), LoadError> {
@@ -295,12 +295,14 @@ fn prepare_pin_root(root: &Path, pins: &mut PinGuard) -> Result<(), LoadError> {
         let (fs, at) = on.map_or(("no filesystem".to_owned(), PathBuf::from("/")), |m| {
             (m.fstype.clone(), m.mount_point.clone())
         });
-        if root == Path::new(super::DEFAULT_PIN_ROOT) {
-            mount::mount_bpffs(root).map_err(|e| {
+        let default = Path::new(super::DEFAULT_PIN_ROOT);
+        if root.starts_with(default) {
+            mount::mount_bpffs(default).map_err(|e| {
                 err(format!(
-                    "bpffs is not mounted there (it is on {fs} at {}), and mounting it failed: {e}; mount it (mount -t bpf bpf {}) or set another pin root",
+                    "bpffs is not mounted at {} (it is {fs} at {}), and mounting it failed: {e}; mount it (mount -t bpf bpf {}) or set another pin root",
+                    default.display(),
                     at.display(),
-                    root.display()
+                    default.display()
                 ))
             })?;
         } else {
