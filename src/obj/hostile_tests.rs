@@ -431,3 +431,67 @@ fn many_btf_ext_records() {
     assert_eq!(last.func_info.len(), 1);
     assert_eq!(last.func_info[0].insn, 0);
 }
+
+/// Class 6: many BTF-defined maps in `.maps`: each map's VAR finds its ELF symbol, and the
+/// next map's offset.
+#[test]
+fn many_btf_maps() {
+    let make = |n: usize| {
+        let mut b = BtfBuilder::new();
+        let int = b.add_int("int", 4, IntEncoding::SIGNED);
+        let uint = |b: &mut BtfBuilder, v: u32| {
+            let arr = b.add_array(int, int, v);
+            b.add_ptr(arr)
+        };
+        let ty = uint(&mut b, 2); // BPF_MAP_TYPE_ARRAY
+        let entries = uint(&mut b, 1);
+        let int_ptr = b.add_ptr(int);
+        let def = b
+            .add_struct(
+                "",
+                32,
+                &[
+                    NewMember::new("type", ty, 0),
+                    NewMember::new("max_entries", entries, 64),
+                    NewMember::new("key", int_ptr, 128),
+                    NewMember::new("value", int_ptr, 192),
+                ],
+            )
+            .expect("def");
+        let vars: Vec<VarSecinfo> = (0..n)
+            .map(|i| VarSecinfo {
+                type_id: b.add_var(&format!("m{i}"), def, VarLinkage::GlobalAllocated),
+                offset: 32 * i as u32,
+                size: 32,
+            })
+            .collect();
+        b.add_datasec(".maps", 32 * n as u32, &vars)
+            .expect("datasec");
+        let mut w = ElfWriter::default();
+        license(&mut w);
+        let maps = w.section(
+            ".maps",
+            SHT_PROGBITS,
+            SHF_ALLOC | SHF_WRITE,
+            vec![0; 32 * n],
+        );
+        for i in 0..n {
+            w.symbol(
+                &format!("m{i}"),
+                (STB_GLOBAL << 4) | STT_OBJECT,
+                maps,
+                32 * i as u64,
+                32,
+            );
+        }
+        w.section(".BTF", SHT_PROGBITS, 0, b.encode());
+        w.finish()
+    };
+    let spec = assert_linear("BTF-defined maps", 1000, make);
+    assert_eq!(spec.maps.len(), 2000);
+    let m = spec.map("m1999").expect("m1999");
+    assert_eq!(
+        (m.map_type, m.key_size, m.value_size, m.max_entries),
+        (2, 4, 4, 1)
+    );
+}
