@@ -27,9 +27,9 @@ while :; do
   # Watchdog: kill a run stuck after its ALARM line.
   while kill -0 $pid 2>/dev/null; do
     sleep 10
-    if tail -n 3 logs/$t.run.log | grep -a -q ALARM; then
+    if grep -a -q ALARM logs/$t.run.log; then
       sleep 20
-      tail -n 3 logs/$t.run.log | grep -a -q ALARM && kill -9 $pid 2>/dev/null
+      kill -9 $pid 2>/dev/null
     fi
   done
   wait $pid; rc=$?
