@@ -288,10 +288,10 @@ fn prepare_pin_root(root: &Path, pins: &mut PinGuard) -> Result<(), LoadError> {
         path: root.to_owned(),
         what,
     };
-    let mounts =
-        mount::mounts().map_err(|e| err(format!("cannot read /proc/self/mountinfo: {e}")))?;
+    // Without a readable mountinfo (no /proc), the pin itself will tell.
+    let mounts = mount::mounts().unwrap_or_default();
     let on = mount::containing_mount(&mounts, root);
-    if on.is_none_or(|m| m.fstype != "bpf") {
+    if !mounts.is_empty() && on.is_none_or(|m| m.fstype != "bpf") {
         let (fs, at) = on.map_or(("no filesystem".to_owned(), PathBuf::from("/")), |m| {
             (m.fstype.clone(), m.mount_point.clone())
         });
