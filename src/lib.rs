@@ -34,6 +34,9 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+#[doc(hidden)]
+#[path = "fuzz_api.rs"]
+pub mod __fuzz;
 pub mod btf;
 pub mod error;
 pub mod features;
@@ -46,6 +49,7 @@ pub mod map;
 pub mod obj;
 pub mod prog;
 pub mod sys;
+mod work;
 
 pub use error::{Error, Result};
 pub use link::{Link, XdpFlags};

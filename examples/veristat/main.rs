@@ -5,9 +5,13 @@
 //! file_name,prog_name,prog_type,verdict,total_insns,error
 //! ```
 //!
-//! `verdict` is `success` or `failure`; `total_insns` is the number of instructions the
-//! verifier processed (from its statistics); `error` is the first line of the loader's error
-//! and the verifier's last line, if any.
+//! `verdict` is `success` or `failure` (also for an object that cannot be opened), or
+//! `skipped` for an object without programs (one row, with an empty `prog_name`);
+//! `total_insns` is the number of instructions the verifier processed (from its statistics);
+//! `error` is the first line of the loader's error and the verifier's last line, if any.
+//!
+//! Exits with status 1 when any row is a `failure` (as veristat does), 2 on bad arguments,
+//! 0 otherwise.
 //!
 //! `cargo run --release --example veristat -- [--btf TARGET_BTF] [--size-maps] OBJ...`
 //!
@@ -170,6 +174,7 @@ fn main() {
     base = base.pin_root(&pins.0);
 
     println!("file_name,prog_name,prog_type,verdict,total_insns,error");
+    let mut failures = 0usize;
     for file in &args.files {
         let file_name = file.file_name().map_or_else(
             || file.display().to_string(),
@@ -179,9 +184,17 @@ fn main() {
             Ok(s) => s,
             Err(e) => {
                 println!("{},,,failure,0,{}", csv(&file_name), csv(&e.to_string()));
+                failures += 1;
                 continue;
             }
         };
+        if spec.programs.is_empty() {
+            println!(
+                "{},,,skipped,0,the object has no programs (no functions in SEC() sections)",
+                csv(&file_name)
+            );
+            continue;
+        }
         let mut loader = base.clone();
         if args.size_maps {
             loader = size_maps(loader, &spec);
@@ -208,6 +221,7 @@ fn main() {
                         .verifier_log()
                         .and_then(|l| VerifierStats::parse(l.as_str()))
                         .map_or(0, |s| s.insns_processed);
+                    failures += 1;
                     ("failure", insns, error_text(&e))
                 }
             };
@@ -219,5 +233,10 @@ fn main() {
                 csv(&error)
             );
         }
+    }
+    drop(pins);
+    if failures > 0 {
+        eprintln!("veristat: {failures} failure(s)");
+        std::process::exit(1);
     }
 }

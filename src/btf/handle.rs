@@ -51,6 +51,10 @@ fn hint(e: Errno) -> &'static str {
         " (needs CAP_BPF or CAP_SYS_ADMIN)"
     } else if e == Errno::ENOENT {
         " (no such object: it was freed or the id is wrong)"
+    } else if e == Errno::E2BIG {
+        " (BTF too big for the kernel: a chain of type references — typedefs, modifiers, \
+         pointers, arrays, nested structs — deeper than the 32 levels it resolves, or more \
+         than its limits of 16 MiB of BTF, 2^20 types or 2^24 bytes of strings)"
     } else {
         ""
     }

@@ -221,6 +221,8 @@ pub struct Btf<'a> {
     datasecs: Vec<TypeId>,
     name_index: OnceLock<Vec<u64>>,
     lookups: AtomicU32,
+    /// The size of a pointer, from the size of `long` ([`Btf::pointer_size`]), found once.
+    ptr_size: OnceLock<u32>,
 }
 
 impl std::fmt::Debug for Btf<'_> {

@@ -269,6 +269,7 @@ impl<'a> Btf<'a> {
             datasecs: v.datasecs,
             name_index: OnceLock::new(),
             lookups: AtomicU32::new(0),
+            ptr_size: OnceLock::new(),
         })
     }
 
@@ -365,6 +366,7 @@ impl<'a> Btf<'a> {
     /// # Errors
     /// [`BtfError::TypeIdOutOfRange`].
     pub fn type_by_id(&self, id: TypeId) -> Result<Type<'_>, BtfError> {
+        crate::work::step();
         if id < self.first_id {
             return match &self.base {
                 Some(b) => b.type_by_id(id),

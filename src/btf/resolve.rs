@@ -1,14 +1,45 @@
 //! Following references: skipping modifiers and typedefs, sizes, alignment.
+//!
+//! Every walk here is linear in the number of types: a chain of references is cut after
+//! [`MAX_RESOLVE_DEPTH`] steps, and [`Btf::align_of`] visits each type at most once per call
+//! (a DAG of unions whose members point twice to the level below would otherwise double the
+//! work with every level).
+
+use std::collections::HashMap;
 
 use super::{Btf, BtfError, Kind, Type, TypeId};
 
 /// How many references are followed before a chain is declared a loop (libbpf uses 32).
 pub(crate) const MAX_RESOLVE_DEPTH: usize = 64;
 
-/// Pointer size of BPF and of the 64-bit kernels BTF describes.
+/// Pointer size of BPF and of the 64-bit kernels BTF describes: the size used when a BTF
+/// has no `long` to take it from.
 pub(crate) const PTR_SIZE: u32 = 8;
 
+/// The names of `long` whose size gives the pointer size (libbpf's `determine_ptr_size`).
+const LONG_NAMES: [&str; 4] = ["long", "long int", "unsigned long", "long unsigned int"];
+
 impl<'a> Btf<'a> {
+    /// The size of a pointer in the program or kernel this BTF describes: the size of its
+    /// first INT named `long`, `long int`, `unsigned long` or `long unsigned int` (4 or 8), as
+    /// libbpf's `btf__pointer_size` finds it; 8 (BPF's own pointer size) when there is none.
+    /// Split BTF looks in its own types first, then in its base. Found once per `Btf`.
+    pub fn pointer_size(&self) -> u32 {
+        *self.ptr_size.get_or_init(|| {
+            self.own_long_size()
+                .or_else(|| self.base().map(|b| b.pointer_size()))
+                .unwrap_or(PTR_SIZE)
+        })
+    }
+
+    fn own_long_size(&self) -> Option<u32> {
+        self.types()
+            .filter(|t| t.id() >= self.first_id && t.kind() == Kind::Int)
+            .find(|t| t.name().is_ok_and(|n| LONG_NAMES.contains(&n)))
+            .and_then(|t| t.size())
+            .filter(|&s| s == 4 || s == 8)
+    }
+
     fn skip_while(&self, id: TypeId, skip: impl Fn(Kind) -> bool) -> Result<Type<'_>, BtfError> {
         let mut t = self.type_by_id(id)?;
         for _ in 0..MAX_RESOLVE_DEPTH {
@@ -48,7 +79,7 @@ impl<'a> Btf<'a> {
     }
 
     /// The size in bytes of type `id` (libbpf's `btf__resolve_size`): follows modifiers,
-    /// typedefs and VARs, multiplies arrays out; pointers are 8 bytes.
+    /// typedefs and VARs, multiplies arrays out; pointers are [`Btf::pointer_size`] bytes.
     ///
     /// # Errors
     /// [`BtfError::BadSize`] for types without a size (void, FUNC, FWD, …) or on overflow;
@@ -65,7 +96,7 @@ impl<'a> Btf<'a> {
                 | Kind::Enum64
                 | Kind::Datasec
                 | Kind::Float => Some(t.size_or_type()),
-                Kind::Ptr => Some(PTR_SIZE),
+                Kind::Ptr => Some(self.pointer_size()),
                 Kind::Typedef
                 | Kind::Volatile
                 | Kind::Const
@@ -108,60 +139,77 @@ impl<'a> Btf<'a> {
     }
 
     /// The alignment in bytes of type `id` (libbpf's `btf__align_of`): a struct whose members
-    /// are not naturally aligned is packed (alignment 1).
+    /// are not naturally aligned is packed (alignment 1). Scalars and pointers are aligned to
+    /// their size, at most [`Btf::pointer_size`].
+    ///
+    /// Linear in the number of types: each type is resolved once per call, however many
+    /// members refer to it.
     ///
     /// # Errors
-    /// As [`Btf::size_of`].
+    /// As [`Btf::size_of`]; [`BtfError::Loop`] for composites nested deeper than 64 levels.
     pub fn align_of(&self, id: TypeId) -> Result<u32, BtfError> {
-        self.align_of_depth(id, 0)
+        let mut memo = HashMap::new();
+        self.align_of_memo(id, 0, &mut memo)
     }
 
-    fn align_of_depth(&self, id: TypeId, depth: usize) -> Result<u32, BtfError> {
+    fn align_of_memo(
+        &self,
+        id: TypeId,
+        depth: usize,
+        memo: &mut HashMap<TypeId, u32>,
+    ) -> Result<u32, BtfError> {
         if depth > MAX_RESOLVE_DEPTH {
             return Err(BtfError::Loop { id });
         }
+        if let Some(&a) = memo.get(&id) {
+            return Ok(a);
+        }
         let t = self.type_by_id(id)?;
-        match t.kind() {
-            Kind::Int | Kind::Enum | Kind::Enum64 | Kind::Float => {
-                Ok(t.size_or_type().clamp(1, PTR_SIZE))
-            }
-            Kind::Ptr => Ok(PTR_SIZE),
+        let ptr = self.pointer_size();
+        let align = match t.kind() {
+            Kind::Int | Kind::Enum | Kind::Enum64 | Kind::Float => t.size_or_type().clamp(1, ptr),
+            Kind::Ptr => ptr,
             Kind::Typedef
             | Kind::Volatile
             | Kind::Const
             | Kind::Restrict
             | Kind::TypeTag
             | Kind::Var => self
-                .align_of_depth(t.size_or_type(), depth + 1)
-                .map_err(|e| from(e, id)),
+                .align_of_memo(t.size_or_type(), depth + 1, memo)
+                .map_err(|e| from(e, id))?,
             Kind::Array => {
                 let a = t.expect(t.as_array(), "ARRAY")?;
-                self.align_of_depth(a.elem_type(), depth + 1)
-                    .map_err(|e| from(e, id))
+                self.align_of_memo(a.elem_type(), depth + 1, memo)
+                    .map_err(|e| from(e, id))?
             }
             Kind::Struct | Kind::Union => {
                 let c = t.expect(t.as_composite(), "STRUCT or UNION")?;
                 let mut max = 1;
+                let mut packed = false;
                 for m in c.members() {
-                    let align = self.align_of_depth(m.type_id(), depth + 1)?;
+                    let align = self.align_of_memo(m.type_id(), depth + 1, memo)?;
                     if m.bitfield_size() == 0 && m.bit_offset() % (8 * align) != 0 {
-                        return Ok(1); // packed
+                        packed = true;
+                        break;
                     }
                     max = max.max(align);
                 }
-                if c.byte_size() % max != 0 {
-                    return Ok(1);
+                if packed || c.byte_size() % max != 0 {
+                    1
+                } else {
+                    max
                 }
-                Ok(max)
             }
-            Kind::Datasec => Ok(1),
+            Kind::Datasec => 1,
             Kind::Void | Kind::Fwd | Kind::Func | Kind::FuncProto | Kind::DeclTag => {
-                Err(BtfError::BadSize {
+                return Err(BtfError::BadSize {
                     id,
                     what: "type has no alignment",
-                })
+                });
             }
-        }
+        };
+        memo.insert(id, align);
+        Ok(align)
     }
 }
 
@@ -180,3 +228,7 @@ pub(crate) fn from(e: BtfError, from_id: TypeId) -> BtfError {
         e => e,
     }
 }
+
+#[cfg(test)]
+#[path = "resolve_tests.rs"]
+mod tests;

@@ -114,6 +114,15 @@ pub enum LoadError {
         /// The names there are.
         available: String,
     },
+    /// Maps pinned by name cannot be pinned under the pin root (no bpffs there, or it
+    /// cannot be created).
+    #[error("pin root {}: {what}", path.display())]
+    PinRoot {
+        /// The pin root.
+        path: PathBuf,
+        /// What is wrong and what to do.
+        what: String,
+    },
 }
 
 impl LoadError {

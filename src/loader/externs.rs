@@ -113,6 +113,18 @@ pub(crate) fn kconfig_data(
     obj: Option<&Btf<'_>>,
     kernel: &Btf<'_>,
 ) -> Result<Option<(usize, Vec<u8>)>, LoadError> {
+    kconfig_data_with(spec, obj, kernel, KernelConfig::from_running_kernel)
+}
+
+/// [`kconfig_data`] with the kernel configuration from `read_config` (called at most once,
+/// when a `CONFIG_*` extern needs it).
+pub(crate) fn kconfig_data_with(
+    spec: &ObjectSpec,
+    obj: Option<&Btf<'_>>,
+    kernel: &Btf<'_>,
+    read_config: impl FnOnce() -> Option<KernelConfig>,
+) -> Result<Option<(usize, Vec<u8>)>, LoadError> {
+    let mut read_config = Some(read_config);
     let mut out: Option<(usize, Vec<u8>)> = None;
     let mut config: Option<Option<KernelConfig>> = None;
     for e in &spec.externs {
@@ -142,7 +154,7 @@ pub(crate) fn kconfig_data(
                 None => return Err(ext_err(&e.name, "unknown LINUX_* extern")),
             }
         } else if e.name.starts_with("CONFIG_") {
-            let cfg = config.get_or_insert_with(KernelConfig::from_running_kernel);
+            let cfg = config.get_or_insert_with(|| read_config.take().and_then(|f| f()));
             match cfg.as_ref().and_then(|c| c.get(&e.name)) {
                 Some(v) => Some(v.clone()),
                 None if e.weak => None,
@@ -244,6 +256,17 @@ fn module_btf_handle(ext: &str, module: &str) -> Result<BtfHandle, LoadError> {
 /// in a loaded module's BTF, whose BTF object is then opened for the programs' `fd_array`),
 /// typed ksyms by their vmlinux `VAR` id, typeless ones from `/proc/kallsyms`.
 pub(crate) fn resolve_ksyms(spec: &ObjectSpec, kernel: &Btf<'_>) -> Result<Ksyms, LoadError> {
+    resolve_ksyms_with(spec, kernel, Kallsyms::read)
+}
+
+/// [`resolve_ksyms`] with the kernel's symbols from `read_kallsyms` (called at most once, when
+/// a typeless ksym needs it).
+pub(crate) fn resolve_ksyms_with(
+    spec: &ObjectSpec,
+    kernel: &Btf<'_>,
+    read_kallsyms: impl FnOnce() -> std::io::Result<Kallsyms>,
+) -> Result<Ksyms, LoadError> {
+    let mut read_kallsyms = Some(read_kallsyms);
     let mut kallsyms: Option<Kallsyms> = None;
     let mut modules = Modules::default();
     let mut out = Ksyms {
@@ -303,7 +326,10 @@ pub(crate) fn resolve_ksyms(spec: &ObjectSpec, kernel: &Btf<'_>) -> Result<Ksyms
             }
             ExternKind::Ksym { type_id: None } => {
                 if kallsyms.is_none() {
-                    kallsyms = Some(Kallsyms::read().map_err(|err| {
+                    let read = read_kallsyms.take().ok_or_else(|| {
+                        ext_err(&e.name, "cannot read /proc/kallsyms a second time")
+                    })?;
+                    kallsyms = Some(read().map_err(|err| {
                         ext_err(&e.name, format!("cannot read /proc/kallsyms: {err}"))
                     })?);
                 }

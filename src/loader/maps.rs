@@ -20,6 +20,9 @@ use super::{LoadError, MapOverride};
 #[derive(Debug, Default)]
 pub(crate) struct PinGuard {
     pub paths: Vec<PathBuf>,
+    /// Directories this load created for the pin root, outermost first: removed (when empty)
+    /// on failure.
+    pub dirs: Vec<PathBuf>,
     keep: bool,
 }
 
@@ -37,18 +40,31 @@ impl Drop for PinGuard {
             for p in &self.paths {
                 let _ = std::fs::remove_file(p);
             }
+            for d in self.dirs.iter().rev() {
+                let _ = std::fs::remove_dir(d);
+            }
         }
     }
 }
 
-/// The definition of `m` with the user's overrides applied.
-pub(crate) fn effective_spec(m: &MapSpec, ov: Option<&MapOverride>) -> MapSpec {
+/// The definition of `m` with the user's overrides applied. A new value size of a global
+/// data map must still hold its variables; its initial data is cut to a smaller size, and
+/// zero-extended to a larger one only when the map is filled, after `BPF_MAP_CREATE`
+/// accepted the size (libbpf's `bpf_map__set_value_size` on a data map), so that a huge size
+/// the kernel refuses allocates nothing here.
+///
+/// # Errors
+/// [`LoadError::Map`] when the new value size of a data map is 0 or cuts a variable.
+pub(crate) fn effective_spec(m: &MapSpec, ov: Option<&MapOverride>) -> Result<MapSpec, LoadError> {
     let mut m = m.clone();
     if let Some(ov) = ov {
         if let Some(n) = ov.max_entries {
             m.max_entries = n;
         }
         if let Some(n) = ov.value_size {
+            if matches!(m.kind, MapKind::Data { .. } | MapKind::Kconfig) && n != m.value_size {
+                resize_data(&mut m, n)?;
+            }
             m.value_size = n;
         }
         if let Some(f) = ov.flags {
@@ -59,7 +75,67 @@ pub(crate) fn effective_spec(m: &MapSpec, ov: Option<&MapOverride>) -> MapSpec {
         // libbpf sizes perf event arrays to the number of possible CPUs.
         m.max_entries = crate::map::possible_cpus().map_or(1, |n| n as u32);
     }
-    m
+    Ok(m)
+}
+
+fn invalid(m: &MapSpec, what: String) -> LoadError {
+    LoadError::Map {
+        map: m.name.clone(),
+        source: Error::InvalidArgument(what),
+    }
+}
+
+/// A global data map's value resized to `n` bytes: no variable may be cut; initial data past
+/// `n` (after the last variable) is dropped.
+fn resize_data(m: &mut MapSpec, n: u32) -> Result<(), LoadError> {
+    if n == 0 {
+        return Err(invalid(
+            m,
+            "a global data map cannot have value size 0".into(),
+        ));
+    }
+    if let Some(v) = m
+        .variables
+        .iter()
+        .max_by_key(|v| u64::from(v.offset) + u64::from(v.size))
+    {
+        let need = u64::from(v.offset) + u64::from(v.size);
+        if u64::from(n) < need {
+            return Err(invalid(
+                m,
+                format!(
+                    "value size {n} would cut variable `{}` (bytes {}..{need}); the section needs at least {need}",
+                    v.name, v.offset
+                ),
+            ));
+        }
+    }
+    if let Some(data) = &mut m.data {
+        data.truncate(n as usize);
+    }
+    Ok(())
+}
+
+/// What `BPF_MAP_CREATE` would be given, checked before it runs (so that nothing is created,
+/// nor allocated by the kernel, for a definition a later step refuses): a global data map's
+/// initial value is at most one value (the rest is zeros).
+///
+/// # Errors
+/// [`LoadError::Map`] naming the map and the mismatch.
+pub(crate) fn check_before_create(m: &MapSpec) -> Result<(), LoadError> {
+    if let (MapKind::Data { .. } | MapKind::Kconfig, Some(data)) = (&m.kind, &m.data) {
+        if data.len() as u64 > u64::from(m.value_size) {
+            return Err(invalid(
+                m,
+                format!(
+                    "initial data of {} bytes for a value size of {}",
+                    data.len(),
+                    m.value_size
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The shape the kernel accepts for a map whose definition carries types it refuses, as aya
@@ -259,6 +335,12 @@ pub(crate) fn create_maps(
     pin_root: &Path,
     pins: &mut PinGuard,
 ) -> Result<Vec<Map>, LoadError> {
+    for m in specs {
+        check_before_create(m)?;
+    }
+    if specs.iter().any(|m| m.pinning == Pinning::ByName) {
+        prepare_pin_root(pin_root, pins)?;
+    }
     let mut out = Vec::with_capacity(specs.len());
     for (i, m) in specs.iter().enumerate() {
         let path = pin_root.join(&m.name);
@@ -280,7 +362,17 @@ pub(crate) fn create_maps(
         drop(inner);
         if let Some(data) = &m.data {
             if matches!(m.kind, MapKind::Data { .. } | MapKind::Kconfig) && !data.is_empty() {
-                map.update(&0u32.to_ne_bytes(), data, UpdateFlags::empty())
+                // The kernel accepted the size: only now are the zeros past the data made.
+                let padded;
+                let value = if data.len() < m.value_size as usize {
+                    let mut v = data.clone();
+                    v.resize(m.value_size as usize, 0);
+                    padded = v;
+                    &padded
+                } else {
+                    data
+                };
+                map.update(&0u32.to_ne_bytes(), value, UpdateFlags::empty())
                     .map_err(|e| LoadError::map(&m.name, e))?;
             }
         }
@@ -289,16 +381,63 @@ pub(crate) fn create_maps(
             map.freeze().map_err(|e| LoadError::map(&m.name, e))?;
         }
         if m.pinning == Pinning::ByName {
-            if !pin_root.exists() {
-                std::fs::create_dir_all(pin_root)
-                    .map_err(|e| LoadError::map(&m.name, Error::io(pin_root, e)))?;
-            }
             map.pin(&path).map_err(|e| LoadError::map(&m.name, e))?;
             pins.paths.push(path);
         }
         out.push(map);
     }
     Ok(out)
+}
+
+/// Makes the pin root usable before any map is reused or pinned: it must lie inside a
+/// bpffs mount — under the default root `/sys/fs/bpf` one is mounted there when missing, as
+/// [`bpffs_root`](crate::sys::mount::bpffs_root) does — and its missing directories are
+/// created (and recorded in `pins`, so that a failed load removes them).
+fn prepare_pin_root(root: &Path, pins: &mut PinGuard) -> Result<(), LoadError> {
+    use crate::sys::mount;
+    let err = |what: String| LoadError::PinRoot {
+        path: root.to_owned(),
+        what,
+    };
+    // Without a readable mountinfo (no /proc), the pin itself will tell.
+    let mounts = mount::mounts().unwrap_or_default();
+    let on = mount::containing_mount(&mounts, root);
+    if !mounts.is_empty() && on.is_none_or(|m| m.fstype != "bpf") {
+        let (fs, at) = on.map_or(("no filesystem".to_owned(), PathBuf::from("/")), |m| {
+            (m.fstype.clone(), m.mount_point.clone())
+        });
+        let default = Path::new(super::DEFAULT_PIN_ROOT);
+        if root.starts_with(default) {
+            mount::mount_bpffs(default).map_err(|e| {
+                err(format!(
+                    "bpffs is not mounted at {} (it is {fs} at {}), and mounting it failed: {e}; mount it (mount -t bpf bpf {}) or set another pin root",
+                    default.display(),
+                    at.display(),
+                    default.display()
+                ))
+            })?;
+        } else {
+            return Err(err(format!(
+                "not inside a bpffs mount (it is on {fs} mounted at {}): maps pinned by name need one; mount it (mount -t bpf bpf <dir>) or choose a pin root under a bpffs such as {}",
+                at.display(),
+                super::DEFAULT_PIN_ROOT
+            )));
+        }
+    }
+    let mut missing = Vec::new();
+    let mut p = root;
+    while !p.exists() {
+        missing.push(p.to_owned());
+        match p.parent() {
+            Some(parent) => p = parent,
+            None => break,
+        }
+    }
+    for d in missing.into_iter().rev() {
+        std::fs::create_dir(&d).map_err(|e| err(format!("cannot create {}: {e}", d.display())))?;
+        pins.dirs.push(d);
+    }
+    Ok(())
 }
 
 /// Stage 6: initial slots of prog arrays (`.values = { [i] = &prog }`) and maps of maps
@@ -308,6 +447,11 @@ pub(crate) fn fill_slots(
     maps: &[Option<Map>],
     programs: &[(String, Option<Program>)],
 ) -> Result<(), LoadError> {
+    // Programs by name, once: a prog array may have as many slots as the object programs.
+    let mut by_name = std::collections::HashMap::with_capacity(programs.len());
+    for (n, p) in programs.iter().rev() {
+        by_name.insert(n.as_str(), p);
+    }
     for (i, m) in spec.maps.iter().enumerate() {
         if m.init_slots.is_empty() {
             continue;
@@ -321,10 +465,9 @@ pub(crate) fn fill_slots(
                     .get(*j)
                     .and_then(Option::as_ref)
                     .map(std::os::fd::AsRawFd::as_raw_fd),
-                InitSlot::Program(name) => programs
-                    .iter()
-                    .find(|(n, _)| n == name)
-                    .and_then(|(_, p)| p.as_ref())
+                InitSlot::Program(name) => by_name
+                    .get(name.as_str())
+                    .and_then(|p| p.as_ref())
                     .map(std::os::fd::AsRawFd::as_raw_fd),
             };
             let Some(fd) = fd else { continue };

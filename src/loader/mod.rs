@@ -41,6 +41,7 @@ mod core_plan;
 mod error;
 mod externs;
 mod freplace;
+pub(crate) mod fuzz_stages;
 mod inflate;
 mod kallsyms;
 mod kconfig;
@@ -252,7 +253,7 @@ impl Loader {
     }
 
     /// The effective map definitions: overrides, `set_global` values and `.kconfig` data.
-    fn map_specs(
+    pub(crate) fn map_specs(
         &self,
         spec: &ObjectSpec,
         kconfig: Option<(usize, Vec<u8>)>,
@@ -261,7 +262,7 @@ impl Loader {
             .maps
             .iter()
             .map(|m| maps::effective_spec(m, self.maps.get(&m.name)))
-            .collect();
+            .collect::<Result<_, _>>()?;
         for name in self.maps.keys() {
             if spec.map(name).is_none() {
                 return Err(LoadError::NotFound {
@@ -295,9 +296,13 @@ impl Loader {
             if bytes.len() != v.size as usize {
                 return Err(object::size_mismatch(name, v.size as usize, bytes.len()));
             }
-            let size = m.value_size as usize;
-            let data = m.data.get_or_insert_with(|| vec![0; size]);
-            data.resize(size, 0);
+            // Up to the variable's end: zeros up to the value size are added only once
+            // BPF_MAP_CREATE accepted it (see `maps::effective_spec`).
+            let end = (v.offset as usize + v.size as usize).min(m.value_size as usize);
+            let data = m.data.get_or_insert_with(Vec::new);
+            if data.len() < end {
+                data.resize(end, 0);
+            }
             data.get_mut(v.offset as usize..(v.offset + v.size) as usize)
                 .ok_or_else(|| LoadError::Global {
                     name: name.clone(),

@@ -101,7 +101,7 @@ fn btf_target(expected: u32, name: &str) -> (String, Kind) {
     }
 }
 
-fn encode_func_info(linked: &LinkedProgram) -> Vec<u8> {
+pub(crate) fn encode_func_info(linked: &LinkedProgram) -> Vec<u8> {
     linked
         .func_info
         .iter()
@@ -110,7 +110,7 @@ fn encode_func_info(linked: &LinkedProgram) -> Vec<u8> {
         .collect()
 }
 
-fn encode_line_info(linked: &LinkedProgram) -> Vec<u8> {
+pub(crate) fn encode_line_info(linked: &LinkedProgram) -> Vec<u8> {
     linked
         .line_info
         .iter()

@@ -40,14 +40,29 @@ pub(crate) fn info_error(e: Errno, not_this_kind: &'static str) -> Error {
 
 /// The error of `OBJ_PIN`/`OBJ_GET`, with the path and a hint for the common causes.
 pub(crate) fn pin_error(call: &'static str, path: &Path, errno: Errno) -> Error {
+    let pinning = call == "BPF_OBJ_PIN";
+    // Where the pin would go: on bpffs or not (mountinfo tells; unknown counts as bpffs).
+    let on_bpffs = || {
+        let dir = path.parent().unwrap_or(path);
+        crate::sys::mount::mount_of(dir)
+            .ok()
+            .flatten()
+            .is_none_or(|m| m.fstype == "bpf")
+    };
     let hint = match errno {
+        e if e == Errno::EEXIST => Some("something is already pinned at that path"),
+        e if (e == Errno::EPERM || e == Errno::EINVAL || e == Errno::ENOENT) && !on_bpffs() => {
+            Some(
+                "no bpffs is mounted there: pins live inside a bpffs mount (mount -t bpf bpf /sys/fs/bpf, or pin under an existing one)",
+            )
+        }
         e if e == Errno::EPERM || e == Errno::EINVAL => {
             Some("the path must be inside a bpffs mount (mount -t bpf bpf /sys/fs/bpf)")
         }
-        e if e == Errno::EEXIST => Some("something is already pinned at that path"),
-        e if e == Errno::ENOENT => {
-            Some("nothing is pinned at that path, or its directory is missing")
+        e if e == Errno::ENOENT && pinning => {
+            Some("the directory to pin in does not exist (bpffs has mkdir: create it first)")
         }
+        e if e == Errno::ENOENT => Some("nothing is pinned at that path"),
         _ => None,
     };
     Error::Syscall {

@@ -106,7 +106,12 @@ pub(crate) fn fixup_btf(
         new_strs.push(0);
         off
     };
-    let ext_by_name = |name: &[u8]| externs.iter().find(|e| e.name.as_bytes() == name);
+    let ext_index: std::collections::HashMap<&[u8], &ExternSpec> = externs
+        .iter()
+        .rev()
+        .map(|e| (e.name.as_bytes(), e))
+        .collect();
+    let ext_by_name = |name: &[u8]| ext_index.get(name).copied();
     let mut dummy: Option<(u32, u32)> = None; // (id, name_off)
 
     for &(ds_id, _) in &index.datasecs {
@@ -196,7 +201,10 @@ pub(crate) fn fixup_btf(
                 wr(&mut out, o + 8, (vlen * 4) as u32);
             }
             sec_name => {
-                let Some(sec) = elf.sections.iter().find(|s| s.name.as_bytes() == sec_name) else {
+                let Some(sec) = std::str::from_utf8(sec_name)
+                    .ok()
+                    .and_then(|n| elf.section_by_name(n))
+                else {
                     continue;
                 };
                 if rd(&out, o + 8) == Some(0) {
@@ -208,10 +216,9 @@ pub(crate) fn fixup_btf(
                     let Some(vname) = name_of(&out, var) else {
                         continue;
                     };
-                    if let Some(sym) = elf
-                        .symbols
-                        .iter()
-                        .find(|s| s.section == Some(sec.index) && s.name.as_bytes() == vname)
+                    if let Some(sym) = std::str::from_utf8(vname)
+                        .ok()
+                        .and_then(|n| elf.symbol_named(sec.index, n))
                     {
                         wr(
                             &mut out,

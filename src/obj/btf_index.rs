@@ -10,6 +10,8 @@ const KIND_INT: u32 = 1;
 pub(crate) struct BtfIndex<'b> {
     /// `(id, name)` of each DATASEC in id order; the name is `None` if it is not valid UTF-8.
     pub datasecs: Vec<(TypeId, Option<&'b str>)>,
+    /// The first DATASEC of each name.
+    by_name: std::collections::HashMap<&'b str, TypeId>,
 }
 
 impl<'b> BtfIndex<'b> {
@@ -18,16 +20,20 @@ impl<'b> BtfIndex<'b> {
             .datasec_ids()
             .iter()
             .map(|&id| (id, btf.type_by_id(id).ok().and_then(|t| t.name().ok())))
-            .collect();
-        BtfIndex { datasecs }
+            .collect::<Vec<(TypeId, Option<&str>)>>();
+        let mut by_name = std::collections::HashMap::with_capacity(datasecs.len());
+        for &(id, name) in datasecs.iter().rev() {
+            if let Some(n) = name {
+                by_name.insert(n, id);
+            }
+        }
+        BtfIndex { datasecs, by_name }
     }
 
     /// The id of the first DATASEC named `name`.
     pub fn datasec(&self, name: &str) -> Option<TypeId> {
-        self.datasecs
-            .iter()
-            .find(|(_, n)| *n == Some(name))
-            .map(|(id, _)| *id)
+        crate::work::step();
+        self.by_name.get(name).copied()
     }
 }
 

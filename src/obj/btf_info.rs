@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use crate::btf::{Btf, BtfExt, TypeId, TypeView};
 
 use super::btf_index::BtfIndex;
-use super::elf::{Elf, STT_SECTION};
+use super::elf::Elf;
 use super::error::ObjError;
 use super::maps::{DataVariable, MapKind, MapSpec};
 use super::{FuncInfo, LineInfo, ProgramSpec};
@@ -37,18 +37,13 @@ pub(crate) fn fill_data_variables(
         let Some(ds) = ds_ty.as_datasec() else {
             continue;
         };
-        let sec_index = elf.sections.iter().position(|s| s.name == section.as_str());
+        let sec_index = elf.section_by_name(section).map(|s| s.index);
         let mut vars = Vec::with_capacity(usize::from(ds_ty.vlen()));
         for vs in ds.vars() {
             let v = btf.type_by_id(vs.type_id).map_err(btf_err)?;
             let name = v.name().map_err(btf_err)?;
             let Some(var) = v.as_var() else { continue };
-            let sym = elf.symbols.iter().find(|s| {
-                s.section.is_some()
-                    && s.section == sec_index
-                    && s.name == name
-                    && s.kind != STT_SECTION
-            });
+            let sym = sec_index.and_then(|i| elf.symbol_named(i, name));
             let offset = match sym {
                 Some(s) => u32::try_from(s.value).map_err(|_| ObjError::Symbol {
                     symbol: name.to_owned(),
@@ -148,12 +143,24 @@ pub(crate) fn fill_ext_info(
     let ext = BtfExt::parse(ext_bytes).map_err(|e| ObjError::Btf {
         what: format!(".BTF.ext: {e}"),
     })?;
+    // The functions of each ELF section, by start: built once, searched per record.
+    let mut by_section: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, f) in funcs.iter().enumerate() {
+        by_section.entry(f.section.as_str()).or_default().push(i);
+    }
+    for v in by_section.values_mut() {
+        v.sort_by_key(|&i| funcs[i].section_offset);
+    }
+    let by_section: HashMap<String, Vec<usize>> = by_section
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
     // A section with one function (the usual program section) gets its vectors sized once;
     // otherwise they grow as records are pushed.
     let mut cands = Vec::new();
     for sec in ext.func_info() {
         let name = sec.sec_name(btf).map_err(btf_err)?;
-        candidates(funcs, name, &mut cands);
+        candidates(&by_section, name, &mut cands);
         if let [only] = cands[..] {
             funcs[only].func_info.reserve_exact(sec.len());
         }
@@ -168,7 +175,7 @@ pub(crate) fn fill_ext_info(
     }
     for sec in ext.line_info() {
         let name = sec.sec_name(btf).map_err(btf_err)?;
-        candidates(funcs, name, &mut cands);
+        candidates(&by_section, name, &mut cands);
         if let [only] = cands[..] {
             funcs[only].line_info.reserve_exact(sec.len());
         }
@@ -185,7 +192,7 @@ pub(crate) fn fill_ext_info(
     }
     for sec in ext.core_relos() {
         let name = sec.sec_name(btf).map_err(btf_err)?;
-        candidates(funcs, name, &mut cands);
+        candidates(&by_section, name, &mut cands);
         if let [only] = cands[..] {
             funcs[only].core_relos.reserve_exact(sec.len());
         }
@@ -203,16 +210,13 @@ pub(crate) fn fill_ext_info(
     Ok(())
 }
 
-/// Sets `out` to the indices of the functions of ELF section `section`, in order.
-fn candidates(funcs: &[ProgramSpec], section: &str, out: &mut Vec<usize>) {
+/// Sets `out` to the indices of the functions of ELF section `section`, by start.
+fn candidates(by_section: &HashMap<String, Vec<usize>>, section: &str, out: &mut Vec<usize>) {
+    crate::work::step();
     out.clear();
-    out.extend(
-        funcs
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| f.section == section)
-            .map(|(i, _)| i),
-    );
+    if let Some(v) = by_section.get(section) {
+        out.extend_from_slice(v);
+    }
 }
 
 /// The index of the function (among `cands`, the functions of one section) holding byte
@@ -223,12 +227,18 @@ fn locate(funcs: &[ProgramSpec], cands: &[usize], off: u32) -> Option<(usize, u3
     if off % 8 != 0 {
         return None;
     }
+    crate::work::step();
     let idx = (off / 8) as usize;
-    cands.iter().copied().find_map(|i| {
-        let f = &funcs[i];
-        let rel = idx.checked_sub(f.section_offset)?;
-        (rel < f.insns.len()).then_some((i, rel as u32))
-    })
+    // `cands` are sorted by start and the functions do not overlap: the one holding `idx`
+    // is the last that starts at or before it.
+    let at = cands.partition_point(|&i| {
+        crate::work::step();
+        funcs[i].section_offset <= idx
+    });
+    let i = cands[..at].last().copied()?;
+    let f = &funcs[i];
+    let rel = idx.checked_sub(f.section_offset)?;
+    (rel < f.insns.len()).then_some((i, rel as u32))
 }
 
 #[cold]

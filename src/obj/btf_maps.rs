@@ -5,6 +5,8 @@
 //! template of a map-in-map, or a function prototype for a prog array). Initial slots of
 //! `values` come from the ELF relocations of `.maps`.
 
+use std::collections::HashMap;
+
 use crate::btf::{Btf, TypeId, TypeView, VarLinkage};
 
 use super::btf_index::BtfIndex;
@@ -37,6 +39,22 @@ pub(crate) fn fill_btf_maps(
         })?;
     // Where the `values` array of each map starts in `.maps` (for initial slots).
     let mut values_at: Vec<(usize, u64, u64)> = Vec::new();
+    // Indexes over `syms`, built once: no map or relocation scans them all.
+    let mut by_name: HashMap<&str, &MapSymbol> = HashMap::with_capacity(syms.len());
+    let mut by_offset: HashMap<(usize, u64), &MapSymbol> = HashMap::with_capacity(syms.len());
+    let mut offsets: Vec<u64> = Vec::with_capacity(syms.len());
+    for m in syms.iter().rev() {
+        by_offset.insert((m.section, m.offset), m);
+        if m.section == sec.index {
+            by_name.insert(maps[m.map].name.as_str(), m);
+            offsets.push(m.offset);
+        }
+    }
+    offsets.sort_unstable();
+    let by_name: HashMap<String, MapSymbol> = by_name
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.clone()))
+        .collect();
     for vs in datasec.vars() {
         let var_ty = btf.type_by_id(vs.type_id).map_err(btf_err)?;
         let name = var_ty.name().map_err(btf_err)?;
@@ -61,10 +79,8 @@ pub(crate) fn fill_btf_maps(
                 return Err(map_err(name, format!("unsupported map linkage {l}")));
             }
         }
-        let Some(ms) = syms
-            .iter()
-            .find(|m| m.section == sec.index && maps[m.map].name == name)
-        else {
+        crate::work::step();
+        let Some(ms) = by_name.get(name) else {
             return Err(map_err(name, "has BTF but no ELF symbol in `.maps`"));
         };
         let (spec, values_off) = parse_def(btf, name, var.type_id(), false)?;
@@ -72,17 +88,17 @@ pub(crate) fn fill_btf_maps(
         maps[idx] = spec;
         if let Some(off) = values_off {
             // `values` is a flexible array: its initializer runs up to the next map.
-            let end = syms
-                .iter()
-                .filter(|o| o.section == sec.index && o.offset > ms.offset)
-                .map(|o| o.offset)
-                .min()
+            let end = offsets
+                .get(offsets.partition_point(|&o| o <= ms.offset))
+                .copied()
                 .unwrap_or(sec.size);
             values_at.push((idx, ms.offset.saturating_add(off), end));
         }
     }
     // Initial slots: `.values = { [i] = &map_or_prog }` become relocations in `.maps`.
+    values_at.sort_unstable_by_key(|&(_, start, _)| start);
     for rel in &elf.rels[sec.index] {
+        crate::work::step();
         let sym = &elf.symbols[rel.symbol];
         let err = |what: String| ObjError::Relocation {
             section: ".maps".into(),
@@ -96,9 +112,11 @@ pub(crate) fn fill_btf_maps(
                 rel.kind
             )));
         }
-        let Some(&(map, start, _)) = values_at
-            .iter()
-            .find(|(_, s, e)| (*s..*e).contains(&rel.offset))
+        let at = values_at.partition_point(|&(_, s, _)| s <= rel.offset);
+        let Some(&(map, start, _)) = at
+            .checked_sub(1)
+            .and_then(|i| values_at.get(i))
+            .filter(|(_, s, e)| (*s..*e).contains(&rel.offset))
         else {
             return Err(err("relocation outside the `values` of any map".into()));
         };
@@ -109,10 +127,7 @@ pub(crate) fn fill_btf_maps(
             u32::try_from((rel.offset - start) / 8).map_err(|_| err("slot out of range".into()))?;
         let what = if sym.kind == STT_FUNC {
             InitSlot::Program(sym.name.to_owned())
-        } else if let Some(ms) = syms
-            .iter()
-            .find(|m| Some(m.section) == sym.section && m.offset == sym.value)
-        {
+        } else if let Some(ms) = sym.section.and_then(|s| by_offset.get(&(s, sym.value))) {
             InitSlot::Map(ms.map)
         } else {
             return Err(err("slot refers to neither a map nor a program".into()));

@@ -83,9 +83,8 @@ pub(crate) fn data_map(
         sec.data.to_vec()
     });
     let mut vars: Vec<DataVariable> = elf
-        .symbols
-        .iter()
-        .filter(|s| s.section == Some(sec.index) && s.kind == STT_OBJECT && !s.name.is_empty())
+        .symbols_in(sec.index)
+        .filter(|s| s.kind == STT_OBJECT && !s.name.is_empty())
         .filter_map(|s| {
             Some(DataVariable {
                 name: s.name.to_owned(),

@@ -2,6 +2,8 @@
 //! values, read with the `object` crate's low-level ELF API. Everything after this module
 //! works on these values and never sees `object` types.
 
+use std::collections::HashMap;
+
 use object::Endianness;
 use object::elf::{FileHeader64, SectionHeader64, Sym64};
 use object::read::elf::{FileHeader, SectionHeader, Sym};
@@ -85,14 +87,83 @@ pub(crate) struct Rel {
 #[derive(Debug)]
 pub(crate) struct Elf<'a> {
     pub big_endian: bool,
-    pub sections: Vec<Section<'a>>,
-    pub symbols: Vec<Symbol<'a>>,
+    pub sections: Table<Section<'a>>,
+    pub symbols: Table<Symbol<'a>>,
     /// For each section index, the relocations that apply to it.
     pub rels: Vec<Vec<Rel>>,
+    /// Indexes built once, so that no step of the parse scans a whole table per item.
+    index: ElfIndex<'a>,
+}
+
+/// A table of the ELF file (sections, symbols): a slice whose iteration counts one step of
+/// work per entry visited ([`crate::work`]), so that tests see a scan of a whole table per
+/// item of another.
+#[derive(Debug)]
+pub(crate) struct Table<T>(Vec<T>);
+
+type Counted<'t, T> = std::iter::Inspect<std::slice::Iter<'t, T>, fn(&&'t T)>;
+
+impl<T> Table<T> {
+    /// The entries, in order (each one visited counts a step).
+    pub fn iter(&self) -> Counted<'_, T> {
+        self.0.iter().inspect(|_| crate::work::step())
+    }
+}
+
+impl<T> std::ops::Deref for Table<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        &self.0
+    }
+}
+
+impl<'t, T> IntoIterator for &'t Table<T> {
+    type Item = &'t T;
+    type IntoIter = Counted<'t, T>;
+    fn into_iter(self) -> Counted<'t, T> {
+        self.iter()
+    }
+}
+
+/// Sections by name, symbols by section and by (section, name).
+#[derive(Debug, Default)]
+struct ElfIndex<'a> {
+    /// The first section of each name.
+    section_by_name: HashMap<&'a str, usize>,
+    /// For each section index, its symbols (in symbol-table order).
+    symbols_in: Vec<Vec<usize>>,
+    /// The first named, non-`STT_SECTION` symbol of each name defined in each section.
+    symbol_by_name: HashMap<(usize, &'a str), usize>,
+}
+
+impl<'a> ElfIndex<'a> {
+    fn new(sections: &[Section<'a>], symbols: &[Symbol<'a>]) -> Self {
+        let mut section_by_name = HashMap::with_capacity(sections.len());
+        for s in sections {
+            section_by_name.entry(s.name).or_insert(s.index);
+        }
+        let mut symbols_in = vec![Vec::new(); sections.len()];
+        let mut symbol_by_name = HashMap::new();
+        for sym in symbols {
+            let Some(sec) = sym.section else { continue };
+            if let Some(v) = symbols_in.get_mut(sec) {
+                v.push(sym.index);
+            }
+            if !sym.name.is_empty() && sym.kind != STT_SECTION {
+                symbol_by_name.entry((sec, sym.name)).or_insert(sym.index);
+            }
+        }
+        ElfIndex {
+            section_by_name,
+            symbols_in,
+            symbol_by_name,
+        }
+    }
 }
 
 impl<'a> Elf<'a> {
     pub fn parse(data: &'a [u8]) -> Result<Self, ObjError> {
+        check_ident(data)?;
         let header = FileHeader64::<Endianness>::parse(data)?;
         let endian = header.endian()?;
         let machine = header.e_machine(endian).0;
@@ -148,16 +219,41 @@ impl<'a> Elf<'a> {
             }
         }
 
+        let index = ElfIndex::new(&sections, &symbols);
         Ok(Elf {
             big_endian: endian == Endianness::Big,
-            sections,
-            symbols,
+            sections: Table(sections),
+            symbols: Table(symbols),
             rels,
+            index,
         })
     }
 
+    /// The first section named `name`.
     pub fn section_by_name(&self, name: &str) -> Option<&Section<'a>> {
-        self.sections.iter().find(|s| s.name == name)
+        crate::work::step();
+        let i = *self.index.section_by_name.get(name)?;
+        self.sections.get(i)
+    }
+
+    /// The symbols defined in section `section`, in symbol-table order.
+    pub fn symbols_in(&self, section: usize) -> impl Iterator<Item = &Symbol<'a>> + '_ {
+        self.index
+            .symbols_in
+            .get(section)
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .map(|&i| {
+                crate::work::step();
+                &self.symbols[i]
+            })
+    }
+
+    /// The first named, non-`STT_SECTION` symbol `name` defined in section `section`.
+    pub fn symbol_named(&self, section: usize, name: &str) -> Option<&Symbol<'a>> {
+        crate::work::step();
+        let i = *self.index.symbol_by_name.get(&(section, name))?;
+        self.symbols.get(i)
     }
 
     /// Decodes a section's bytes as instructions.
@@ -171,6 +267,43 @@ impl<'a> Elf<'a> {
                 ),
             )
         })
+    }
+}
+
+/// The ELF identification bytes, checked before the `object` crate reads the header, so that
+/// a file that is no ELF object, or a 32-bit one, is called that.
+fn check_ident(data: &[u8]) -> Result<(), ObjError> {
+    if !data.starts_with(b"\x7fELF") {
+        let found = if data.is_empty() {
+            "the file is empty".to_owned()
+        } else if data.len() < 4 && b"\x7fELF".starts_with(data) {
+            format!("only {} bytes", data.len())
+        } else if data.starts_with(b"!<arch>") {
+            "an ar archive: extract the .o files from it".to_owned()
+        } else {
+            let head = &data[..data.len().min(16)];
+            let text = head
+                .iter()
+                .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace());
+            if text {
+                format!("text starting with {:?}", String::from_utf8_lossy(head))
+            } else {
+                format!("starts with bytes {:02x?}", &data[..data.len().min(4)])
+            }
+        };
+        return Err(ObjError::NotElf { found });
+    }
+    match data.get(4) {
+        Some(2) => Ok(()),
+        Some(1) => Err(ObjError::Not64Bit {
+            class: "32-bit (ELFCLASS32)".into(),
+        }),
+        Some(c) => Err(ObjError::Not64Bit {
+            class: format!("{c} (EI_CLASS, neither 32- nor 64-bit)"),
+        }),
+        None => Err(ObjError::Elf {
+            what: "file ends inside the ELF identification".into(),
+        }),
     }
 }
 

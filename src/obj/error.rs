@@ -85,6 +85,19 @@ pub enum ObjError {
         /// What the BTF parser reported.
         what: String,
     },
+    /// The bytes are not an ELF file at all (no `\x7fELF` magic): a source file, an archive,
+    /// a truncated download…
+    #[error("not an ELF object ({found}); a BPF object is what `clang -target bpf -c` writes")]
+    NotElf {
+        /// What the bytes look like instead.
+        found: String,
+    },
+    /// An ELF file, but not a 64-bit one (BPF objects are 64-bit ELF).
+    #[error("not a 64-bit BPF object: the ELF class is {class}; compile with `clang -target bpf`")]
+    Not64Bit {
+        /// The ELF class found (`32-bit`, or the raw `EI_CLASS` byte).
+        class: String,
+    },
 }
 
 impl From<object::read::Error> for ObjError {

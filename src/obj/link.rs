@@ -80,10 +80,7 @@ pub fn link_program(spec: &ObjectSpec, prog: &ProgramSpec) -> Result<LinkedProgr
                 }
                 None => continue,
             };
-            let sub = spec
-                .subprograms
-                .iter()
-                .position(|s| s.section_offset == target)
+            let sub = subprogram_at(&spec.subprograms, target)
                 .ok_or_else(|| err(format!("no .text function starts at instruction {target}")))?;
             let start = match placed.get(&sub) {
                 Some(&s) => s,
@@ -109,6 +106,18 @@ pub fn link_program(spec: &ObjectSpec, prog: &ProgramSpec) -> Result<LinkedProgr
         }
     }
     Ok(out)
+}
+
+/// The index of the subprogram starting at instruction `target` of `.text`: a binary search,
+/// as the parser lists them in ascending order (a linear scan only if it is not found that
+/// way, for a hand-built [`ObjectSpec`] in another order).
+fn subprogram_at(subs: &[ProgramSpec], target: usize) -> Option<usize> {
+    crate::work::step();
+    let i = subs.partition_point(|s| s.section_offset < target);
+    if subs.get(i).is_some_and(|s| s.section_offset == target) {
+        return Some(i);
+    }
+    subs.iter().position(|s| s.section_offset == target)
 }
 
 /// Appends `func` to the linked program; returns where it starts.

@@ -198,11 +198,8 @@ pub(crate) fn legacy_maps(
     syms: &mut Vec<MapSymbol>,
 ) -> Result<(), ObjError> {
     let mut defs: Vec<_> = elf
-        .symbols
-        .iter()
-        .filter(|s| {
-            s.section == Some(sec.index) && !s.name.is_empty() && s.kind != super::elf::STT_SECTION
-        })
+        .symbols_in(sec.index)
+        .filter(|s| !s.name.is_empty() && s.kind != super::elf::STT_SECTION)
         .collect();
     defs.sort_by_key(|s| s.value);
     if defs.is_empty() {

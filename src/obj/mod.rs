@@ -238,3 +238,6 @@ pub enum ExternKind {
         type_id: Option<u32>,
     },
 }
+
+#[cfg(test)]
+mod hostile_tests;

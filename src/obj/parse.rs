@@ -30,7 +30,8 @@ const MAX_DATA_SECTION: u64 = 64 << 20;
 const MAX_KCONFIG: u64 = 1 << 20;
 
 struct Targets {
-    map_syms: Vec<MapSymbol>,
+    /// The map defined at each (section, offset) of `.maps`/`maps` (the first one there).
+    map_syms: HashMap<(usize, u64), usize>,
     data_maps: HashMap<usize, usize>,
     externs: HashMap<usize, usize>,
     text: Option<usize>,
@@ -38,10 +39,9 @@ struct Targets {
 
 impl SymbolTargets for Targets {
     fn map_of(&self, section: usize, offset: i64) -> Option<usize> {
-        self.map_syms
-            .iter()
-            .find(|m| m.section == section && i64::try_from(m.offset).ok() == Some(offset))
-            .map(|m| m.map)
+        crate::work::step();
+        let offset = u64::try_from(offset).ok()?;
+        self.map_syms.get(&(section, offset)).copied()
     }
     fn data_map_of(&self, section: usize) -> Option<usize> {
         self.data_maps.get(&section).copied()
@@ -136,8 +136,12 @@ pub(crate) fn parse(name: &str, bytes: &[u8]) -> Result<ObjectSpec, ObjError> {
     };
 
     let text = elf.section_by_name(".text").map(|s| s.index);
+    let mut map_index = HashMap::with_capacity(map_syms.len());
+    for m in map_syms.iter().rev() {
+        map_index.insert((m.section, m.offset), m.map);
+    }
     let mut targets = Targets {
-        map_syms,
+        map_syms: map_index,
         data_maps,
         externs: HashMap::new(),
         text,
@@ -218,9 +222,8 @@ fn btf_map_placeholders(
     syms: &mut Vec<MapSymbol>,
 ) {
     let mut defs: Vec<_> = elf
-        .symbols
-        .iter()
-        .filter(|s| s.section == Some(sec.index) && s.kind == STT_OBJECT && !s.name.is_empty())
+        .symbols_in(sec.index)
+        .filter(|s| s.kind == STT_OBJECT && !s.name.is_empty())
         .collect();
     defs.sort_by_key(|s| s.value);
     for sym in defs {
@@ -352,21 +355,14 @@ fn functions(
     let mut insns = elf.insns(sec)?;
     let relocs = classify(elf, sec, &insns, targets)?;
     let mut syms: Vec<&Symbol<'_>> = elf
-        .symbols
-        .iter()
-        .filter(|s| s.section == Some(sec.index) && s.kind == STT_FUNC && !s.name.is_empty())
+        .symbols_in(sec.index)
+        .filter(|s| s.kind == STT_FUNC && !s.name.is_empty())
         .collect();
     if syms.is_empty() {
         // Objects from old toolchains mark programs with NOTYPE globals.
         syms = elf
-            .symbols
-            .iter()
-            .filter(|s| {
-                s.section == Some(sec.index)
-                    && s.kind == STT_NOTYPE
-                    && s.bind != STB_LOCAL
-                    && !s.name.is_empty()
-            })
+            .symbols_in(sec.index)
+            .filter(|s| s.kind == STT_NOTYPE && s.bind != STB_LOCAL && !s.name.is_empty())
             .collect();
     }
     syms.sort_by_key(|s| s.value);

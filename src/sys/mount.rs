@@ -55,11 +55,12 @@ pub fn parse_mountinfo(text: &str) -> Vec<MountEntry> {
         .collect()
 }
 
-/// The mounts of this process, from `/proc/self/mountinfo`.
+/// The mounts the calling thread sees, from `/proc/thread-self/mountinfo` (a thread may have
+/// its own mount namespace), or `/proc/self/mountinfo` on kernels before 3.17.
 pub fn mounts() -> io::Result<Vec<MountEntry>> {
-    Ok(parse_mountinfo(&std::fs::read_to_string(
-        "/proc/self/mountinfo",
-    )?))
+    let text = std::fs::read_to_string("/proc/thread-self/mountinfo")
+        .or_else(|_| std::fs::read_to_string("/proc/self/mountinfo"))?;
+    Ok(parse_mountinfo(&text))
 }
 
 /// The mount points of filesystem type `fstype`, in mount order.
@@ -88,6 +89,28 @@ fn mount_fs(target: &Path, fstype: &str) -> io::Result<()> {
         None::<&str>,
     )
     .map_err(io::Error::from)
+}
+
+/// The mount that holds `path` (the longest mount point that is a prefix of it; the path
+/// need not exist), from this process's mountinfo.
+pub fn mount_of(path: &Path) -> io::Result<Option<MountEntry>> {
+    Ok(containing_mount(&mounts()?, path).cloned())
+}
+
+/// [`mount_of`] over a parsed mount table. Of several mounts on the same point, the last one
+/// (the one on top) wins.
+pub fn containing_mount<'m>(mounts: &'m [MountEntry], path: &Path) -> Option<&'m MountEntry> {
+    mounts
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| path.starts_with(&m.mount_point))
+        .max_by_key(|(i, m)| (m.mount_point.components().count(), *i))
+        .map(|(_, m)| m)
+}
+
+/// Mounts a bpffs at `target` (creating the directory first; needs `CAP_SYS_ADMIN`).
+pub fn mount_bpffs(target: &Path) -> io::Result<()> {
+    mount_fs(target, "bpf")
 }
 
 /// The bpffs to pin in: `/sys/fs/bpf` if it is a bpffs, else the first bpffs mounted
@@ -197,5 +220,33 @@ garbage line
             return;
         }
         assert!(tracepoint_id("syscalls", "sys_enter_getppid").unwrap() > 0);
+    }
+}
+
+#[cfg(test)]
+mod containing_tests {
+    use super::*;
+
+    #[test]
+    fn the_deepest_and_topmost_mount_holds_a_path() {
+        let m = parse_mountinfo(
+            "1 0 0:1 / / rw - ext4 /dev/root rw\n\
+             2 1 0:2 / /sys rw - sysfs sysfs rw\n\
+             3 2 0:3 / /sys/fs/bpf rw - bpf bpf rw\n\
+             4 2 0:4 / /sys/fs/bpf rw - tmpfs tmpfs rw\n",
+        );
+        let of = |p: &str| containing_mount(&m, Path::new(p)).map(|e| e.fstype.as_str());
+        assert_eq!(
+            of("/sys/fs/bpf/x/y"),
+            Some("tmpfs"),
+            "the mount on top wins"
+        );
+        assert_eq!(
+            of("/sys/fs/bpfx"),
+            Some("sysfs"),
+            "components, not string prefixes"
+        );
+        assert_eq!(of("/tmp/a"), Some("ext4"));
+        assert_eq!(containing_mount(&[], Path::new("/x")), None);
     }
 }

@@ -25,10 +25,10 @@ fn shdr(bytes: &[u8], name: &str) -> usize {
 
 #[test]
 fn garbage_and_truncation_never_panic() {
-    assert!(matches!(parse_err(b""), ObjError::Elf { .. }));
+    assert!(matches!(parse_err(b""), ObjError::NotElf { .. }));
     assert!(matches!(
         parse_err(b"definitely not an ELF file"),
-        ObjError::Elf { .. }
+        ObjError::NotElf { .. }
     ));
     // Every truncation of a real object is an error, never a panic.
     for len in 0..XDP_HELLO.len() {
