@@ -406,23 +406,37 @@ pub struct RingBuf {
     _claim: Claim,
 }
 
-impl RingBuf {
-    /// Maps the ring of `map` (a `BPF_MAP_TYPE_RINGBUF`): the consumer page read-write, the
-    /// producer page and the data area (twice) read-only. The ring keeps its own fd of the map.
-    ///
-    /// # Errors
-    /// [`Error::InvalidArgument`] for another map type, or when this process already has a
-    /// consumer of the map; [`Error::Syscall`] (`"mmap"`) when the kernel refuses a mapping;
-    /// [`Error::CorruptBuffer`] when the positions already make no sense.
-    pub fn new(map: &Map) -> Result<RingBuf> {
-        if map.map_type() != MapType::RINGBUF {
+/// The two mappings of a ring buffer map, as the kernel lays them out: the consumer page,
+/// then the producer page followed by the data area mapped twice (so a record that wraps is
+/// one contiguous slice). Shared by [`RingBuf`] (the kernel produces) and
+/// [`UserRingBuf`](super::UserRingBuf) (user space produces).
+pub(crate) struct RingMapping {
+    pub(crate) claim: Claim,
+    pub(crate) fd: OwnedFd,
+    pub(crate) cons_map: SharedMapping,
+    pub(crate) prod_map: SharedMapping,
+    /// The data area's size (`max_entries`).
+    pub(crate) size: usize,
+}
+
+impl RingMapping {
+    /// Maps `map`, which must be of type `expected`, for this process's one `role`
+    /// ("consumer", "producer"); `user_produces` says which side user space writes: the
+    /// producer pages for a user ring buffer, the consumer page for a ring buffer.
+    pub(crate) fn new(
+        map: &Map,
+        expected: MapType,
+        role: &str,
+        user_produces: bool,
+    ) -> Result<RingMapping> {
+        if map.map_type() != expected {
             return Err(Error::InvalidArgument(format!(
-                "map \"{}\" is a {:?}, not a RINGBUF",
+                "map \"{}\" is a {:?}, not a {expected:?}",
                 map.name(),
                 map.map_type()
             )));
         }
-        let claim = Claim::take(map, "consumer")?;
+        let claim = Claim::take(map, role)?;
         let fd = map
             .as_fd()
             .try_clone_to_owned()
@@ -435,12 +449,39 @@ impl RingBuf {
             context: map.ctx(),
             hint: None,
         };
-        let cons_map = SharedMapping::map(fd.as_fd(), page, 0, true).map_err(mmap_err)?;
+        let cons_map = SharedMapping::map(fd.as_fd(), page, 0, !user_produces).map_err(mmap_err)?;
         let len = size
             .checked_mul(2)
             .and_then(|d| d.checked_add(page))
             .ok_or_else(|| Error::InvalidArgument(format!("ring of {size} bytes")))?;
-        let prod_map = SharedMapping::map(fd.as_fd(), len, page, false).map_err(mmap_err)?;
+        let prod_map =
+            SharedMapping::map(fd.as_fd(), len, page, user_produces).map_err(mmap_err)?;
+        Ok(RingMapping {
+            claim,
+            fd,
+            cons_map,
+            prod_map,
+            size,
+        })
+    }
+}
+
+impl RingBuf {
+    /// Maps the ring of `map` (a `BPF_MAP_TYPE_RINGBUF`): the consumer page read-write, the
+    /// producer page and the data area (twice) read-only. The ring keeps its own fd of the map.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for another map type, or when this process already has a
+    /// consumer of the map; [`Error::Syscall`] (`"mmap"`) when the kernel refuses a mapping;
+    /// [`Error::CorruptBuffer`] when the positions already make no sense.
+    pub fn new(map: &Map) -> Result<RingBuf> {
+        let RingMapping {
+            claim,
+            fd,
+            cons_map,
+            prod_map,
+            size,
+        } = RingMapping::new(map, MapType::RINGBUF, "consumer", false)?;
         let core = RingCore::new(
             cons_map,
             prod_map,

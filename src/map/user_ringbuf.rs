@@ -17,7 +17,7 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use super::ringbuf::{BUSY_BIT, Claim, DISCARD_BIT, HDR_SZ, record_span};
+use super::ringbuf::{BUSY_BIT, Claim, DISCARD_BIT, HDR_SZ, RingMapping, record_span};
 use super::{Map, MapType};
 use crate::error::{Error, Result};
 use crate::sys::ring::{SharedMapping, page_size, wait_fd};
@@ -61,32 +61,13 @@ impl UserRingBuf {
     /// producer for the map; [`Error::Syscall`] (`"mmap"`); [`Error::CorruptBuffer`] when the
     /// positions make no sense.
     pub fn new(map: &Map) -> Result<UserRingBuf> {
-        if map.map_type() != MapType::USER_RINGBUF {
-            return Err(Error::InvalidArgument(format!(
-                "map \"{}\" is a {:?}, not a USER_RINGBUF",
-                map.name(),
-                map.map_type()
-            )));
-        }
-        let claim = Claim::take(map, "producer")?;
-        let fd = map
-            .as_fd()
-            .try_clone_to_owned()
-            .map_err(|e| Error::io("dup of a map fd", e))?;
-        let size = map.max_entries() as usize;
-        let page = page_size();
-        let mmap_err = |e| Error::Syscall {
-            call: "mmap",
-            errno: e,
-            context: map.ctx(),
-            hint: None,
-        };
-        let cons_map = SharedMapping::map(fd.as_fd(), page, 0, false).map_err(mmap_err)?;
-        let len = size
-            .checked_mul(2)
-            .and_then(|d| d.checked_add(page))
-            .ok_or_else(|| Error::InvalidArgument(format!("ring of {size} bytes")))?;
-        let prod_map = SharedMapping::map(fd.as_fd(), len, page, true).map_err(mmap_err)?;
+        let RingMapping {
+            claim,
+            fd,
+            cons_map,
+            prod_map,
+            size,
+        } = RingMapping::new(map, MapType::USER_RINGBUF, "producer", true)?;
         let rb = UserRingBuf::from_parts(
             cons_map,
             prod_map,
