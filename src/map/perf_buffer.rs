@@ -189,8 +189,15 @@ impl PerfRing {
 
     /// Hands every record up to the head to `f`, then stores the tail (release) once.
     ///
-    /// The hot path: the tail lives in a local, each record costs a few compares, the
-    /// errors are built out of line.
+    /// The hot path. What is proven once per batch: the head is at most `data_size` bytes
+    /// ahead of the tail ([`PerfRing::head`]) and the data area lies inside the mapping
+    /// ([`PerfRing::new`]). What is checked per record, because a corrupt ring could break
+    /// it: the size (a non-zero multiple of 8 that does not pass the head) and, for a
+    /// sample, the raw length (inside the record). The common record, a sample that does
+    /// not wrap, takes one branch past those checks; lost records, other record types and
+    /// wrapped records go the slow way. The tail lives in a local and the errors are built
+    /// out of line. (A software prefetch of the header a few hundred bytes ahead was tried
+    /// and measured slower: the hardware prefetcher already follows the sequential walk.)
     #[inline]
     pub(crate) fn consume(
         &mut self,
@@ -198,72 +205,66 @@ impl PerfRing {
         f: &mut impl FnMut(PerfRecord<'_>),
     ) -> Result<usize> {
         let head = self.head()?;
-        let mask = self.data_size - 1;
-        let data_off = self.data_off;
+        let data_size = self.data_size;
+        let mask = data_size - 1;
         let cpu = self.cpu;
         let mut tail = self.tail;
         let mut n = 0usize;
         let mut lost = 0u64;
         let mut bad = None;
-        let base = self.map.as_ptr();
+        // SAFETY: `data_off + data_size <= map.len()` (checked in `new`): the data area lies
+        // inside the mapping, so the pointer to its start is in bounds.
+        let data = unsafe { self.map.as_ptr().add(self.data_off) };
         while tail < head {
             let off = (tail & mask) as usize;
             // SAFETY: `tail` is a multiple of 8 (checked in `new`; every record size is one,
-            // checked below), so the 8-byte header at `data_off + off` is aligned and inside
-            // the data area (`off + 8 <= data_size`), inside the mapping (checked in `new`),
-            // which lives as long as `self`. `AtomicU64` is an `UnsafeCell`; the load is atomic.
-            let word = unsafe { &*base.add(data_off + off).cast::<AtomicU64>() };
-            let hdr = word.load(Ordering::Relaxed);
+            // checked below), so the 8-byte header at `off` is aligned and inside the data area
+            // (`off + 8 <= data_size`), inside the mapping, which lives as long as `self`.
+            // `AtomicU64` is an `UnsafeCell`; the load is atomic.
+            let hdr = unsafe { &*data.add(off).cast::<AtomicU64>() }.load(Ordering::Relaxed);
             let hdr = hdr.to_ne_bytes();
             let ty = u32::from_ne_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]);
-            let size = u16::from_ne_bytes([hdr[6], hdr[7]]) as usize;
-            if size < 8 || size % 8 != 0 || size as u64 > head - tail {
-                bad = Some(Bad::Size(size, head - tail));
+            let size = u64::from(u16::from_ne_bytes([hdr[6], hdr[7]]));
+            // A non-zero multiple of 8 that ends at or before the head (`size - 1` wraps for 0).
+            if size % 8 != 0 || size.wrapping_sub(1) >= head - tail {
+                bad = Some(Bad::Size(size as usize, head - tail));
                 break;
             }
-            if ty != PERF_RECORD_SAMPLE && ty != PERF_RECORD_LOST {
-                // Other record types (throttling, …) carry nothing for us.
-                tail += size as u64;
+            if ty == PERF_RECORD_SAMPLE && off as u64 + size <= data_size && size >= 16 {
+                // { header; u32 size; u8 data[size]; } in place: `off + 16 <= data_size`, so
+                // the raw length at `off + 8` (4-aligned) is inside the data area.
+                // SAFETY: in bounds (above); a record between data_tail and data_head, which
+                // the kernel does not write until data_tail moves past it (stored only after
+                // the loop).
+                let raw = u64::from(unsafe { data.add(off + 8).cast::<u32>().read() });
+                if raw + 12 > size {
+                    bad = Some(Bad::Sample(size as usize, raw as usize));
+                    break;
+                }
+                // SAFETY: `off + 12 + raw <= off + size <= data_size` (checked just above):
+                // inside the data area; unchanging while borrowed (as above), and the slice
+                // does not outlive this iteration.
+                let d = unsafe { std::slice::from_raw_parts(data.add(off + 12), raw as usize) };
+                f(PerfRecord::Sample { cpu, data: d });
+                tail += size;
+                n += 1;
                 continue;
             }
-            let rec: &[u8] = if (off + size) as u64 <= self.data_size {
-                // SAFETY: in bounds (`off + size <= data_size`, checked just above); a record
-                // between data_tail and data_head, which the kernel does not write until
-                // data_tail moves past it: data_tail is stored only after the loop, and the
-                // slice does not outlive this iteration.
-                unsafe { std::slice::from_raw_parts(base.add(data_off + off), size) }
-            } else {
-                match self.copy_wrapped(off, size, scratch) {
-                    Some(r) => r,
-                    None => {
-                        bad = Some(Bad::Misaligned);
-                        break;
+            match self.slow_record(ty, off, size as usize, scratch, cpu) {
+                Ok(Some(rec)) => {
+                    if let PerfRecord::Lost { count, .. } = rec {
+                        lost = lost.saturating_add(count);
                     }
+                    f(rec);
+                    n += 1;
                 }
-            };
-            if ty == PERF_RECORD_SAMPLE {
-                // { header; u32 size; u8 data[size]; }
-                let raw = match rec.get(8..12) {
-                    Some(r) => u32::from_ne_bytes([r[0], r[1], r[2], r[3]]) as usize,
-                    None => usize::MAX,
-                };
-                let Some(data) = rec.get(12..).and_then(|d| d.get(..raw)) else {
-                    bad = Some(Bad::Sample(size, raw));
+                Ok(None) => {}
+                Err(b) => {
+                    bad = Some(b);
                     break;
-                };
-                f(PerfRecord::Sample { cpu, data });
-            } else {
-                // { header; u64 id; u64 lost; }
-                let Some(c) = rec.get(16..24) else {
-                    bad = Some(Bad::Lost(size));
-                    break;
-                };
-                let count = u64::from_ne_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-                lost = lost.saturating_add(count);
-                f(PerfRecord::Lost { cpu, count });
+                }
             }
-            tail += size as u64;
-            n += 1;
+            tail += size;
         }
         self.tail = tail;
         self.lost = self.lost.saturating_add(lost);
@@ -271,6 +272,52 @@ impl PerfRing {
         match bad {
             None => Ok(n),
             Some(b) => Err(self.bad_record(b)),
+        }
+    }
+
+    /// A record the fast path of [`PerfRing::consume`] does not take: a lost record, a
+    /// sample that wraps around the end of the data area (copied into `scratch`), or another
+    /// type (`None`: skipped). `size` is already checked against the head.
+    #[cold]
+    #[inline(never)]
+    fn slow_record<'s>(
+        &'s self,
+        ty: u32,
+        off: usize,
+        size: usize,
+        scratch: &'s mut Vec<u8>,
+        cpu: u32,
+    ) -> std::result::Result<Option<PerfRecord<'s>>, Bad> {
+        if ty != PERF_RECORD_SAMPLE && ty != PERF_RECORD_LOST {
+            // Other record types (throttling, …) carry nothing for us.
+            return Ok(None);
+        }
+        let rec: &[u8] = if (off + size) as u64 <= self.data_size {
+            // SAFETY: in bounds (`off + size <= data_size`, inside the mapping, checked in
+            // `new`); a record between data_tail and data_head, which the kernel does not write
+            // until data_tail moves past it: data_tail is stored only after the caller's loop,
+            // and the record is handed on before that.
+            unsafe { self.map.bytes(self.data_off + off, size) }.ok_or(Bad::Misaligned)?
+        } else {
+            self.copy_wrapped(off, size, scratch)
+                .ok_or(Bad::Misaligned)?
+        };
+        if ty == PERF_RECORD_SAMPLE {
+            // { header; u32 size; u8 data[size]; }
+            let raw = match rec.get(8..12) {
+                Some(r) => u32::from_ne_bytes([r[0], r[1], r[2], r[3]]) as usize,
+                None => usize::MAX,
+            };
+            let data = rec
+                .get(12..)
+                .and_then(|d| d.get(..raw))
+                .ok_or(Bad::Sample(size, raw))?;
+            Ok(Some(PerfRecord::Sample { cpu, data }))
+        } else {
+            // { header; u64 id; u64 lost; }
+            let c = rec.get(16..24).ok_or(Bad::Lost(size))?;
+            let count = u64::from_ne_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            Ok(Some(PerfRecord::Lost { cpu, count }))
         }
     }
 

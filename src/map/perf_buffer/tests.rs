@@ -208,3 +208,43 @@ fn misaligned_tail_is_an_error() {
     let e = PerfRing::new(m, page, 0, "fake".into()).unwrap_err();
     assert!(e.to_string().contains("aligned"), "{e}");
 }
+
+#[test]
+fn short_samples_are_errors_even_at_the_end_of_the_ring() {
+    // A sample record of 8 bytes (a header, no raw length) in the ring's last 8 bytes: the
+    // raw length would lie past the data area; it must be an error, never a read out of it.
+    let data = page_size() * PAGES;
+    let mut r = fake();
+    let end = data as u64 - 8;
+    r.tail = end;
+    let mut h = Vec::new();
+    h.extend_from_slice(&PERF_RECORD_SAMPLE.to_ne_bytes());
+    h.extend_from_slice(&0u16.to_ne_bytes());
+    h.extend_from_slice(&8u16.to_ne_bytes());
+    write(&r, end, &h);
+    set_head(&r, end + 8);
+    let e = collect(&mut r).unwrap_err();
+    assert!(e.to_string().contains("sample at"), "{e}");
+    // The same in the middle of the ring.
+    let mut r = fake();
+    write(&r, 0, &h);
+    set_head(&r, 8);
+    let e = collect(&mut r).unwrap_err();
+    assert!(e.to_string().contains("sample at"), "{e}");
+    // A 16-byte sample whose raw length (5) runs past it by one byte.
+    let mut r = fake();
+    let mut s = h.clone();
+    s[6..8].copy_from_slice(&16u16.to_ne_bytes());
+    s.extend_from_slice(&5u32.to_ne_bytes());
+    s.extend_from_slice(&[1, 2, 3, 4]);
+    write(&r, 0, &s);
+    set_head(&r, 16);
+    let e = collect(&mut r).unwrap_err();
+    assert!(e.to_string().contains("claims 5"), "{e}");
+    // With a raw length of 4 it is a good 4-byte sample.
+    let mut r = fake();
+    s[8..12].copy_from_slice(&4u32.to_ne_bytes());
+    write(&r, 0, &s);
+    set_head(&r, 16);
+    assert_eq!(collect(&mut r).unwrap(), vec![Got::S(3, vec![1, 2, 3, 4])]);
+}
