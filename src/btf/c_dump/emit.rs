@@ -17,7 +17,6 @@ const EMITTED: u8 = 2;
 
 const FWD_EMITTED: u8 = 1;
 const NAME_RESOLVED: u8 = 2;
-const REFERENCED: u8 = 4;
 
 /// Nesting depth (recursive calls) after which the type graph is declared cyclic or too deep.
 const MAX_NESTING: u32 = 256;
@@ -123,44 +122,7 @@ impl<'g, 'b> Dumper<'g, 'b> {
         };
         d.order[0] = ORDERED;
         d.emit[0] = EMITTED;
-        for id in 1..g.count() {
-            d.mark_referenced(id);
-        }
         d
-    }
-
-    fn mark(&mut self, id: TypeId) {
-        self.flags[id as usize] |= REFERENCED;
-    }
-
-    fn mark_referenced(&mut self, id: TypeId) {
-        let g = self.g;
-        match g.kind(id) {
-            VOLATILE | CONST | RESTRICT | PTR | TYPEDEF | FUNC | VAR | DECL_TAG | TYPE_TAG => {
-                self.mark(g.st(id))
-            }
-            ARRAY => {
-                let (e, i, _) = g.array(id);
-                self.mark(i);
-                self.mark(e);
-            }
-            STRUCT | UNION => {
-                for i in 0..g.vlen(id) {
-                    self.mark(g.member(id, i).1);
-                }
-            }
-            FUNC_PROTO => {
-                for i in 0..g.vlen(id) {
-                    self.mark(g.param(id, i).1);
-                }
-            }
-            DATASEC => {
-                for i in 0..g.vlen(id) {
-                    self.mark(g.secinfo_type(id, i));
-                }
-            }
-            _ => {}
-        }
     }
 
     fn enter(&mut self, id: TypeId) -> Result<(), BtfError> {
@@ -236,8 +198,8 @@ impl<'g, 'b> Dumper<'g, 'b> {
                     return Ok(false);
                 }
                 self.order[i] = ORDERING;
-                for m in 0..g.vlen(id) {
-                    self.order_type(g.member(id, m).1, false)?;
+                for m in g.members(id) {
+                    self.order_type(m.ty, false)?;
                 }
                 if g.name_off(id) != 0 {
                     self.queue.push(id);
@@ -246,7 +208,7 @@ impl<'g, 'b> Dumper<'g, 'b> {
                 Ok(true)
             }
             ENUM | ENUM64 | FWD => {
-                if g.name_off(id) != 0 || self.flags[i] & REFERENCED == 0 {
+                if g.name_off(id) != 0 || !g.referenced(id) {
                     self.queue.push(id);
                 }
                 self.order[i] = ORDERED;
@@ -264,8 +226,8 @@ impl<'g, 'b> Dumper<'g, 'b> {
             VOLATILE | CONST | RESTRICT | TYPE_TAG => self.order_type(g.st(id), through_ptr),
             FUNC_PROTO => {
                 let mut strong = self.order_type(g.st(id), through_ptr)?;
-                for p in 0..g.vlen(id) {
-                    if self.order_type(g.param(id, p).1, through_ptr)? {
+                for (_, ty) in g.params(id) {
+                    if self.order_type(ty, through_ptr)? {
                         strong = true;
                     }
                 }
@@ -360,8 +322,8 @@ impl<'g, 'b> Dumper<'g, 'b> {
                 let anon = g.name_off(id) == 0;
                 if top_level || anon {
                     let new_cont = if anon { cont_id } else { id };
-                    for m in 0..g.vlen(id) {
-                        self.emit_type(g.member(id, m).1, new_cont)?;
+                    for m in g.members(id) {
+                        self.emit_type(m.ty, new_cont)?;
                     }
                 } else if self.flags[i] & FWD_EMITTED == 0 && id != cont_id {
                     self.emit_struct_fwd(id);
@@ -378,8 +340,8 @@ impl<'g, 'b> Dumper<'g, 'b> {
             }
             FUNC_PROTO => {
                 self.emit_type(g.st(id), cont_id)?;
-                for p in 0..g.vlen(id) {
-                    self.emit_type(g.param(id, p).1, cont_id)?;
+                for (_, ty) in g.params(id) {
+                    self.emit_type(ty, cont_id)?;
                 }
             }
             _ => {}
@@ -390,10 +352,9 @@ impl<'g, 'b> Dumper<'g, 'b> {
     fn is_struct_packed(&self, id: TypeId) -> Result<bool, BtfError> {
         let g = self.g;
         let mut max_align = 1;
-        for m in 0..g.vlen(id) {
-            let (_, ty, off, bits) = g.member(id, m);
-            let align = g.align_of(ty)?;
-            if align != 0 && bits == 0 && off % (8 * align) != 0 {
+        for m in g.members(id) {
+            let align = g.align_of(m.ty)?;
+            if align != 0 && m.bits == 0 && m.bit_off % (8 * align) != 0 {
                 return Ok(true);
             }
             max_align = max_align.max(align);
@@ -513,8 +474,8 @@ impl<'g, 'b> Dumper<'g, 'b> {
         let vlen = g.vlen(id);
         let mut off: i64 = 0;
         let mut prev_bitfield = false;
-        for m in 0..vlen {
-            let (name_off, ty, m_off, m_sz) = g.member(id, m);
+        for m in g.members(id) {
+            let (name_off, ty, m_off, m_sz) = (m.name_off, m.ty, m.bit_off, m.bits);
             let fname = g.str(name_off);
             let m_align = if packed { 1 } else { g.align_of(ty)? };
             let in_bitfield = prev_bitfield && m_sz != 0;
@@ -583,8 +544,7 @@ impl<'g, 'b> Dumper<'g, 'b> {
         self.out.s(b" {");
         let signed = g.kflag(id);
         let is64 = g.kind(id) == ENUM64;
-        for v in 0..vlen {
-            let (name_off, val) = g.enumerator(id, v);
+        for (name_off, val) in g.enumerators(id) {
             let name = g.str(name_off);
             let dup = name_dups(&mut self.ident_names, name);
             self.out.s(b"\n");
@@ -616,7 +576,7 @@ impl<'g, 'b> Dumper<'g, 'b> {
         if size == 1 {
             self.out.s(b" __attribute__((mode(byte)))");
         } else if size == 8 && g.ptr_sz == 8 {
-            let needs_word = !is64 || (0..vlen).all(|v| g.enumerator(id, v).1 >> 32 == 0);
+            let needs_word = !is64 || g.enumerators(id).all(|(_, v)| v >> 32 == 0);
             if needs_word {
                 self.out.s(b" __attribute__((mode(word)))");
             }

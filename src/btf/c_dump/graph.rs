@@ -4,7 +4,7 @@
 use super::super::parse::{TYPE_LEN, rd32, record_len};
 use super::super::resolve;
 use super::super::{Btf, BtfError, TypeId};
-use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
 
 pub(super) const INT: u8 = 1;
 pub(super) const PTR: u8 = 2;
@@ -26,6 +26,20 @@ pub(super) const DECL_TAG: u8 = 17;
 pub(super) const TYPE_TAG: u8 = 18;
 pub(super) const ENUM64: u8 = 19;
 
+/// `id` must be below `n`, the number of ids.
+#[inline(always)]
+fn check_id(n: usize, from: TypeId, id: TypeId) -> Result<(), BtfError> {
+    if (id as usize) < n {
+        Ok(())
+    } else {
+        Err(BtfError::TypeIdOutOfRange {
+            id,
+            last: n as u32 - 1,
+            from: Some(from),
+        })
+    }
+}
+
 /// libbpf's `MAX_RESOLVE_DEPTH` (`btf__resolve_size` gives up after this many hops).
 const MAX_RESOLVE_DEPTH: usize = 32;
 
@@ -41,46 +55,248 @@ struct Blob<'b> {
 pub(super) struct Graph<'b> {
     /// Outermost base first.
     blobs: Vec<Blob<'b>>,
+    /// The last blob's type section and first id (most lookups need no search).
+    last_types: &'b [u8],
+    last_first: TypeId,
     /// Offset of each type's record in its blob's type section (index 0 unused).
     offs: Vec<u32>,
-    /// `align_of` results by id (`u32::MAX`: not computed yet).
-    aligns: Vec<AtomicU32>,
+    /// `align_of` results by id (`u8::MAX`: not computed yet; alignments are at most 8).
+    aligns: Vec<AtomicU8>,
+    /// Bit per id: some type refers to it, as libbpf's `btf_dump_mark_referenced` counts.
+    referenced: Vec<u64>,
+    /// Whether a type refers to a FUNC, VAR, DATASEC or DECL_TAG the way only corrupt BTF does
+    /// (anything but a DATASEC or DECL_TAG referring to one).
+    pub silent_refs: bool,
     /// Pointer size in bytes, as libbpf determines it (the size of `long`, else 8).
     pub ptr_sz: u32,
 }
 
+/// The fields of a STRUCT or UNION member.
+#[derive(Clone, Copy)]
+pub(super) struct Member {
+    pub name_off: u32,
+    pub ty: TypeId,
+    pub bit_off: u32,
+    pub bits: u32,
+}
+
+/// The members of a STRUCT or UNION, in order.
+pub(super) struct Members<'b> {
+    items: std::slice::ChunksExact<'b, u8>,
+    kflag: bool,
+}
+
+impl Iterator for Members<'_> {
+    type Item = Member;
+    #[inline(always)]
+    fn next(&mut self) -> Option<Member> {
+        let c = self.items.next()?;
+        let off = rd32(c, 8);
+        let (bit_off, bits) = if self.kflag {
+            (off & 0x00ff_ffff, off >> 24)
+        } else {
+            (off, 0)
+        };
+        Some(Member {
+            name_off: rd32(c, 0),
+            ty: rd32(c, 4),
+            bit_off,
+            bits,
+        })
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.items.size_hint()
+    }
+}
+
+/// Items of 8 bytes after a type (FUNC_PROTO params, ENUM values): (name_off, type/value).
+pub(super) struct Pairs<'b> {
+    items: std::slice::ChunksExact<'b, u8>,
+}
+
+impl Iterator for Pairs<'_> {
+    type Item = (u32, u32);
+    #[inline(always)]
+    fn next(&mut self) -> Option<(u32, u32)> {
+        let c = self.items.next()?;
+        Some((rd32(c, 0), rd32(c, 4)))
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.items.size_hint()
+    }
+}
+
+/// The enumerators of an ENUM or ENUM64: (name_off, raw value; ENUM zero-extended).
+pub(super) struct Enumerators<'b> {
+    items: std::slice::ChunksExact<'b, u8>,
+    is64: bool,
+}
+
+impl Iterator for Enumerators<'_> {
+    type Item = (u32, u64);
+    #[inline(always)]
+    fn next(&mut self) -> Option<(u32, u64)> {
+        let c = self.items.next()?;
+        let v = if self.is64 {
+            rd32(c, 4) as u64 | (rd32(c, 8) as u64) << 32
+        } else {
+            rd32(c, 4) as u64
+        };
+        Some((rd32(c, 0), v))
+    }
+}
+
+/// The length of the NUL-terminated string at the start of `s` (all of `s` without a NUL),
+/// eight bytes at a time.
+#[inline]
+fn strlen(s: &[u8]) -> usize {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    while let Some(c) = s.get(i..).and_then(|t| t.first_chunk::<8>()) {
+        let w = u64::from_le_bytes(*c);
+        let zero = w.wrapping_sub(LO) & !w & HI;
+        if zero != 0 {
+            return i + (zero.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    let rest = s.get(i..).unwrap_or(&[]);
+    i + rest.iter().position(|&c| c == 0).unwrap_or(rest.len())
+}
+
+#[inline(always)]
+fn set_bit(bits: &mut [u64], id: TypeId) {
+    if let Some(w) = bits.get_mut(id as usize / 64) {
+        *w |= 1 << (id % 64);
+    }
+}
+
+#[inline(always)]
+fn get_bit(bits: &[u64], id: TypeId) -> bool {
+    bits.get(id as usize / 64)
+        .is_some_and(|w| w & (1 << (id % 64)) != 0)
+}
+
+/// FUNC, VAR, DATASEC, DECL_TAG: kinds that declare nothing a C header shows by themselves.
+#[inline(always)]
+fn silent_kind(kind: u8) -> bool {
+    matches!(kind, FUNC | VAR | DATASEC | DECL_TAG)
+}
+
 impl<'b> Graph<'b> {
-    /// Collects and validates the types: every referenced id exists, every name is a string.
+    /// Collects and validates the types in one pass: every referenced id exists, every name is
+    /// a string; and notes which types are referenced.
     pub fn new(btf: &'b Btf<'b>) -> Result<Self, BtfError> {
         let mut chain = vec![btf];
         while let Some(b) = chain.last().and_then(|b| b.base()) {
             chain.push(b);
         }
-        let mut offs: Vec<u32> = Vec::with_capacity(btf.last_id() as usize + 1);
-        offs.push(0);
-        let mut blobs = Vec::with_capacity(chain.len());
-        for b in chain.iter().rev() {
-            let types = b.type_section();
-            let mut off = 0usize;
-            for _ in 0..b.len() {
-                offs.push(off as u32);
-                off += record_len(rd32(types, off + 4));
-            }
-            blobs.push(Blob {
-                first_id: b.first_id(),
-                types,
-                strs: b.string_section(),
-                str_base: b.str_base,
-            });
-        }
-        let n = offs.len();
+        let n = btf.last_id() as usize + 1;
+        let last = chain[0];
         let mut g = Graph {
-            blobs,
-            offs,
-            aligns: (0..n).map(|_| AtomicU32::new(u32::MAX)).collect(),
+            last_types: last.type_section(),
+            last_first: last.first_id(),
+            blobs: chain
+                .iter()
+                .rev()
+                .map(|b| Blob {
+                    first_id: b.first_id(),
+                    types: b.type_section(),
+                    strs: b.string_section(),
+                    str_base: b.str_base,
+                })
+                .collect(),
+            offs: Vec::with_capacity(n),
+            aligns: (0..n).map(|_| AtomicU8::new(u8::MAX)).collect(),
+            referenced: vec![0; n.div_ceil(64)],
+            silent_refs: false,
             ptr_sz: 8,
         };
-        g.validate()?;
+        g.offs.push(0);
+        // Ids referred to by something other than a DATASEC or DECL_TAG, and the silent ones.
+        let mut refd_loud = vec![0u64; n.div_ceil(64)];
+        let mut silent = vec![0u64; n.div_ceil(64)];
+        for bi in 0..g.blobs.len() {
+            let types = g.blobs[bi].types;
+            let first = g.blobs[bi].first_id;
+            let count = chain[chain.len() - 1 - bi].len();
+            let mut off = 0usize;
+            for k in 0..count {
+                let id = first + k as u32;
+                g.offs.push(off as u32);
+                let r = types.get(off..).unwrap_or(&[]);
+                let info = rd32(r, 4);
+                let kind = ((info >> 24) & 0x1f) as u8;
+                let vlen = (info & 0xffff) as usize;
+                let st = rd32(r, 8);
+                let body = r.get(TYPE_LEN..).unwrap_or(&[]);
+                g.check_str(id, rd32(r, 0))?;
+                if silent_kind(kind) {
+                    set_bit(&mut silent, id);
+                }
+                let refs = &mut g.referenced;
+                match kind {
+                    PTR | TYPEDEF | VOLATILE | CONST | RESTRICT | FUNC | VAR | DECL_TAG
+                    | TYPE_TAG => {
+                        check_id(n, id, st)?;
+                        set_bit(refs, st);
+                        if kind != DECL_TAG {
+                            set_bit(&mut refd_loud, st);
+                        }
+                    }
+                    ARRAY => {
+                        let (e, i) = (rd32(body, 0), rd32(body, 4));
+                        check_id(n, id, e)?;
+                        check_id(n, id, i)?;
+                        set_bit(refs, i);
+                        set_bit(refs, e);
+                        set_bit(&mut refd_loud, e);
+                        set_bit(&mut refd_loud, i);
+                    }
+                    STRUCT | UNION => {
+                        for c in body.chunks_exact(12).take(vlen) {
+                            let (name, ty) = (rd32(c, 0), rd32(c, 4));
+                            g.check_str(id, name)?;
+                            check_id(n, id, ty)?;
+                            set_bit(&mut g.referenced, ty);
+                            set_bit(&mut refd_loud, ty);
+                        }
+                    }
+                    ENUM => {
+                        for c in body.chunks_exact(8).take(vlen) {
+                            g.check_str(id, rd32(c, 0))?;
+                        }
+                    }
+                    ENUM64 => {
+                        for c in body.chunks_exact(12).take(vlen) {
+                            g.check_str(id, rd32(c, 0))?;
+                        }
+                    }
+                    FUNC_PROTO => {
+                        check_id(n, id, st)?;
+                        set_bit(&mut refd_loud, st);
+                        for c in body.chunks_exact(8).take(vlen) {
+                            let (name, ty) = (rd32(c, 0), rd32(c, 4));
+                            g.check_str(id, name)?;
+                            check_id(n, id, ty)?;
+                            set_bit(&mut g.referenced, ty);
+                            set_bit(&mut refd_loud, ty);
+                        }
+                    }
+                    DATASEC => {
+                        for c in body.chunks_exact(12).take(vlen) {
+                            let ty = rd32(c, 0);
+                            check_id(n, id, ty)?;
+                            set_bit(refs, ty);
+                        }
+                    }
+                    _ => {}
+                }
+                off += record_len(info);
+            }
+        }
+        g.silent_refs = refd_loud.iter().zip(&silent).any(|(r, s)| r & s != 0);
         g.ptr_sz = g.determine_ptr_size().unwrap_or(8);
         Ok(g)
     }
@@ -91,45 +307,84 @@ impl<'b> Graph<'b> {
         self.offs.len() as u32
     }
 
-    /// The type section holding `id` (not 0) and the record's offset in it.
+    /// The record of `id` (not 0) and what follows it in its blob's type section.
     #[inline(always)]
-    fn at(&self, id: TypeId) -> (&'b [u8], usize) {
-        let mut i = self.blobs.len() - 1;
-        while i > 0 && self.blobs[i].first_id > id {
-            i -= 1;
-        }
-        (self.blobs[i].types, self.offs[id as usize] as usize)
+    fn rec(&self, id: TypeId) -> &'b [u8] {
+        let types = if id >= self.last_first {
+            self.last_types
+        } else {
+            self.base_types(id)
+        };
+        let off = self.offs.get(id as usize).copied().unwrap_or(u32::MAX) as usize;
+        types.get(off..).unwrap_or(&[])
     }
 
+    /// The type section of a base blob holding `id`.
+    #[cold]
+    fn base_types(&self, id: TypeId) -> &'b [u8] {
+        self.blobs
+            .iter()
+            .rev()
+            .find(|b| b.first_id <= id)
+            .map_or(&[], |b| b.types)
+    }
+
+    /// The three words of the type's header (zeros for `void`).
     #[inline(always)]
-    fn w(&self, id: TypeId, i: usize) -> u32 {
+    fn head(&self, id: TypeId) -> [u32; 3] {
         if id == 0 {
-            return 0;
+            return [0; 3];
         }
-        let (types, off) = self.at(id);
-        rd32(types, off + i * 4)
+        match self.rec(id).first_chunk::<12>() {
+            Some(h) => [
+                u32::from_ne_bytes([h[0], h[1], h[2], h[3]]),
+                u32::from_ne_bytes([h[4], h[5], h[6], h[7]]),
+                u32::from_ne_bytes([h[8], h[9], h[10], h[11]]),
+            ],
+            None => [0; 3],
+        }
+    }
+
+    /// What follows the header: `vlen` items of `stride` bytes.
+    #[inline(always)]
+    fn items(&self, id: TypeId, stride: usize) -> (&'b [u8], bool) {
+        if id == 0 {
+            return (&[], false);
+        }
+        let r = self.rec(id);
+        let info = rd32(r, 4);
+        let n = (info & 0xffff) as usize * stride;
+        (
+            r.get(TYPE_LEN..TYPE_LEN + n).unwrap_or(&[]),
+            info >> 31 != 0,
+        )
     }
 
     #[inline(always)]
     pub fn kind(&self, id: TypeId) -> u8 {
-        ((self.w(id, 1) >> 24) & 0x1f) as u8
+        ((self.head(id)[1] >> 24) & 0x1f) as u8
     }
     #[inline(always)]
     pub fn name_off(&self, id: TypeId) -> u32 {
-        self.w(id, 0)
+        self.head(id)[0]
     }
     #[inline(always)]
     pub fn vlen(&self, id: TypeId) -> u32 {
-        self.w(id, 1) & 0xffff
+        self.head(id)[1] & 0xffff
     }
     #[inline(always)]
     pub fn kflag(&self, id: TypeId) -> bool {
-        self.w(id, 1) >> 31 != 0
+        self.head(id)[1] >> 31 != 0
     }
     /// The `size`/`type` word.
     #[inline(always)]
     pub fn st(&self, id: TypeId) -> u32 {
-        self.w(id, 2)
+        self.head(id)[2]
+    }
+    /// Whether some type refers to `id` (libbpf's `referenced` type state).
+    #[inline]
+    pub fn referenced(&self, id: TypeId) -> bool {
+        get_bit(&self.referenced, id)
     }
     /// The string at `off` (`""` if it is invalid: names are validated up front).
     #[inline]
@@ -141,68 +396,79 @@ impl<'b> Graph<'b> {
             return b"";
         };
         let tail = b.strs.get((off - b.str_base) as usize..).unwrap_or(&[]);
-        let n = tail.iter().position(|&c| c == 0).unwrap_or(tail.len());
-        &tail[..n]
+        &tail[..strlen(tail)]
     }
     #[inline]
     pub fn name(&self, id: TypeId) -> &'b [u8] {
         self.str(self.name_off(id))
     }
-    /// Word `word` of item `idx` (of `stride` bytes) that follows the type: members, params, …
+    /// The members of a STRUCT or UNION.
     #[inline(always)]
-    fn item(&self, id: TypeId, stride: usize, idx: u32, word: usize) -> u32 {
-        if id == 0 {
-            return 0;
+    pub fn members(&self, id: TypeId) -> Members<'b> {
+        let (items, kflag) = self.items(id, 12);
+        Members {
+            items: items.chunks_exact(12),
+            kflag,
         }
-        let (types, off) = self.at(id);
-        rd32(types, off + TYPE_LEN + idx as usize * stride + word * 4)
     }
-    /// Member `i`: (name_off, type, bit offset, bitfield size).
-    #[inline]
-    pub fn member(&self, id: TypeId, i: u32) -> (u32, TypeId, u32, u32) {
-        let off = self.item(id, 12, i, 2);
-        let (bit_off, bits) = if self.kflag(id) {
-            (off & 0x00ff_ffff, off >> 24)
-        } else {
-            (off, 0)
-        };
-        (
-            self.item(id, 12, i, 0),
-            self.item(id, 12, i, 1),
-            bit_off,
-            bits,
-        )
+    /// The parameters of a FUNC_PROTO: (name_off, type).
+    #[inline(always)]
+    pub fn params(&self, id: TypeId) -> Pairs<'b> {
+        Pairs {
+            items: self.items(id, 8).0.chunks_exact(8),
+        }
     }
     /// Parameter `i`: (name_off, type).
     #[inline]
     pub fn param(&self, id: TypeId, i: u32) -> (u32, TypeId) {
-        (self.item(id, 8, i, 0), self.item(id, 8, i, 1))
+        let p = self.items(id, 8).0;
+        let at = i as usize * 8;
+        (rd32(p, at), rd32(p, at + 4))
+    }
+    /// The enumerators of an ENUM or ENUM64.
+    #[inline]
+    pub fn enumerators(&self, id: TypeId) -> Enumerators<'b> {
+        let is64 = self.kind(id) == ENUM64;
+        let stride = if is64 { 12 } else { 8 };
+        Enumerators {
+            items: self.items(id, stride).0.chunks_exact(stride),
+            is64,
+        }
     }
     /// Enumerator `i`: (name_off, raw value; ENUM64 as lo | hi << 32, ENUM zero-extended).
     #[inline]
     pub fn enumerator(&self, id: TypeId, i: u32) -> (u32, u64) {
         if self.kind(id) == ENUM64 {
-            let lo = self.item(id, 12, i, 1) as u64;
-            let hi = self.item(id, 12, i, 2) as u64;
-            (self.item(id, 12, i, 0), lo | (hi << 32))
+            let p = self.items(id, 12).0;
+            let at = i as usize * 12;
+            let (lo, hi) = (rd32(p, at + 4) as u64, rd32(p, at + 8) as u64);
+            (rd32(p, at), lo | (hi << 32))
         } else {
-            (self.item(id, 8, i, 0), self.item(id, 8, i, 1) as u64)
+            let p = self.items(id, 8).0;
+            let at = i as usize * 8;
+            (rd32(p, at), rd32(p, at + 4) as u64)
         }
     }
     /// ARRAY: (element type, index type, nelems).
     #[inline]
     pub fn array(&self, id: TypeId) -> (TypeId, TypeId, u32) {
-        (self.w(id, 3), self.w(id, 4), self.w(id, 5))
+        if id == 0 {
+            return (0, 0, 0);
+        }
+        let r = self.rec(id);
+        (
+            rd32(r, TYPE_LEN),
+            rd32(r, TYPE_LEN + 4),
+            rd32(r, TYPE_LEN + 8),
+        )
     }
     /// DECL_TAG: component index.
     #[inline]
     pub fn component_idx(&self, id: TypeId) -> i32 {
-        self.w(id, 3) as i32
-    }
-    /// DATASEC variable `i`'s type.
-    #[inline]
-    pub fn secinfo_type(&self, id: TypeId, i: u32) -> TypeId {
-        self.item(id, 12, i, 0)
+        if id == 0 {
+            return 0;
+        }
+        rd32(self.rec(id), TYPE_LEN) as i32
     }
 
     pub fn is_composite(&self, id: TypeId) -> bool {
@@ -212,18 +478,6 @@ impl<'b> Graph<'b> {
     /// VOLATILE, CONST, RESTRICT, TYPE_TAG (libbpf's `btf_is_mod`).
     pub fn is_mod(&self, id: TypeId) -> bool {
         matches!(self.kind(id), VOLATILE | CONST | RESTRICT | TYPE_TAG)
-    }
-
-    fn check_id(&self, from: TypeId, id: TypeId) -> Result<(), BtfError> {
-        if (id as usize) < self.offs.len() {
-            Ok(())
-        } else {
-            Err(BtfError::TypeIdOutOfRange {
-                id,
-                last: self.count() - 1,
-                from: Some(from),
-            })
-        }
     }
 
     /// Whether `off` is inside the strings: the parser checked that every string section ends
@@ -247,50 +501,6 @@ impl<'b> Graph<'b> {
                 id: Some(from),
             })
         }
-    }
-
-    fn validate(&self) -> Result<(), BtfError> {
-        for id in 1..self.count() {
-            self.check_str(id, self.name_off(id))?;
-            let n = self.vlen(id);
-            match self.kind(id) {
-                PTR | TYPEDEF | VOLATILE | CONST | RESTRICT | FUNC | VAR | DECL_TAG | TYPE_TAG => {
-                    self.check_id(id, self.st(id))?
-                }
-                ARRAY => {
-                    let (e, i, _) = self.array(id);
-                    self.check_id(id, e)?;
-                    self.check_id(id, i)?;
-                }
-                STRUCT | UNION => {
-                    for i in 0..n {
-                        let (name, ty, _, _) = self.member(id, i);
-                        self.check_str(id, name)?;
-                        self.check_id(id, ty)?;
-                    }
-                }
-                ENUM | ENUM64 => {
-                    for i in 0..n {
-                        self.check_str(id, self.enumerator(id, i).0)?;
-                    }
-                }
-                FUNC_PROTO => {
-                    self.check_id(id, self.st(id))?;
-                    for i in 0..n {
-                        let (name, ty) = self.param(id, i);
-                        self.check_str(id, name)?;
-                        self.check_id(id, ty)?;
-                    }
-                }
-                DATASEC => {
-                    for i in 0..n {
-                        self.check_id(id, self.secinfo_type(id, i))?;
-                    }
-                }
-                _ => {}
-            }
-        }
-        Ok(())
     }
 
     /// libbpf's `determine_ptr_size`: the size of an INT named like `long`.
@@ -322,11 +532,11 @@ impl<'b> Graph<'b> {
 
     fn align_cached(&self, id: TypeId, depth: usize) -> Result<u32, BtfError> {
         let cached = self.aligns[id as usize].load(Relaxed);
-        if cached != u32::MAX {
-            return Ok(cached);
+        if cached != u8::MAX {
+            return Ok(cached as u32);
         }
         let a = self.align_of_depth(id, depth)?;
-        self.aligns[id as usize].store(a, Relaxed);
+        self.aligns[id as usize].store(a as u8, Relaxed);
         Ok(a)
     }
 
@@ -344,14 +554,13 @@ impl<'b> Graph<'b> {
                 ARRAY => id = self.array(id).0,
                 STRUCT | UNION => {
                     let mut max = 1;
-                    for i in 0..self.vlen(id) {
-                        let (_, ty, off, bits) = self.member(id, i);
-                        let align = self.align_cached(ty, depth + hops)?;
+                    for m in self.members(id) {
+                        let align = self.align_cached(m.ty, depth + hops)?;
                         if align == 0 {
                             return Ok(0);
                         }
                         max = max.max(align);
-                        if bits == 0 && off % (8 * align) != 0 {
+                        if m.bits == 0 && m.bit_off % (8 * align) != 0 {
                             return Ok(1);
                         }
                     }

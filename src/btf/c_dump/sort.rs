@@ -98,15 +98,14 @@ fn disambig_hash(
     let mut h = name_hasher(g, 0, g.name_off(id));
     match g.kind(id) {
         ENUM | ENUM64 => {
-            for i in 0..g.vlen(id) {
-                h = name_hasher(g, h, g.enumerator(id, i).0);
+            for (name, _) in g.enumerators(id) {
+                h = name_hasher(g, h, name);
             }
         }
         STRUCT | UNION if include_members => {
-            for i in 0..g.vlen(id) {
-                let (name, ty, _, _) = g.member(id, i);
-                h = name_hasher(g, h, name);
-                h = hasher(h, disambig_hash(g, ty, false, depth + 1, memo)?);
+            for m in g.members(id) {
+                h = name_hasher(g, h, m.name_off);
+                h = hasher(h, disambig_hash(g, m.ty, false, depth + 1, memo)?);
             }
         }
         TYPE_TAG | CONST | PTR | VOLATILE | RESTRICT | TYPEDEF | DECL_TAG => {
@@ -162,7 +161,7 @@ pub(super) fn sorted_by_rank(
     // Dumping a FUNC, VAR, DATASEC or DECL_TAG writes nothing and changes nothing that a
     // later dump looks at, unless another type refers to one the way only corrupt BTF does:
     // then they need no place in the order (about half of vmlinux's types).
-    let prune = !refers_to_silent(g);
+    let prune = !g.silent_refs;
     let mut pruned = Vec::new();
     for id in 0..n {
         if prune && id != 0 && matches!(g.kind(id), FUNC | VAR | DATASEC | DECL_TAG) {
@@ -215,22 +214,6 @@ pub(super) fn sorted_by_rank(
         }
     }
     Ok(())
-}
-
-/// Whether a type other than a DATASEC or DECL_TAG refers to a FUNC, VAR, DATASEC or DECL_TAG
-/// (or a FUNC to something other than a FUNC_PROTO's kinds): never in valid BTF.
-fn refers_to_silent(g: &Graph<'_>) -> bool {
-    let silent = |id: TypeId| id != 0 && matches!(g.kind(id), FUNC | VAR | DATASEC | DECL_TAG);
-    (1..g.count()).any(|id| match g.kind(id) {
-        PTR | TYPEDEF | VOLATILE | CONST | RESTRICT | TYPE_TAG | VAR | FUNC => silent(g.st(id)),
-        ARRAY => {
-            let (e, i, _) = g.array(id);
-            silent(e) || silent(i)
-        }
-        STRUCT | UNION => (0..g.vlen(id)).any(|m| silent(g.member(id, m).1)),
-        FUNC_PROTO => silent(g.st(id)) || (0..g.vlen(id)).any(|p| silent(g.param(id, p).1)),
-        _ => false,
-    })
 }
 
 /// bpftool's `btf_type_compare` without its last two keys (hash and id).
