@@ -5,7 +5,7 @@
 use super::super::{BtfError, TypeId};
 use super::graph::*;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 
 const NOT_ORDERED: u8 = 0;
 const ORDERING: u8 = 1;
@@ -860,31 +860,5 @@ fn dup_name(name: &[u8], dup: u32) -> Vec<u8> {
 }
 
 /// Name → number of uses.
-type NameMap<'b> = HashMap<&'b [u8], u32, BuildHasherDefault<NameHasher>>;
+type NameMap<'b> = HashMap<&'b [u8], u32, BuildHasherDefault<FxHasher>>;
 
-/// A fast non-cryptographic hasher for names (FxHash-style, eight bytes at a time): the input
-/// is BTF, not an adversary that could flood a table it never sees.
-#[derive(Default)]
-struct NameHasher(u64);
-
-impl Hasher for NameHasher {
-    #[inline]
-    fn write(&mut self, b: &[u8]) {
-        const K: u64 = 0x517c_c1b7_2722_0a95;
-        let mut h = self.0;
-        let mut chunks = b.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
-        }
-        for &c in chunks.remainder() {
-            h = (h.rotate_left(5) ^ c as u64).wrapping_mul(K);
-        }
-        self.0 = h;
-    }
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}

@@ -614,3 +614,39 @@ impl<'b> Graph<'b> {
         (nelems * size as u64) as i64
     }
 }
+
+/// A fast non-cryptographic hasher (FxHash-style, eight bytes at a time) for names and ids:
+/// the input is BTF, not an adversary that could flood a table it never sees.
+#[derive(Default)]
+pub(super) struct FxHasher(u64);
+
+const FX_K: u64 = 0x517c_c1b7_2722_0a95;
+
+impl std::hash::Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, b: &[u8]) {
+        let mut h = self.0;
+        let mut chunks = b.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(FX_K);
+        }
+        for &c in chunks.remainder() {
+            h = (h.rotate_left(5) ^ c as u64).wrapping_mul(FX_K);
+        }
+        self.0 = h;
+    }
+    #[inline]
+    fn write_u32(&mut self, v: u32) {
+        self.0 = (self.0.rotate_left(5) ^ v as u64).wrapping_mul(FX_K);
+    }
+    #[inline]
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(FX_K);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}

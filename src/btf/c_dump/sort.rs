@@ -7,9 +7,6 @@ use std::cmp::Ordering;
 
 const MAX_RANK: i32 = 10;
 
-/// Not computed yet, in the memo of hashes without members.
-const NO_HASH: u64 = u64::MAX;
-
 /// Hops through references after which a chain is declared a loop (bpftool would recurse
 /// forever).
 const MAX_HOPS: usize = 1024;
@@ -79,24 +76,33 @@ fn name_hasher(g: &Graph<'_>, h: u64, off: u32) -> u64 {
     }
 }
 
-/// bpftool's `btf_type_disambig_hash`; `memo` caches the hashes by id, without and with
-/// members.
+/// Hashes worth keeping: a STRUCT or UNION with its members, an ENUM with its values. The
+/// rest (chains of modifiers, typedefs, pointers, arrays to those) are short to walk again.
+type Memo = std::collections::HashMap<u32, u64, std::hash::BuildHasherDefault<FxHasher>>;
+
+/// bpftool's `btf_type_disambig_hash`.
 fn disambig_hash(
     g: &Graph<'_>,
     id: TypeId,
     include_members: bool,
     depth: usize,
-    memo: &mut [[u64; 2]],
+    memo: &mut Memo,
 ) -> Result<u64, BtfError> {
     if depth > MAX_HASH_DEPTH {
         return Err(BtfError::Loop { id });
     }
-    let h = memo[id as usize][include_members as usize];
-    if h != NO_HASH {
-        return Ok(h);
+    let kind = g.kind(id);
+    // An enum's hash is the same with or without members.
+    let key = match kind {
+        ENUM | ENUM64 => Some(id << 1),
+        STRUCT | UNION if include_members => Some(id << 1 | 1),
+        _ => None,
+    };
+    if let Some(h) = key.and_then(|k| memo.get(&k)) {
+        return Ok(*h);
     }
     let mut h = name_hasher(g, 0, g.name_off(id));
-    match g.kind(id) {
+    match kind {
         ENUM | ENUM64 => {
             for (name, _) in g.enumerators(id) {
                 h = name_hasher(g, h, name);
@@ -121,17 +127,18 @@ fn disambig_hash(
         }
         _ => {}
     }
-    memo[id as usize][include_members as usize] = h; // NO_HASH itself is just not cached
+    if let Some(k) = key {
+        memo.insert(k, h);
+    }
     Ok(h)
 }
 
-/// 32 bytes: `key` is the first 16 bytes of the sort name; the names themselves are looked
+/// 24 bytes: `key` is the first 16 bytes of the sort name; the names themselves are looked
 /// up again only to break ties.
 struct Datum {
-    key: u128,
+    key: (u64, u64),
     id: TypeId,
     sort_off: u32,
-    own_off: u32,
 }
 
 /// The ids in the order bpftool dumps them (`sort_btf_c`, then its loop from index 1: the
@@ -139,72 +146,64 @@ struct Datum {
 /// one rank at a time, lowest rank first, so that a caller on another thread can start
 /// writing the first ranks while the later ones are sorted. `sink` returns `false` to stop.
 ///
-/// bpftool's order is by rank, sort name, own name, disambiguation hash, id. The hash only
-/// matters among types equal in the first three, so each rank is sorted in two steps: by the
-/// names, then each run of equals by hash and id, hashing only the types in such runs.
+/// bpftool's order is by rank, sort name, own name, disambiguation hash, id: a total order,
+/// so any way of sorting by it gives bpftool's. Each rank is sorted by the first 16 bytes of
+/// the sort name, then each run of equal prefixes by the whole names, then each run of equal
+/// names by hash and id, hashing only the types in such runs.
 pub(super) fn sorted_by_rank(
     g: &Graph<'_>,
     mut sink: impl FnMut(Vec<TypeId>) -> bool,
 ) -> Result<(), BtfError> {
     let n = g.count();
-    let mut buckets: Vec<Vec<Datum>> = (0..=MAX_RANK).map(|_| Vec::new()).collect();
-    let datum = |id: TypeId| -> Result<(i32, Datum), BtfError> {
-        let sort_off = sort_name_off(g, id)?;
-        let d = Datum {
-            key: prefix(g.str(sort_off)),
-            id,
-            sort_off,
-            own_off: g.name_off(id),
-        };
-        Ok((rank(g, id, false)?, d))
-    };
+    let mut ranks: Vec<Vec<TypeId>> = (0..=MAX_RANK).map(|_| Vec::new()).collect();
     // Dumping a FUNC, VAR, DATASEC or DECL_TAG writes nothing and changes nothing that a
     // later dump looks at, unless another type refers to one the way only corrupt BTF does:
     // then they need no place in the order (about half of vmlinux's types).
     let prune = !g.silent_refs;
-    let mut pruned = Vec::new();
+    let silent = |id: TypeId| id != 0 && matches!(g.kind(id), FUNC | VAR | DATASEC | DECL_TAG);
     for id in 0..n {
-        if prune && id != 0 && matches!(g.kind(id), FUNC | VAR | DATASEC | DECL_TAG) {
-            pruned.push(id);
+        if prune && silent(id) {
             continue;
         }
-        let (rank, d) = datum(id)?;
-        buckets[rank as usize].push(d);
+        ranks[rank(g, id, false)? as usize].push(id);
     }
     // Unless one of them would be the first entry, which bpftool skips: then sort them all.
-    if buckets[..MAX_RANK as usize].iter().all(Vec::is_empty) {
-        for id in pruned {
-            let (rank, d) = datum(id)?;
-            buckets[rank as usize].push(d);
+    if prune && ranks[..MAX_RANK as usize].iter().all(Vec::is_empty) {
+        for id in (0..n).filter(|&id| silent(id)) {
+            ranks[rank(g, id, false)? as usize].push(id);
         }
     }
-    let mut memo = vec![[NO_HASH; 2]; n as usize];
+    let mut memo = Memo::default();
+    let mut data: Vec<Datum> = Vec::new();
     let mut hashed: Vec<(u64, TypeId)> = Vec::new();
     let mut first = true;
-    for mut v in buckets {
-        if v.is_empty() {
+    for mut ids in ranks {
+        if ids.is_empty() {
             continue;
         }
-        v.sort_unstable_by(|a, b| cmp(g, a, b));
-        let mut ids: Vec<TypeId> = v.iter().map(|d| d.id).collect();
+        data.clear();
+        for &id in &ids {
+            let sort_off = sort_name_off(g, id)?;
+            data.push(Datum {
+                key: prefix(g.str(sort_off)),
+                id,
+                sort_off,
+            });
+        }
+        data.sort_unstable_by_key(|d| d.key);
         let mut i = 0;
-        while i < v.len() {
+        while i < data.len() {
             let mut j = i + 1;
-            while j < v.len() && cmp(g, &v[i], &v[j]) == Ordering::Equal {
+            while j < data.len() && data[j].key == data[i].key {
                 j += 1;
             }
             if j - i > 1 {
-                hashed.clear();
-                for d in &v[i..j] {
-                    hashed.push((disambig_hash(g, d.id, true, 0, &mut memo)?, d.id));
-                }
-                hashed.sort_unstable();
-                for (k, &(_, id)) in hashed.iter().enumerate() {
-                    ids[i + k] = id;
-                }
+                sort_equal_prefixes(g, &mut data[i..j], &mut memo, &mut hashed)?;
             }
             i = j;
         }
+        ids.clear();
+        ids.extend(data.iter().map(|d| d.id));
         if first {
             ids.remove(0);
             first = false;
@@ -216,26 +215,51 @@ pub(super) fn sorted_by_rank(
     Ok(())
 }
 
-/// bpftool's `btf_type_compare` without its last two keys (hash and id).
-#[inline]
-fn cmp(g: &Graph<'_>, a: &Datum, b: &Datum) -> Ordering {
-    a.key
-        .cmp(&b.key)
-        .then_with(|| {
-            // The same offset is the same string, the common case in a tie.
-            if a.sort_off == b.sort_off {
-                Ordering::Equal
-            } else {
-                tail_cmp(g.str(a.sort_off), g.str(b.sort_off))
+/// Sorts entries whose sort names share their first 16 bytes: by the names, then by hash and id.
+fn sort_equal_prefixes(
+    g: &Graph<'_>,
+    run: &mut [Datum],
+    memo: &mut Memo,
+    hashed: &mut Vec<(u64, TypeId)>,
+) -> Result<(), BtfError> {
+    run.sort_unstable_by(|a, b| names_cmp(g, a, b));
+    let mut i = 0;
+    while i < run.len() {
+        let mut j = i + 1;
+        while j < run.len() && names_cmp(g, &run[i], &run[j]) == Ordering::Equal {
+            j += 1;
+        }
+        if j - i > 1 {
+            hashed.clear();
+            for d in &run[i..j] {
+                hashed.push((disambig_hash(g, d.id, true, 0, memo)?, d.id));
             }
-        })
-        .then_with(|| {
-            if a.own_off == b.own_off {
-                Ordering::Equal
-            } else {
-                g.str(a.own_off).cmp(g.str(b.own_off))
+            hashed.sort_unstable();
+            for (d, &(_, id)) in run[i..j].iter_mut().zip(hashed.iter()) {
+                d.id = id;
             }
-        })
+        }
+        i = j;
+    }
+    Ok(())
+}
+
+/// bpftool's `btf_type_compare` by sort name and own name, for names with equal prefixes.
+fn names_cmp(g: &Graph<'_>, a: &Datum, b: &Datum) -> Ordering {
+    // The same offset is the same string, the common case in a tie.
+    let sort = if a.sort_off == b.sort_off {
+        Ordering::Equal
+    } else {
+        tail_cmp(g.str(a.sort_off), g.str(b.sort_off))
+    };
+    sort.then_with(|| {
+        let (x, y) = (g.name_off(a.id), g.name_off(b.id));
+        if x == y {
+            Ordering::Equal
+        } else {
+            g.str(x).cmp(g.str(y))
+        }
+    })
 }
 
 /// `strcmp` of two names whose first 16 bytes are equal.
@@ -249,12 +273,14 @@ fn tail_cmp(a: &[u8], b: &[u8]) -> Ordering {
     }
 }
 
-/// The first 16 bytes of `s`, zero-padded, as a big-endian number: ordered as `strcmp` orders
-/// the strings' first 16 bytes (names hold no NUL).
+/// The first 16 bytes of `s`, zero-padded, as two big-endian numbers: ordered as `strcmp`
+/// orders the strings' first 16 bytes (names hold no NUL).
 #[inline]
-fn prefix(s: &[u8]) -> u128 {
+fn prefix(s: &[u8]) -> (u64, u64) {
     let mut b = [0u8; 16];
     let n = s.len().min(16);
     b[..n].copy_from_slice(&s[..n]);
-    u128::from_be_bytes(b)
+    let (hi, lo) = b.split_at(8);
+    let word = |w: &[u8]| w.iter().fold(0u64, |acc, &c| acc << 8 | c as u64);
+    (word(hi), word(lo))
 }
