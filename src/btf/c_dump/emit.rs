@@ -11,12 +11,15 @@ const NOT_ORDERED: u8 = 0;
 const ORDERING: u8 = 1;
 const ORDERED: u8 = 2;
 
+/// A type's emit state, in the low two bits of its state byte.
 const NOT_EMITTED: u8 = 0;
 const EMITTING: u8 = 1;
 const EMITTED: u8 = 2;
+const EMIT_MASK: u8 = 3;
 
-const FWD_EMITTED: u8 = 1;
-const NAME_RESOLVED: u8 = 2;
+/// Flags in the state byte.
+const FWD_EMITTED: u8 = 4;
+const NAME_RESOLVED: u8 = 8;
 
 /// Nesting depth (recursive calls) after which the type graph is declared cyclic or too deep.
 const MAX_NESTING: u32 = 256;
@@ -79,52 +82,23 @@ enum Names {
     Ident,
 }
 
-pub(super) struct Dumper<'g, 'b> {
-    g: &'g Graph<'b>,
-    pub out: Out,
-    order: Vec<u8>,
-    emit: Vec<u8>,
-    flags: Vec<u8>,
-    /// The `___N` suffix of a type's resolved name (0: none).
-    dup: Vec<u32>,
-    queue: Vec<TypeId>,
-    stack: Vec<TypeId>,
-    type_names: NameMap<'b>,
-    ident_names: NameMap<'b>,
+/// Nesting depth and the number of recursive steps taken, with their limits.
+struct Budget {
     depth: u32,
-    /// Recursive steps taken, and the most allowed.
     steps: u64,
-    budget: u64,
-    /// The struct being written (named in errors).
-    current: TypeId,
+    max_steps: u64,
 }
 
-impl<'g, 'b> Dumper<'g, 'b> {
-    pub fn new(g: &'g Graph<'b>) -> Self {
-        let n = g.count() as usize;
-        let mut d = Dumper {
-            g,
-            out: Out {
-                buf: Vec::with_capacity(1 << 16),
-            },
-            order: vec![NOT_ORDERED; n],
-            emit: vec![NOT_EMITTED; n],
-            flags: vec![0; n],
-            dup: vec![0; n],
-            queue: Vec::new(),
-            stack: Vec::new(),
-            type_names: NameMap::with_capacity_and_hasher(n / 8, Default::default()),
-            ident_names: NameMap::with_capacity_and_hasher(n / 2, Default::default()),
+impl Budget {
+    fn new(n: usize) -> Self {
+        Budget {
             depth: 0,
             steps: 0,
-            current: 0,
-            budget: STEPS_PER_TYPE * n as u64 + MIN_STEPS,
-        };
-        d.order[0] = ORDERED;
-        d.emit[0] = EMITTED;
-        d
+            max_steps: STEPS_PER_TYPE * n as u64 + MIN_STEPS,
+        }
     }
 
+    #[inline]
     fn enter(&mut self, id: TypeId) -> Result<(), BtfError> {
         self.depth += 1;
         if self.depth > MAX_NESTING {
@@ -133,7 +107,7 @@ impl<'g, 'b> Dumper<'g, 'b> {
         // Modifiers, arrays and function prototypes are walked again on every path that
         // reaches them (as libbpf does): crafted BTF could make that exponential.
         self.steps += 1;
-        if self.steps > self.budget {
+        if self.steps > self.max_steps {
             return Err(BtfError::BadType {
                 id,
                 offset: 0,
@@ -142,9 +116,30 @@ impl<'g, 'b> Dumper<'g, 'b> {
         }
         Ok(())
     }
+}
 
-    /// `btf_dump__dump_type`: `id` and every type it needs that is not out yet.
-    pub fn dump_type(&mut self, id: TypeId) -> Result<(), BtfError> {
+/// The first half of `btf_dump__dump_type`: the topological order of what a type needs. Its
+/// state is its own, so that it can run on another thread, ahead of the [`Dumper`].
+pub(super) struct Orderer<'g, 'b> {
+    g: &'g Graph<'b>,
+    order: Vec<u8>,
+    budget: Budget,
+}
+
+impl<'g, 'b> Orderer<'g, 'b> {
+    pub fn new(g: &'g Graph<'b>) -> Self {
+        let n = g.count() as usize;
+        let mut order = vec![NOT_ORDERED; n];
+        order[0] = ORDERED;
+        Orderer {
+            g,
+            order,
+            budget: Budget::new(n),
+        }
+    }
+
+    /// Appends to `queue` the types that dumping `id` writes, in order.
+    pub fn order(&mut self, id: TypeId, queue: &mut Vec<TypeId>) -> Result<(), BtfError> {
         if id >= self.g.count() {
             return Err(BtfError::TypeIdOutOfRange {
                 id,
@@ -152,25 +147,28 @@ impl<'g, 'b> Dumper<'g, 'b> {
                 from: None,
             });
         }
-        self.queue.clear();
-        self.order_type(id, false)?;
-        let queue = std::mem::take(&mut self.queue);
-        for &q in &queue {
-            self.emit_type(q, 0)?;
-        }
-        self.queue = queue;
-        Ok(())
+        self.order_type(id, false, queue).map(drop)
     }
 
     /// Topological order: 1 for a strong link, 0 for a weak one (a forward declaration does).
-    fn order_type(&mut self, id: TypeId, through_ptr: bool) -> Result<bool, BtfError> {
-        self.enter(id)?;
-        let r = self.order_type_inner(id, through_ptr);
-        self.depth -= 1;
+    fn order_type(
+        &mut self,
+        id: TypeId,
+        through_ptr: bool,
+        queue: &mut Vec<TypeId>,
+    ) -> Result<bool, BtfError> {
+        self.budget.enter(id)?;
+        let r = self.order_type_inner(id, through_ptr, queue);
+        self.budget.depth -= 1;
         r
     }
 
-    fn order_type_inner(&mut self, id: TypeId, through_ptr: bool) -> Result<bool, BtfError> {
+    fn order_type_inner(
+        &mut self,
+        id: TypeId,
+        through_ptr: bool,
+        queue: &mut Vec<TypeId>,
+    ) -> Result<bool, BtfError> {
         let g = self.g;
         let i = id as usize;
         if self.order[i] == ORDERED {
@@ -188,46 +186,46 @@ impl<'g, 'b> Dumper<'g, 'b> {
                 Ok(false)
             }
             PTR => {
-                let r = self.order_type(g.st(id), true)?;
+                let r = self.order_type(g.st(id), true, queue)?;
                 self.order[i] = ORDERED;
                 Ok(r)
             }
-            ARRAY => self.order_type(g.array(id).0, false),
+            ARRAY => self.order_type(g.array(id).0, false, queue),
             STRUCT | UNION => {
                 if through_ptr && g.name_off(id) != 0 {
                     return Ok(false);
                 }
                 self.order[i] = ORDERING;
                 for m in g.members(id) {
-                    self.order_type(m.ty, false)?;
+                    self.order_type(m.ty, false, queue)?;
                 }
                 if g.name_off(id) != 0 {
-                    self.queue.push(id);
+                    queue.push(id);
                 }
                 self.order[i] = ORDERED;
                 Ok(true)
             }
             ENUM | ENUM64 | FWD => {
                 if g.name_off(id) != 0 || !g.referenced(id) {
-                    self.queue.push(id);
+                    queue.push(id);
                 }
                 self.order[i] = ORDERED;
                 Ok(true)
             }
             TYPEDEF => {
-                let strong = self.order_type(g.st(id), through_ptr)?;
+                let strong = self.order_type(g.st(id), through_ptr, queue)?;
                 if through_ptr && !strong {
                     return Ok(false);
                 }
-                self.queue.push(id);
+                queue.push(id);
                 self.order[i] = ORDERED;
                 Ok(true)
             }
-            VOLATILE | CONST | RESTRICT | TYPE_TAG => self.order_type(g.st(id), through_ptr),
+            VOLATILE | CONST | RESTRICT | TYPE_TAG => self.order_type(g.st(id), through_ptr, queue),
             FUNC_PROTO => {
-                let mut strong = self.order_type(g.st(id), through_ptr)?;
+                let mut strong = self.order_type(g.st(id), through_ptr, queue)?;
                 for (_, ty) in g.params(id) {
-                    if self.order_type(ty, through_ptr)? {
+                    if self.order_type(ty, through_ptr, queue)? {
                         strong = true;
                     }
                 }
@@ -244,6 +242,86 @@ impl<'g, 'b> Dumper<'g, 'b> {
             }),
         }
     }
+}
+
+/// The second half of `btf_dump__dump_type`: writes the types an [`Orderer`] queued.
+pub(super) struct Dumper<'g, 'b> {
+    g: &'g Graph<'b>,
+    pub out: Out,
+    /// Per type: emit state (low two bits), `FWD_EMITTED`, `NAME_RESOLVED`.
+    state: Vec<u8>,
+    /// The `___N` suffix of the types whose resolved name has one.
+    dup: HashMap<TypeId, u32, BuildHasherDefault<FxHasher>>,
+    /// For [`Dumper::dump_type`], which orders and writes in one go.
+    orderer: Option<Orderer<'g, 'b>>,
+    queue: Vec<TypeId>,
+    stack: Vec<TypeId>,
+    type_names: NameTable,
+    ident_names: NameTable,
+    budget: Budget,
+    /// The struct being written (named in errors).
+    current: TypeId,
+}
+
+impl<'g, 'b> Dumper<'g, 'b> {
+    /// A dumper that orders types itself ([`Dumper::dump_type`]), or, with `ordered_elsewhere`,
+    /// one that only writes what an [`Orderer`] queued ([`Dumper::emit_queued`]).
+    pub fn new(g: &'g Graph<'b>, ordered_elsewhere: bool) -> Self {
+        let n = g.count() as usize;
+        let mut state = vec![NOT_EMITTED; n];
+        state[0] = EMITTED;
+        Dumper {
+            g,
+            out: Out {
+                buf: Vec::with_capacity(1 << 16),
+            },
+            state,
+            dup: HashMap::default(),
+            orderer: (!ordered_elsewhere).then(|| Orderer::new(g)),
+            queue: Vec::new(),
+            stack: Vec::new(),
+            type_names: NameTable::default(),
+            ident_names: NameTable::default(),
+            budget: Budget::new(n),
+            current: 0,
+        }
+    }
+
+    #[inline]
+    fn emit_state(&self, i: usize) -> u8 {
+        self.state[i] & EMIT_MASK
+    }
+
+    #[inline]
+    fn set_emit_state(&mut self, i: usize, v: u8) {
+        self.state[i] = self.state[i] & !EMIT_MASK | v;
+    }
+
+    #[inline]
+    fn enter(&mut self, id: TypeId) -> Result<(), BtfError> {
+        self.budget.enter(id)
+    }
+
+    /// Writes the types an [`Orderer`] queued, in order.
+    pub fn emit_queued(&mut self, queue: &[TypeId]) -> Result<(), BtfError> {
+        for &q in queue {
+            self.emit_type(q, 0)?;
+        }
+        Ok(())
+    }
+
+    /// `btf_dump__dump_type`: `id` and every type it needs that is not out yet.
+    pub fn dump_type(&mut self, id: TypeId) -> Result<(), BtfError> {
+        let mut queue = std::mem::take(&mut self.queue);
+        queue.clear();
+        let r = match self.orderer.as_mut() {
+            Some(o) => o.order(id, &mut queue),
+            None => Ok(()),
+        };
+        let r = r.and_then(|()| self.emit_queued(&queue));
+        self.queue = queue;
+        r
+    }
 
     fn is_blacklisted(&self, id: TypeId) -> bool {
         self.g.name_off(id) != 0 && self.g.name(id) == b"__builtin_va_list"
@@ -252,7 +330,7 @@ impl<'g, 'b> Dumper<'g, 'b> {
     fn emit_type(&mut self, id: TypeId, cont_id: TypeId) -> Result<(), BtfError> {
         self.enter(id)?;
         let r = self.emit_type_inner(id, cont_id);
-        self.depth -= 1;
+        self.budget.depth -= 1;
         r
     }
 
@@ -260,12 +338,12 @@ impl<'g, 'b> Dumper<'g, 'b> {
         let g = self.g;
         let i = id as usize;
         let top_level = cont_id == 0;
-        if self.emit[i] == EMITTED {
+        if self.emit_state(i) == EMITTED {
             return Ok(());
         }
         let kind = g.kind(id);
-        if self.emit[i] == EMITTING {
-            if self.flags[i] & FWD_EMITTED != 0 {
+        if self.emit_state(i) == EMITTING {
+            if self.state[i] & FWD_EMITTED != 0 {
                 return Ok(());
             }
             match kind {
@@ -276,14 +354,14 @@ impl<'g, 'b> Dumper<'g, 'b> {
                     }
                     self.emit_struct_fwd(id);
                     self.out.s(b";\n\n");
-                    self.flags[i] |= FWD_EMITTED;
+                    self.state[i] |= FWD_EMITTED;
                 }
                 TYPEDEF => {
                     if !self.is_blacklisted(id) {
                         self.emit_typedef_def(id, 0)?;
                         self.out.s(b";\n\n");
                     }
-                    self.flags[i] |= FWD_EMITTED;
+                    self.state[i] |= FWD_EMITTED;
                 }
                 _ => {}
             }
@@ -292,50 +370,50 @@ impl<'g, 'b> Dumper<'g, 'b> {
         match kind {
             INT => {
                 self.emit_missing_aliases(id);
-                self.emit[i] = EMITTED;
+                self.set_emit_state(i, EMITTED);
             }
             ENUM | ENUM64 => {
                 if top_level {
                     self.emit_enum_def(id, 0);
                     self.out.s(b";\n\n");
                 }
-                self.emit[i] = EMITTED;
+                self.set_emit_state(i, EMITTED);
             }
             PTR | VOLATILE | CONST | RESTRICT | TYPE_TAG => self.emit_type(g.st(id), cont_id)?,
             ARRAY => self.emit_type(g.array(id).0, cont_id)?,
             FWD => {
                 self.emit_fwd_def(id);
                 self.out.s(b";\n\n");
-                self.emit[i] = EMITTED;
+                self.set_emit_state(i, EMITTED);
             }
             TYPEDEF => {
-                self.emit[i] = EMITTING;
+                self.set_emit_state(i, EMITTING);
                 self.emit_type(g.st(id), id)?;
-                if self.flags[i] & FWD_EMITTED == 0 && !self.is_blacklisted(id) {
+                if self.state[i] & FWD_EMITTED == 0 && !self.is_blacklisted(id) {
                     self.emit_typedef_def(id, 0)?;
                     self.out.s(b";\n\n");
                 }
-                self.emit[i] = EMITTED;
+                self.set_emit_state(i, EMITTED);
             }
             STRUCT | UNION => {
-                self.emit[i] = EMITTING;
+                self.set_emit_state(i, EMITTING);
                 let anon = g.name_off(id) == 0;
                 if top_level || anon {
                     let new_cont = if anon { cont_id } else { id };
                     for m in g.members(id) {
                         self.emit_type(m.ty, new_cont)?;
                     }
-                } else if self.flags[i] & FWD_EMITTED == 0 && id != cont_id {
+                } else if self.state[i] & FWD_EMITTED == 0 && id != cont_id {
                     self.emit_struct_fwd(id);
                     self.out.s(b";\n\n");
-                    self.flags[i] |= FWD_EMITTED;
+                    self.state[i] |= FWD_EMITTED;
                 }
                 if top_level {
                     self.emit_struct_def(id, 0)?;
                     self.out.s(b";\n\n");
-                    self.emit[i] = EMITTED;
+                    self.set_emit_state(i, EMITTED);
                 } else {
-                    self.emit[i] = NOT_EMITTED;
+                    self.set_emit_state(i, NOT_EMITTED);
                 }
             }
             FUNC_PROTO => {
@@ -459,7 +537,7 @@ impl<'g, 'b> Dumper<'g, 'b> {
     fn emit_struct_def(&mut self, id: TypeId, lvl: usize) -> Result<(), BtfError> {
         self.enter(id)?;
         let r = self.emit_struct_def_inner(id, lvl);
-        self.depth -= 1;
+        self.budget.depth -= 1;
         r
     }
 
@@ -546,7 +624,7 @@ impl<'g, 'b> Dumper<'g, 'b> {
         let is64 = g.kind(id) == ENUM64;
         for (name_off, val) in g.enumerators(id) {
             let name = g.str(name_off);
-            let dup = name_dups(&mut self.ident_names, name);
+            let dup = self.ident_names.bump(g, name_off, name);
             self.out.s(b"\n");
             self.out.pfx(lvl + 1);
             self.out.s(name);
@@ -608,7 +686,7 @@ impl<'g, 'b> Dumper<'g, 'b> {
     pub fn emit_type_decl(&mut self, id: TypeId, fname: &[u8], lvl: usize) -> Result<(), BtfError> {
         self.enter(id)?;
         let r = self.emit_type_decl_inner(id, fname, lvl);
-        self.depth -= 1;
+        self.budget.depth -= 1;
         r
     }
 
@@ -811,10 +889,10 @@ impl<'g, 'b> Dumper<'g, 'b> {
             return (b"", 0);
         }
         let name = g.name(id);
-        if self.flags[i] & NAME_RESOLVED != 0 {
-            return (name, self.dup[i]);
+        if self.state[i] & NAME_RESOLVED != 0 {
+            return (name, self.dup.get(&id).copied().unwrap_or(0));
         }
-        self.flags[i] |= NAME_RESOLVED;
+        self.state[i] |= NAME_RESOLVED;
         let kind = g.kind(id);
         if kind == FWD || (kind == ENUM && g.vlen(id) == 0) {
             return (name, 0);
@@ -823,11 +901,13 @@ impl<'g, 'b> Dumper<'g, 'b> {
             Names::Type => &mut self.type_names,
             Names::Ident => &mut self.ident_names,
         };
-        let dup = name_dups(map, name);
+        let dup = map.bump(g, g.name_off(id), name);
         if dup > 1 {
-            self.dup[i] = dup;
+            self.dup.insert(id, dup);
+            (name, dup)
+        } else {
+            (name, 0)
         }
-        (name, self.dup[i])
     }
 
     fn emit_resolved_name(&mut self, id: TypeId, names: Names) {
@@ -841,13 +921,6 @@ impl<'g, 'b> Dumper<'g, 'b> {
     }
 }
 
-/// `btf_dump_name_dups`: counts one more use of `name`, returns the count.
-fn name_dups<'b>(map: &mut NameMap<'b>, name: &'b [u8]) -> u32 {
-    let c = map.entry(name).or_insert(0);
-    *c += 1;
-    *c
-}
-
 /// `name___N` as libbpf formats it (into 256 bytes, so at most 255 of them).
 fn dup_name(name: &[u8], dup: u32) -> Vec<u8> {
     let mut v = name.to_vec();
@@ -859,6 +932,62 @@ fn dup_name(name: &[u8], dup: u32) -> Vec<u8> {
     v
 }
 
-/// Name → number of uses.
-type NameMap<'b> = HashMap<&'b [u8], u32, BuildHasherDefault<FxHasher>>;
+/// Name → number of uses (`btf_dump_name_dups`), keyed by the name's text: an open-addressing
+/// table of (string offset, hash, count) that holds no copies of the names.
+#[derive(Default)]
+struct NameTable {
+    slots: Vec<NameSlot>,
+    len: usize,
+}
 
+#[derive(Clone, Copy, Default)]
+struct NameSlot {
+    off: u32,
+    hash: u32,
+    /// 0: the slot is free.
+    count: u32,
+}
+
+impl NameTable {
+    /// Counts one more use of `name` (the string at `off`) and returns the count.
+    fn bump(&mut self, g: &Graph<'_>, off: u32, name: &[u8]) -> u32 {
+        if self.len * 2 >= self.slots.len() {
+            self.grow();
+        }
+        let mut h = FxHasher::default();
+        std::hash::Hasher::write(&mut h, name);
+        let hash = (std::hash::Hasher::finish(&h) >> 32) as u32;
+        let mask = self.slots.len() - 1;
+        let mut i = hash as usize & mask;
+        loop {
+            let s = &mut self.slots[i];
+            if s.count == 0 {
+                *s = NameSlot {
+                    off,
+                    hash,
+                    count: 1,
+                };
+                self.len += 1;
+                return 1;
+            }
+            if s.hash == hash && (s.off == off || g.str(s.off) == name) {
+                s.count += 1;
+                return s.count;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn grow(&mut self) {
+        let cap = (self.slots.len() * 2).max(1024);
+        let old = std::mem::replace(&mut self.slots, vec![NameSlot::default(); cap]);
+        let mask = cap - 1;
+        for s in old.into_iter().filter(|s| s.count != 0) {
+            let mut i = s.hash as usize & mask;
+            while self.slots[i].count != 0 {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = s;
+        }
+    }
+}

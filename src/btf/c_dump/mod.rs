@@ -19,8 +19,8 @@
 //! embeds itself, a reference graph that fans out exponentially, a struct whose padding alone
 //! would be more than 16 MiB of text) is an error, never a panic or a hang.
 //!
-//! Large BTF (16Ki types or more, e.g. vmlinux) is sorted on a second, scoped thread while the
-//! calling thread writes the ranks already sorted; nothing else here makes a system call.
+//! Large BTF (16Ki types or more, e.g. vmlinux) is sorted and ordered on a second, scoped
+//! thread while the calling thread writes what is ordered; nothing else here makes a system call.
 //!
 //! ```no_run
 //! use rawbpf::btf::{Btf, CDumpOptions, write_c_header};
@@ -130,6 +130,9 @@ const FOOTER: &str = "#ifndef BPF_NO_PRESERVE_ACCESS_INDEX
 /// BTF with this many types or more is sorted on a second thread while the first writes.
 const PIPELINE_FROM: u32 = 16 * 1024;
 
+/// The second thread hands over this many ordered types at a time.
+const BATCH: usize = 512;
+
 /// Output is handed to the writer in chunks of about this size.
 const FLUSH_AT: usize = 1 << 16;
 
@@ -146,27 +149,31 @@ pub fn write_c_header<W: io::Write + ?Sized>(
     opts: &CDumpOptions,
 ) -> Result<(), CDumpError> {
     let g = graph::Graph::new(btf)?;
-    let new_dumper = || {
-        let mut d = emit::Dumper::new(&g);
+    let new_dumper = |ordered_elsewhere| {
+        let mut d = emit::Dumper::new(&g, ordered_elsewhere);
         d.out.s(HEADER.as_bytes());
         d
+    };
+    let mut flush = |d: &mut emit::Dumper<'_, '_>| -> io::Result<()> {
+        if d.out.buf.len() >= FLUSH_AT {
+            out.write_all(&d.out.buf)?;
+            d.out.buf.clear();
+        }
+        Ok(())
     };
     let mut dump = |d: &mut emit::Dumper<'_, '_>, ids: &[TypeId]| -> Result<(), CDumpError> {
         for &id in ids {
             d.dump_type(id)?;
-            if d.out.buf.len() >= FLUSH_AT {
-                out.write_all(&d.out.buf)?;
-                d.out.buf.clear();
-            }
+            flush(d)?;
         }
         Ok(())
     };
     let mut d = if !opts.root_ids.is_empty() {
-        let mut d = new_dumper();
+        let mut d = new_dumper(false);
         dump(&mut d, &opts.root_ids)?;
         d
     } else if !opts.sorted {
-        let mut d = new_dumper();
+        let mut d = new_dumper(false);
         for id in 1..g.count() {
             dump(&mut d, &[id])?;
         }
@@ -179,24 +186,48 @@ pub fn write_c_header<W: io::Write + ?Sized>(
             ranks.push(ids);
             true
         })?;
-        let mut d = new_dumper();
+        let mut d = new_dumper(false);
         for ids in ranks {
             dump(&mut d, &ids)?;
         }
         d
     } else {
-        // Large BTF: a second thread sorts, rank by rank, while this one writes the ranks
-        // already sorted (structs are most of the writing, the big last rank most of the
-        // sorting).
+        // Large BTF: a second thread sorts, rank by rank, and orders each rank's types (the
+        // first half of dumping them), while this one writes what it ordered.
         std::thread::scope(|s| -> Result<_, CDumpError> {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<TypeId>>(16);
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<TypeId>>(64);
             let gr = &g;
-            let sorter = s.spawn(move || sort::sorted_by_rank(gr, |ids| tx.send(ids).is_ok()));
-            // Set up while the first ranks are sorted.
-            let mut d = new_dumper();
+            let sorter = s.spawn(move || -> Result<(), BtfError> {
+                let mut orderer = emit::Orderer::new(gr);
+                let mut queue = Vec::with_capacity(BATCH);
+                let mut failed = Ok(());
+                sort::sorted_by_rank(gr, |ids| {
+                    for id in ids {
+                        if let Err(e) = orderer.order(id, &mut queue) {
+                            failed = Err(e);
+                            break;
+                        }
+                        if queue.len() >= BATCH {
+                            let full = std::mem::replace(&mut queue, Vec::with_capacity(BATCH));
+                            if tx.send(full).is_err() {
+                                return false;
+                            }
+                        }
+                    }
+                    failed.is_ok()
+                })?;
+                if !queue.is_empty() {
+                    let _ = tx.send(queue);
+                }
+                failed
+            });
+            let mut d = new_dumper(true);
             let mut r = Ok(());
-            for ids in rx.iter() {
-                r = dump(&mut d, &ids);
+            for queue in rx.iter() {
+                r = d.emit_queued(&queue).map_err(CDumpError::from);
+                if r.is_ok() {
+                    r = flush(&mut d).map_err(CDumpError::from);
+                }
                 if r.is_err() {
                     break;
                 }
