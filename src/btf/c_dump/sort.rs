@@ -57,10 +57,33 @@ fn sort_name_off(g: &Graph<'_>, mut id: TypeId) -> Result<u32, BtfError> {
 }
 
 /// libbpf's `str_hash` (C `char` is signed on the hosts bpftool runs on).
+///
+/// Eight bytes at a time: `h·31⁸ + c₀·31⁷ + … + c₇` is the same sum modulo 2⁶⁴, with the eight
+/// products independent of each other.
 fn str_hash(s: &[u8]) -> u64 {
-    s.iter().fold(0u64, |h, &c| {
-        h.wrapping_mul(31).wrapping_add(c as i8 as i64 as u64)
-    })
+    const P: [u64; 9] = {
+        let mut p = [1u64; 9];
+        let mut i = 1;
+        while i < 9 {
+            p[i] = p[i - 1].wrapping_mul(31);
+            i += 1;
+        }
+        p
+    };
+    let c = |b: u8| b as i8 as i64 as u64;
+    let mut chunks = s.chunks_exact(8);
+    let mut h = 0u64;
+    for w in &mut chunks {
+        let mut sum = h.wrapping_mul(P[8]);
+        for (k, &b) in w.iter().enumerate() {
+            sum = sum.wrapping_add(c(b).wrapping_mul(P[7 - k]));
+        }
+        h = sum;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .fold(h, |h, &b| h.wrapping_mul(31).wrapping_add(c(b)))
 }
 
 #[inline]
@@ -175,13 +198,14 @@ pub(super) fn sorted_by_rank(
     }
     let mut memo = Memo::default();
     let mut data: Vec<Datum> = Vec::new();
-    let mut hashed: Vec<(u64, TypeId)> = Vec::new();
+    let mut groups = Vec::new();
     let mut first = true;
     for mut ids in ranks {
         if ids.is_empty() {
             continue;
         }
         data.clear();
+        data.reserve_exact(ids.len());
         for &id in &ids {
             let sort_off = sort_name_off(g, id)?;
             data.push(Datum {
@@ -198,7 +222,7 @@ pub(super) fn sorted_by_rank(
                 j += 1;
             }
             if j - i > 1 {
-                sort_equal_prefixes(g, &mut data[i..j], &mut memo, &mut hashed)?;
+                sort_equal_prefixes(g, &mut data[i..j], &mut memo, &mut groups)?;
             }
             i = j;
         }
@@ -216,60 +240,85 @@ pub(super) fn sorted_by_rank(
 }
 
 /// Sorts entries whose sort names share their first 16 bytes: by the names, then by hash and id.
-fn sort_equal_prefixes(
-    g: &Graph<'_>,
+fn sort_equal_prefixes<'b>(
+    g: &Graph<'b>,
     run: &mut [Datum],
     memo: &mut Memo,
-    hashed: &mut Vec<(u64, TypeId)>,
+    groups: &mut Vec<Group<'b>>,
 ) -> Result<(), BtfError> {
-    run.sort_unstable_by(|a, b| names_cmp(g, a, b));
+    // Group the entries by their (sort name, own name) offsets: most runs are a few such
+    // groups (the thousands of anonymous prototypes are one), so the names are looked up and
+    // compared once per group.
+    for d in run.iter_mut() {
+        d.key = ((d.sort_off as u64) << 32 | g.name_off(d.id) as u64, 0);
+    }
+    run.sort_unstable_by_key(|d| d.key.0);
+    groups.clear();
     let mut i = 0;
     while i < run.len() {
         let mut j = i + 1;
-        while j < run.len() && names_cmp(g, &run[i], &run[j]) == Ordering::Equal {
+        while j < run.len() && run[j].key.0 == run[i].key.0 {
             j += 1;
         }
-        if j - i > 1 {
-            hashed.clear();
-            for d in &run[i..j] {
-                hashed.push((disambig_hash(g, d.id, true, 0, memo)?, d.id));
-            }
-            hashed.sort_unstable();
-            for (d, &(_, id)) in run[i..j].iter_mut().zip(hashed.iter()) {
-                d.id = id;
-            }
-        }
+        let (sort_off, own_off) = ((run[i].key.0 >> 32) as u32, run[i].key.0 as u32);
+        let sort = g.str(sort_off);
+        groups.push(Group {
+            sort_tail: sort.get(16..).unwrap_or(&[]),
+            own: if own_off == sort_off {
+                sort
+            } else {
+                g.str(own_off)
+            },
+            start: i,
+            len: j - i,
+        });
         i = j;
     }
+    // The groups in name order; groups with equal names (the same strings at other offsets)
+    // share a rank.
+    groups.sort_unstable_by(|a, b| a.cmp_names(b));
+    let mut rank = 0u64;
+    let mut i = 0;
+    while i < groups.len() {
+        let mut j = i + 1;
+        let mut len = groups[i].len;
+        while j < groups.len() && groups[i].cmp_names(&groups[j]) == Ordering::Equal {
+            len += groups[j].len;
+            j += 1;
+        }
+        for grp in &groups[i..j] {
+            for d in &mut run[grp.start..grp.start + grp.len] {
+                // Equal names: by hash, then id.
+                let hash = if len > 1 {
+                    disambig_hash(g, d.id, true, 0, memo)?
+                } else {
+                    0
+                };
+                d.key = (rank, hash);
+            }
+        }
+        rank += 1;
+        i = j;
+    }
+    run.sort_unstable_by_key(|d| (d.key, d.id));
     Ok(())
 }
 
-/// bpftool's `btf_type_compare` by sort name and own name, for names with equal prefixes.
-fn names_cmp(g: &Graph<'_>, a: &Datum, b: &Datum) -> Ordering {
-    // The same offset is the same string, the common case in a tie.
-    let sort = if a.sort_off == b.sort_off {
-        Ordering::Equal
-    } else {
-        tail_cmp(g.str(a.sort_off), g.str(b.sort_off))
-    };
-    sort.then_with(|| {
-        let (x, y) = (g.name_off(a.id), g.name_off(b.id));
-        if x == y {
-            Ordering::Equal
-        } else {
-            g.str(x).cmp(g.str(y))
-        }
-    })
+/// Entries of a run with the same sort-name and own-name offsets.
+struct Group<'b> {
+    /// The sort name after its first 16 bytes.
+    sort_tail: &'b [u8],
+    own: &'b [u8],
+    start: usize,
+    len: usize,
 }
 
-/// `strcmp` of two names whose first 16 bytes are equal.
-#[inline]
-fn tail_cmp(a: &[u8], b: &[u8]) -> Ordering {
-    if a.len() <= 16 && b.len() <= 16 {
-        // Equal prefixes of names this short are equal names.
-        Ordering::Equal
-    } else {
-        a.get(16..).unwrap_or(&[]).cmp(b.get(16..).unwrap_or(&[]))
+impl Group<'_> {
+    /// bpftool's `btf_type_compare` by sort name, then own name.
+    fn cmp_names(&self, b: &Self) -> Ordering {
+        self.sort_tail
+            .cmp(b.sort_tail)
+            .then_with(|| self.own.cmp(b.own))
     }
 }
 
@@ -280,7 +329,9 @@ fn prefix(s: &[u8]) -> (u64, u64) {
     let mut b = [0u8; 16];
     let n = s.len().min(16);
     b[..n].copy_from_slice(&s[..n]);
-    let (hi, lo) = b.split_at(8);
-    let word = |w: &[u8]| w.iter().fold(0u64, |acc, &c| acc << 8 | c as u64);
-    (word(hi), word(lo))
+    let [hi @ .., _, _, _, _, _, _, _, _] = b;
+    let [_, _, _, _, _, _, _, _, lo @ ..] = b;
+    let hi: [u8; 8] = hi;
+    let lo: [u8; 8] = lo;
+    (u64::from_be_bytes(hi), u64::from_be_bytes(lo))
 }
