@@ -20,6 +20,8 @@ const EMIT_MASK: u8 = 3;
 /// Flags in the state byte.
 const FWD_EMITTED: u8 = 4;
 const NAME_RESOLVED: u8 = 8;
+/// The resolved name has a `___N` suffix (in [`Dumper::dup`]).
+const HAS_DUP: u8 = 16;
 
 /// Nesting depth (recursive calls) after which the type graph is declared cyclic or too deep.
 const MAX_NESTING: u32 = 256;
@@ -885,11 +887,16 @@ impl<'g, 'b> Dumper<'g, 'b> {
     fn resolve_name(&mut self, id: TypeId, names: Names) -> (&'b [u8], u32) {
         let g = self.g;
         let i = id as usize;
-        if g.name_off(id) == 0 {
+        let name_off = g.name_off(id);
+        if name_off == 0 {
             return (b"", 0);
         }
-        let name = g.name(id);
-        if self.state[i] & NAME_RESOLVED != 0 {
+        let name = g.str(name_off);
+        let st = self.state[i];
+        if st & NAME_RESOLVED != 0 {
+            if st & HAS_DUP == 0 {
+                return (name, 0);
+            }
             return (name, self.dup.get(&id).copied().unwrap_or(0));
         }
         self.state[i] |= NAME_RESOLVED;
@@ -901,9 +908,10 @@ impl<'g, 'b> Dumper<'g, 'b> {
             Names::Type => &mut self.type_names,
             Names::Ident => &mut self.ident_names,
         };
-        let dup = map.bump(g, g.name_off(id), name);
+        let dup = map.bump(g, name_off, name);
         if dup > 1 {
             self.dup.insert(id, dup);
+            self.state[i] |= HAS_DUP;
             (name, dup)
         } else {
             (name, 0)

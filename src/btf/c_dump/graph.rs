@@ -49,7 +49,35 @@ struct Blob<'b> {
     types: &'b [u8],
     strs: &'b [u8],
     str_base: u32,
+    count: u32,
 }
+
+/// What a scan of some of the types found, a bit per id.
+struct Bits {
+    /// Referred to at all (libbpf's `btf_dump_mark_referenced`).
+    referenced: Vec<u64>,
+    /// Referred to by something other than a DATASEC or DECL_TAG.
+    refd_loud: Vec<u64>,
+    /// FUNC, VAR, DATASEC, DECL_TAG.
+    silent: Vec<u64>,
+}
+
+impl Bits {
+    fn merge(&mut self, o: &Bits) {
+        for (a, b) in [
+            (&mut self.referenced, &o.referenced),
+            (&mut self.refd_loud, &o.refd_loud),
+            (&mut self.silent, &o.silent),
+        ] {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x |= y;
+            }
+        }
+    }
+}
+
+/// BTF with this many types or more is validated by two threads.
+const PARALLEL_FROM: usize = 16 * 1024;
 
 /// Every type of a BTF and its bases, by id (id 0 is `void`).
 pub(super) struct Graph<'b> {
@@ -186,119 +214,167 @@ fn silent_kind(kind: u8) -> bool {
 
 impl<'b> Graph<'b> {
     /// Collects and validates the types in one pass: every referenced id exists, every name is
-    /// a string; and notes which types are referenced.
+    /// a string; and notes which types are referenced. Large BTF is scanned in two halves, the
+    /// second on another thread.
     pub fn new(btf: &'b Btf<'b>) -> Result<Self, BtfError> {
         let mut chain = vec![btf];
         while let Some(b) = chain.last().and_then(|b| b.base()) {
             chain.push(b);
         }
+        chain.reverse();
         let n = btf.last_id() as usize + 1;
-        let last = chain[0];
         let mut g = Graph {
-            last_types: last.type_section(),
-            last_first: last.first_id(),
+            last_types: btf.type_section(),
+            last_first: btf.first_id(),
             blobs: chain
                 .iter()
-                .rev()
                 .map(|b| Blob {
                     first_id: b.first_id(),
                     types: b.type_section(),
                     strs: b.string_section(),
                     str_base: b.str_base,
+                    count: b.len() as u32,
                 })
                 .collect(),
-            offs: Vec::with_capacity(n),
+            offs: Vec::new(),
             aligns: (0..n).map(|_| AtomicU8::new(u8::MAX)).collect(),
-            referenced: vec![0; n.div_ceil(64)],
+            referenced: Vec::new(),
             silent_refs: false,
             ptr_sz: 8,
         };
-        g.offs.push(0);
-        // Ids referred to by something other than a DATASEC or DECL_TAG, and the silent ones.
-        let mut refd_loud = vec![0u64; n.div_ceil(64)];
-        let mut silent = vec![0u64; n.div_ceil(64)];
-        for bi in 0..g.blobs.len() {
-            let types = g.blobs[bi].types;
-            let first = g.blobs[bi].first_id;
-            let count = chain[chain.len() - 1 - bi].len();
-            let mut off = 0usize;
-            for k in 0..count {
-                let id = first + k as u32;
-                g.offs.push(off as u32);
-                let r = types.get(off..).unwrap_or(&[]);
-                let info = rd32(r, 4);
-                let kind = ((info >> 24) & 0x1f) as u8;
-                let vlen = (info & 0xffff) as usize;
-                let st = rd32(r, 8);
-                let body = r.get(TYPE_LEN..).unwrap_or(&[]);
-                g.check_str(id, rd32(r, 0))?;
-                if silent_kind(kind) {
-                    set_bit(&mut silent, id);
-                }
-                let refs = &mut g.referenced;
-                match kind {
-                    PTR | TYPEDEF | VOLATILE | CONST | RESTRICT | FUNC | VAR | DECL_TAG
-                    | TYPE_TAG => {
-                        check_id(n, id, st)?;
-                        set_bit(refs, st);
-                        if kind != DECL_TAG {
-                            set_bit(&mut refd_loud, st);
-                        }
-                    }
-                    ARRAY => {
-                        let (e, i) = (rd32(body, 0), rd32(body, 4));
-                        check_id(n, id, e)?;
-                        check_id(n, id, i)?;
-                        set_bit(refs, i);
-                        set_bit(refs, e);
-                        set_bit(&mut refd_loud, e);
-                        set_bit(&mut refd_loud, i);
-                    }
-                    STRUCT | UNION => {
-                        for c in body.chunks_exact(12).take(vlen) {
-                            let (name, ty) = (rd32(c, 0), rd32(c, 4));
-                            g.check_str(id, name)?;
-                            check_id(n, id, ty)?;
-                            set_bit(&mut g.referenced, ty);
-                            set_bit(&mut refd_loud, ty);
-                        }
-                    }
-                    ENUM => {
-                        for c in body.chunks_exact(8).take(vlen) {
-                            g.check_str(id, rd32(c, 0))?;
-                        }
-                    }
-                    ENUM64 => {
-                        for c in body.chunks_exact(12).take(vlen) {
-                            g.check_str(id, rd32(c, 0))?;
-                        }
-                    }
-                    FUNC_PROTO => {
-                        check_id(n, id, st)?;
-                        set_bit(&mut refd_loud, st);
-                        for c in body.chunks_exact(8).take(vlen) {
-                            let (name, ty) = (rd32(c, 0), rd32(c, 4));
-                            g.check_str(id, name)?;
-                            check_id(n, id, ty)?;
-                            set_bit(&mut g.referenced, ty);
-                            set_bit(&mut refd_loud, ty);
-                        }
-                    }
-                    DATASEC => {
-                        for c in body.chunks_exact(12).take(vlen) {
-                            let ty = rd32(c, 0);
-                            check_id(n, id, ty)?;
-                            set_bit(refs, ty);
-                        }
-                    }
-                    _ => {}
-                }
-                off += record_len(info);
-            }
+        let mut offs = vec![0u32; n];
+        let split = if n >= PARALLEL_FROM
+            && std::thread::available_parallelism().is_ok_and(|p| p.get() >= 2)
+        {
+            n / 2
+        } else {
+            n
+        };
+        let (lo, hi) = offs.split_at_mut(split);
+        let gr = &g;
+        let (a, b) = std::thread::scope(|s| {
+            let second = (split < n).then(|| s.spawn(move || gr.scan(split as TypeId, hi)));
+            let a = gr.scan(1, &mut lo[1..]);
+            let b = second.map(|t| t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            (a, b)
+        });
+        let mut bits = a?;
+        if let Some(b) = b {
+            bits.merge(&b?);
         }
-        g.silent_refs = refd_loud.iter().zip(&silent).any(|(r, s)| r & s != 0);
+        g.offs = offs;
+        g.silent_refs = bits
+            .refd_loud
+            .iter()
+            .zip(&bits.silent)
+            .any(|(r, s)| r & s != 0);
+        g.referenced = bits.referenced;
         g.ptr_sz = g.determine_ptr_size().unwrap_or(8);
         Ok(g)
+    }
+
+    /// The blob holding `id`, and the offset of its record (walked from the blob's start).
+    fn locate(&self, id: TypeId) -> Option<(usize, usize)> {
+        let bi = self.blobs.iter().rposition(|b| b.first_id <= id)?;
+        let b = &self.blobs[bi];
+        let mut off = 0usize;
+        for _ in b.first_id..id {
+            off += record_len(rd32(b.types, off + 4));
+        }
+        Some((bi, off))
+    }
+
+    /// Validates the types from `first` on, `offs.len()` of them (across blobs), writes their
+    /// record offsets to `offs`, and notes what they refer to.
+    fn scan(&self, first: TypeId, offs: &mut [u32]) -> Result<Bits, BtfError> {
+        let n = self.aligns.len();
+        let words = n.div_ceil(64);
+        let mut bits = Bits {
+            referenced: vec![0; words],
+            refd_loud: vec![0; words],
+            silent: vec![0; words],
+        };
+        let Some((mut bi, mut off)) = self.locate(first) else {
+            return Ok(bits);
+        };
+        let mut id = first;
+        for slot in offs.iter_mut() {
+            while id >= self.blobs[bi].first_id + self.blobs[bi].count {
+                bi += 1;
+                off = 0;
+            }
+            *slot = off as u32;
+            let types = self.blobs[bi].types;
+            let r = types.get(off..).unwrap_or(&[]);
+            let info = rd32(r, 4);
+            let kind = ((info >> 24) & 0x1f) as u8;
+            let vlen = (info & 0xffff) as usize;
+            let st = rd32(r, 8);
+            let body = r.get(TYPE_LEN..).unwrap_or(&[]);
+            self.check_str(id, rd32(r, 0))?;
+            if silent_kind(kind) {
+                set_bit(&mut bits.silent, id);
+            }
+            match kind {
+                PTR | TYPEDEF | VOLATILE | CONST | RESTRICT | FUNC | VAR | DECL_TAG | TYPE_TAG => {
+                    check_id(n, id, st)?;
+                    set_bit(&mut bits.referenced, st);
+                    if kind != DECL_TAG {
+                        set_bit(&mut bits.refd_loud, st);
+                    }
+                }
+                ARRAY => {
+                    let (e, i) = (rd32(body, 0), rd32(body, 4));
+                    check_id(n, id, e)?;
+                    check_id(n, id, i)?;
+                    for t in [e, i] {
+                        set_bit(&mut bits.referenced, t);
+                        set_bit(&mut bits.refd_loud, t);
+                    }
+                }
+                STRUCT | UNION => {
+                    for c in body.chunks_exact(12).take(vlen) {
+                        let (name, ty) = (rd32(c, 0), rd32(c, 4));
+                        self.check_str(id, name)?;
+                        check_id(n, id, ty)?;
+                        set_bit(&mut bits.referenced, ty);
+                        set_bit(&mut bits.refd_loud, ty);
+                    }
+                }
+                ENUM => {
+                    for c in body.chunks_exact(8).take(vlen) {
+                        self.check_str(id, rd32(c, 0))?;
+                    }
+                }
+                ENUM64 => {
+                    for c in body.chunks_exact(12).take(vlen) {
+                        self.check_str(id, rd32(c, 0))?;
+                    }
+                }
+                FUNC_PROTO => {
+                    check_id(n, id, st)?;
+                    set_bit(&mut bits.refd_loud, st);
+                    for c in body.chunks_exact(8).take(vlen) {
+                        let (name, ty) = (rd32(c, 0), rd32(c, 4));
+                        self.check_str(id, name)?;
+                        check_id(n, id, ty)?;
+                        set_bit(&mut bits.referenced, ty);
+                        set_bit(&mut bits.refd_loud, ty);
+                    }
+                }
+                DATASEC => {
+                    for c in body.chunks_exact(12).take(vlen) {
+                        let ty = rd32(c, 0);
+                        check_id(n, id, ty)?;
+                        set_bit(&mut bits.referenced, ty);
+                    }
+                }
+                _ => {}
+            }
+            off += record_len(info);
+            id += 1;
+        }
+        Ok(bits)
     }
 
     /// Number of ids, `void` included.

@@ -99,8 +99,8 @@ fn name_hasher(g: &Graph<'_>, h: u64, off: u32) -> u64 {
     }
 }
 
-/// Hashes worth keeping: a STRUCT or UNION with its members, an ENUM with its values. The
-/// rest (chains of modifiers, typedefs, pointers, arrays to those) are short to walk again.
+/// Hashes worth keeping, by id and whether members count: those of structs, unions, enums and
+/// typedefs. The rest (modifiers, pointers, arrays) are a step away from one of those.
 type Memo = std::collections::HashMap<u32, u64, std::hash::BuildHasherDefault<FxHasher>>;
 
 /// bpftool's `btf_type_disambig_hash`.
@@ -118,7 +118,7 @@ fn disambig_hash(
     // An enum's hash is the same with or without members.
     let key = match kind {
         ENUM | ENUM64 => Some(id << 1),
-        STRUCT | UNION if include_members => Some(id << 1 | 1),
+        STRUCT | UNION | TYPEDEF => Some(id << 1 | include_members as u32),
         _ => None,
     };
     if let Some(h) = key.and_then(|k| memo.get(&k)) {
