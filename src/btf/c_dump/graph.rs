@@ -601,6 +601,16 @@ impl<'b> Graph<'b> {
         })
     }
 
+    /// Computes the alignment of every struct and union ahead of time (what a writer waiting
+    /// for its first types can do meanwhile). Errors are left for [`Graph::align_of`] to give.
+    pub fn precompute_aligns(&self) {
+        for id in 1..self.count() {
+            if self.is_composite(id) {
+                let _ = self.align_of(id);
+            }
+        }
+    }
+
     /// libbpf's `btf__align_of`: 0 for types without an alignment.
     pub fn align_of(&self, id: TypeId) -> Result<u32, BtfError> {
         self.align_cached(id, 0)

@@ -221,6 +221,8 @@ pub fn write_c_header<W: io::Write + ?Sized>(
                 }
                 failed
             });
+            // While the first types are sorted and ordered.
+            g.precompute_aligns();
             let mut d = new_dumper(true);
             let mut r = Ok(());
             for queue in rx.iter() {
