@@ -70,9 +70,13 @@ fn new_btf(raw: &[u8], base: Option<&LibBtf>) -> Result<LibBtf, String> {
         }
     };
     // libbpf 1.x returns NULL and sets errno on error.
-    NonNull::new(p)
-        .map(LibBtf)
-        .ok_or_else(|| format!("libbpf btf__new{}: {}", if base.is_some() { "_split" } else { "" }, errno()))
+    NonNull::new(p).map(LibBtf).ok_or_else(|| {
+        format!(
+            "libbpf btf__new{}: {}",
+            if base.is_some() { "_split" } else { "" },
+            errno()
+        )
+    })
 }
 
 /// What the printf callback writes into; `ctx` of `btf_dump__new` points to it.
@@ -135,7 +139,8 @@ pub fn dump_c(raw: &[u8], base: Option<&[u8]>, ids: &Ids) -> Result<Vec<u8>, Str
     // which outlives the dumper and is only read after the dumper is freed; `opts` is a
     // valid btf_dump_opts with its size set, read during the call only.
     let d = unsafe { libbpf_sys::btf_dump__new(btf.0.as_ptr(), Some(collect), ctx.cast(), &opts) };
-    let dump = LibDump(NonNull::new(d).ok_or_else(|| format!("libbpf btf_dump__new: {}", errno()))?);
+    let dump =
+        LibDump(NonNull::new(d).ok_or_else(|| format!("libbpf btf_dump__new: {}", errno()))?);
     let mut one = |id: u32| -> Result<(), String> {
         // SAFETY: `dump` is a live `struct btf_dump *` over a live `btf`; the callback only
         // writes through `ctx`, which nothing else touches during the call.
