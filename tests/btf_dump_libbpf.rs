@@ -231,8 +231,8 @@ fn unzstd(name: &str) -> Vec<u8> {
 /// The golden 6.18 BTF (this CI host's kernel), and, as a check of the oracle itself, libbpf
 /// 1.7's text against bpftool 7.8's (libbpf 1.8) golden unsorted header of the same BTF.
 #[test]
-fn golden_vmlinux_6_18_matches_libbpf() {
-    const T: &str = "golden_vmlinux_6_18_matches_libbpf";
+fn btf_dump_libbpf_golden_vmlinux_6_18() {
+    const T: &str = "btf_dump_libbpf_golden_vmlinux_6_18";
     if in_vm_guest() {
         eprintln!("{T}: kernel-independent, run by the host's CI step (the guest has no zstd)");
         return;
@@ -284,8 +284,8 @@ fn golden_vmlinux_6_18_matches_libbpf() {
 /// `bpftool -B vmlinux btf dump file MODULE format c unsorted` writes them. In the ci/vm-test
 /// guests this covers Debian's 6.12 and 6.1 kernels and the modules loaded there.
 #[test]
-fn running_kernel_btf_matches_libbpf() {
-    const T: &str = "running_kernel_btf_matches_libbpf";
+fn btf_dump_libbpf_running_kernel_and_modules() {
+    const T: &str = "btf_dump_libbpf_running_kernel_and_modules";
     let vmlinux_path = Path::new(rawbpf::btf::SYSFS_BTF).join("vmlinux");
     let vmlinux = match std::fs::read(&vmlinux_path) {
         Ok(v) => v,
@@ -305,7 +305,7 @@ fn running_kernel_btf_matches_libbpf() {
     let same_as_golden = !in_vm_guest() && unzstd("btf-golden/vmlinux-6.18.btf.zst") == vmlinux;
     if same_as_golden {
         eprintln!(
-            "{T}: {}: the same bytes as tests/data/btf-golden/vmlinux-6.18.btf (compared by golden_vmlinux_6_18_matches_libbpf)",
+            "{T}: {}: the same bytes as tests/data/btf-golden/vmlinux-6.18.btf (compared by btf_dump_libbpf_golden_vmlinux_6_18)",
             vmlinux_path.display()
         );
     } else {
@@ -381,8 +381,8 @@ fn bpf_objects() -> Vec<PathBuf> {
 
 /// The `.BTF` of every committed `*.bpf.o` (tests/bpf, tests/data, examples).
 #[test]
-fn test_object_btf_matches_libbpf() {
-    const T: &str = "test_object_btf_matches_libbpf";
+fn btf_dump_libbpf_test_objects() {
+    const T: &str = "btf_dump_libbpf_test_objects";
     let objs = bpf_objects();
     assert!(objs.len() > 40, "BPF objects: {objs:?}");
     let mut c = Comparer::new(T);
@@ -417,8 +417,8 @@ impl Drop for TempDir {
 /// committed object with CO-RE relocations, and for all of them at once (the types the
 /// relocations need, with their members and what those reach).
 #[test]
-fn minimized_btf_matches_libbpf() {
-    const T: &str = "minimized_btf_matches_libbpf";
+fn btf_dump_libbpf_minimized() {
+    const T: &str = "btf_dump_libbpf_minimized";
     let vmlinux = Path::new(rawbpf::btf::SYSFS_BTF).join("vmlinux");
     if !vmlinux.exists() {
         eprintln!(
@@ -931,8 +931,8 @@ fn corner_split() -> Result<(Vec<u8>, Vec<u8>), rawbpf::btf::BtfError> {
 /// Hand-built BTF for each rule of the dumper, in id order and with all ids as roots in
 /// reverse order (which changes what is declared first).
 #[test]
-fn hand_built_corner_cases_match_libbpf() {
-    const T: &str = "hand_built_corner_cases_match_libbpf";
+fn btf_dump_libbpf_hand_built_corner_cases() {
+    const T: &str = "btf_dump_libbpf_hand_built_corner_cases";
     let cases: [Case; 8] = [
         ("bitfields", corner_bitfields),
         ("packed and padding", corner_packed),
