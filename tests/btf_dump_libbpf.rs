@@ -130,6 +130,11 @@ struct Comparer {
     preamble: Vec<u8>,
     failures: Vec<String>,
     compared: usize,
+    /// Types of the compared BTFs (without their bases) and bytes of equal text.
+    own_types: usize,
+    bytes: usize,
+    /// Print only mismatches and the summary.
+    quiet: bool,
     test: &'static str,
 }
 
@@ -139,6 +144,9 @@ impl Comparer {
             preamble: preamble(),
             failures: Vec::new(),
             compared: 0,
+            own_types: 0,
+            bytes: 0,
+            quiet: false,
             test,
         }
     }
@@ -146,14 +154,35 @@ impl Comparer {
     /// Compares `btf` (parsed by rawbpf from `raw`, over `base` when split) with libbpf's dump
     /// of the same bytes.
     fn compare(&mut self, what: &str, btf: &Btf<'_>, raw: &[u8], base: Option<&[u8]>, ids: Ids) {
+        self.compare_with(what, btf, base.is_some(), ids, &|ids| {
+            libbpf_dump::dump_c(raw, base, ids)
+        });
+    }
+
+    /// Compares `btf` with `libbpf`'s dump of the same BTF (`split`: whether it is split BTF).
+    fn compare_with(
+        &mut self,
+        what: &str,
+        btf: &Btf<'_>,
+        split: bool,
+        ids: Ids,
+        libbpf: &dyn Fn(&Ids) -> libbpf_dump::Dumped,
+    ) {
         let t = Instant::now();
-        let r = (|| -> Result<(), String> {
-            let lib = libbpf_dump::dump_c(raw, base, &ids)?;
+        let r = (|| -> Result<(usize, usize), String> {
+            let (lib, cnt) = libbpf(&ids)?;
             let t_lib = t.elapsed();
             let mine = ours(btf, &ids, &self.preamble)?;
-            let n = libbpf_dump::type_cnt(raw, base)? - 1;
+            let n = cnt - 1;
             let own = btf.len();
-            if n as usize != own + base.map_or(0, |_| btf.first_id() as usize - 1) {
+            if n as usize
+                != own
+                    + if split {
+                        btf.first_id() as usize - 1
+                    } else {
+                        0
+                    }
+            {
                 return Err(format!(
                     "libbpf counts {n} types, rawbpf {} (+ base {})",
                     own,
@@ -163,26 +192,32 @@ impl Comparer {
             if mine != lib {
                 return Err(diff_report(what, &mine, &lib));
             }
-            eprintln!(
-                "{}: {what}: {n} types{}, {} ids dumped, {} bytes equal (libbpf {:.2?}, total {:.2?})",
-                self.test,
-                if base.is_some() {
-                    format!(" ({own} own)")
-                } else {
-                    String::new()
-                },
-                match &ids {
-                    Ids::All => n as usize,
-                    Ids::Only(v) => v.len(),
-                },
-                lib.len(),
-                t_lib,
-                t.elapsed()
-            );
-            Ok(())
+            if !self.quiet {
+                eprintln!(
+                    "{}: {what}: {n} types{}, {} ids dumped, {} bytes equal (libbpf {:.2?}, total {:.2?})",
+                    self.test,
+                    if split {
+                        format!(" ({own} own)")
+                    } else {
+                        String::new()
+                    },
+                    match &ids {
+                        Ids::All => n as usize,
+                        Ids::Only(v) => v.len(),
+                    },
+                    lib.len(),
+                    t_lib,
+                    t.elapsed()
+                );
+            }
+            Ok((own, lib.len()))
         })();
         match r {
-            Ok(_) => self.compared += 1,
+            Ok((own, bytes)) => {
+                self.compared += 1;
+                self.own_types += own;
+                self.bytes += bytes;
+            }
             Err(e) => {
                 eprintln!("{}: {what}: MISMATCH\n{e}", self.test);
                 self.failures.push(e);
@@ -207,7 +242,10 @@ impl Comparer {
             self.test,
             self.compared
         );
-        eprintln!("{}: {} BTFs equal", self.test, self.compared);
+        eprintln!(
+            "{}: {} BTFs equal ({} types of their own, {} bytes of C)",
+            self.test, self.compared, self.own_types, self.bytes
+        );
     }
 }
 
@@ -250,7 +288,7 @@ fn btf_dump_libbpf_golden_vmlinux_6_18() {
 
     // The oracle agrees with bpftool 7.8 on this BTF: libbpf 1.7 and 1.8 dump it alike. (The
     // golden unsorted header has bpftool's kfunc block after the types, after an empty line.)
-    let lib = libbpf_dump::dump_c(&raw, None, &Ids::All).expect("libbpf dump");
+    let (lib, _) = libbpf_dump::dump_c(&raw, None, &Ids::All).expect("libbpf dump");
     let golden = unzstd("btf-golden/vmlinux-6.18.unsorted.h.zst");
     let body = golden
         .strip_prefix(&c.preamble[..])
@@ -968,4 +1006,161 @@ fn btf_dump_libbpf_hand_built_corner_cases() {
         Ids::All,
     );
     c.finish(2 * cases.len() + 1);
+}
+
+/// `cmd` (a decompressor writing to stdout) run on `input`, through a temporary file.
+fn decompress(cmd: &str, input: &[u8], dir: &Path) -> Option<Vec<u8>> {
+    let tmp = dir.join(common::unique_name("z"));
+    std::fs::write(&tmp, input).ok()?;
+    let out = Command::new(cmd).arg("-dc").arg(&tmp).output();
+    let _ = std::fs::remove_file(&tmp);
+    // Trailing data after the compressed stream makes some tools exit non-zero: judge by
+    // the output.
+    Some(out.ok()?.stdout)
+}
+
+/// The vmlinux ELF inside a bzImage: the first compressed stream (zstd, lz4, xz or gzip, as
+/// the kernel's `scripts/extract-vmlinux` looks for them) that decompresses to an ELF.
+fn extract_vmlinux(bzimage: &[u8], dir: &Path) -> Option<Vec<u8>> {
+    const FORMATS: [(&[u8], &str); 4] = [
+        (b"\x28\xb5\x2f\xfd", "zstd"),
+        (b"\x02\x21\x4c\x18", "lz4"),
+        (b"\xfd7zXZ\x00", "xz"),
+        (b"\x1f\x8b\x08", "gzip"),
+    ];
+    for (magic, cmd) in FORMATS {
+        let mut from = 0;
+        while let Some(at) = bzimage[from..]
+            .windows(magic.len())
+            .position(|w| w == magic)
+            .map(|p| from + p)
+        {
+            if let Some(elf) = decompress(cmd, &bzimage[at..], dir) {
+                if elf.starts_with(b"\x7fELF") {
+                    return Some(elf);
+                }
+            }
+            from = at + 1;
+        }
+    }
+    None
+}
+
+/// Every `*.ko`, `*.ko.xz` and `*.ko.zst` under `dir`.
+fn module_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        let name = p.to_string_lossy();
+        if p.is_dir() {
+            module_files(&p, out);
+        } else if name.ends_with(".ko") || name.ends_with(".ko.xz") || name.ends_with(".ko.zst") {
+            out.push(p);
+        }
+    }
+}
+
+/// The module files of the Debian kernels `ci/vm-test` boots (unpacked under `ci/.cache` by
+/// its runs), each module's `.BTF` split over its kernel's vmlinux BTF (taken from the
+/// cached `vmlinuz`), with the module's own ids as roots; and each vmlinux in id order.
+/// The guest runs of `btf_dump_libbpf_running_kernel_and_modules` cover only the modules
+/// they load; this covers all of them, on the host. Opt-in: it needs a `ci/vm-test` run's
+/// cache and takes minutes in a debug build.
+#[test]
+#[ignore = "needs ci/.cache from a ci/vm-test run; slow: cargo test --release --test btf_dump_libbpf -- --ignored"]
+fn btf_dump_libbpf_guest_kernel_module_files() {
+    const T: &str = "btf_dump_libbpf_guest_kernel_module_files";
+    let cache = repo().join("ci/.cache");
+    let mut kernels: Vec<PathBuf> = std::fs::read_dir(&cache)
+        .unwrap_or_else(|e| panic!("{T}: {}: {e} (run ci/vm-test first)", cache.display()))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.is_dir()
+                && p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("linux-image-"))
+        })
+        .collect();
+    kernels.sort();
+    assert!(
+        !kernels.is_empty(),
+        "{T}: no unpacked kernel in {}",
+        cache.display()
+    );
+    let dir = TempDir(std::env::temp_dir().join(common::unique_name("kobtf")));
+    std::fs::create_dir_all(&dir.0).expect("temp dir");
+    let mut c = Comparer::new(T);
+    c.quiet = true;
+    let mut expected = 0;
+    for k in &kernels {
+        let kver = k.file_name().unwrap().to_string_lossy()["linux-image-".len()..].to_string();
+        let vmlinuz = k.join("boot").join(format!("vmlinuz-{kver}"));
+        let bz = std::fs::read(&vmlinuz).unwrap_or_else(|e| panic!("{}: {e}", vmlinuz.display()));
+        let elf = extract_vmlinux(&bz, &dir.0)
+            .unwrap_or_else(|| panic!("{}: no vmlinux found inside", vmlinuz.display()));
+        let base_raw = Btf::from_elf(&elf)
+            .unwrap_or_else(|e| panic!("{kver} vmlinux: {e}"))
+            .raw_bytes()
+            .to_vec();
+        drop(elf);
+        let base = Arc::new(Btf::parse(&base_raw).expect("vmlinux BTF"));
+        c.quiet = false;
+        c.compare(
+            &format!("vmlinux {kver} (from vmlinuz)"),
+            &base,
+            &base_raw,
+            None,
+            Ids::All,
+        );
+        c.quiet = true;
+        expected += 1;
+        let lib_base = libbpf_dump::LibbpfBase::new(&base_raw).expect("libbpf base");
+        let mut kos = Vec::new();
+        module_files(&k.join("lib/modules").join(&kver), &mut kos);
+        kos.sort();
+        let (mut with_btf, mut without) = (0, 0);
+        let before = (c.compared, c.own_types, c.bytes);
+        let t = Instant::now();
+        for ko in &kos {
+            let name = ko.to_string_lossy();
+            let bytes = std::fs::read(ko).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let elf = if name.ends_with(".ko.xz") || name.ends_with(".ko.zst") {
+                let cmd = if name.ends_with(".xz") { "xz" } else { "zstd" };
+                decompress(cmd, &bytes, &dir.0).unwrap_or_else(|| panic!("{cmd} -dc {name}"))
+            } else {
+                bytes
+            };
+            let btf = match Btf::from_elf_split(&elf, Arc::clone(&base)) {
+                Ok(b) => b,
+                Err(rawbpf::btf::BtfError::Elf { .. }) => {
+                    without += 1;
+                    continue;
+                }
+                Err(e) => panic!("{name}: {e}"),
+            };
+            with_btf += 1;
+            let raw = btf.raw_bytes();
+            let roots: Vec<u32> = (btf.first_id()..=btf.last_id()).collect();
+            let short = ko.strip_prefix(k).unwrap_or(ko).display().to_string();
+            c.compare_with(
+                &format!("{kver} {short} over its vmlinux, own ids as roots"),
+                &btf,
+                true,
+                Ids::Only(roots),
+                &|ids| libbpf_dump::dump_c_split(raw, &lib_base, ids),
+            );
+        }
+        expected += with_btf;
+        eprintln!(
+            "{T}: {kver}: {} module files, {with_btf} with .BTF ({without} without): {} equal, {} types of their own, {} bytes of C ({:.1?})",
+            kos.len(),
+            c.compared - before.0,
+            c.own_types - before.1,
+            c.bytes - before.2,
+            t.elapsed()
+        );
+    }
+    c.finish(expected);
 }

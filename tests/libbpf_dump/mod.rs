@@ -31,13 +31,17 @@ pub enum Ids {
     Only(Vec<u32>),
 }
 
+/// libbpf's text and `btf__type_cnt`, or what failed.
+pub type Dumped = Result<(Vec<u8>, u32), String>;
+
 /// A `struct btf *`, freed on drop.
 struct LibBtf(NonNull<libbpf_sys::btf>);
 
 impl Drop for LibBtf {
     fn drop(&mut self) {
         // SAFETY: the pointer came from btf__new/btf__new_split, is non-null and is freed
-        // exactly once, here; a split BTF that refers to it is dropped before it (see dump_c).
+        // exactly once, here; a split BTF that refers to it is dropped before it (dump_c and
+        // dump_c_split create split BTF as a local that dies before the base they borrow).
         unsafe { libbpf_sys::btf__free(self.0.as_ptr()) }
     }
 }
@@ -110,20 +114,32 @@ unsafe extern "C" fn collect(ctx: *mut c_void, fmt: *const c_char, args: *mut __
     unsafe { libc::free(s.cast()) };
 }
 
-/// The number of types libbpf sees in `raw` (over `base` for split BTF), counting the void
-/// type 0 (`btf__type_cnt`).
-pub fn type_cnt(raw: &[u8], base: Option<&[u8]>) -> Result<u32, String> {
-    let base = base.map(|b| new_btf(b, None)).transpose()?;
-    let btf = new_btf(raw, base.as_ref())?;
-    // SAFETY: `btf` is a live `struct btf *`.
-    Ok(unsafe { libbpf_sys::btf__type_cnt(btf.0.as_ptr()) })
+/// Base BTF parsed once by libbpf, for dumping many split BTFs over it ([`dump_c_split`]).
+pub struct LibbpfBase(LibBtf);
+
+impl LibbpfBase {
+    /// libbpf's `btf__new` of `raw`.
+    pub fn new(raw: &[u8]) -> Result<Self, String> {
+        new_btf(raw, None).map(LibbpfBase)
+    }
 }
 
 /// libbpf's C dump of the BTF `raw` (split over `base` when given): the text
-/// `btf_dump__dump_type` prints for each id of `ids`, in order.
-pub fn dump_c(raw: &[u8], base: Option<&[u8]>, ids: &Ids) -> Result<Vec<u8>, String> {
-    let base = base.map(|b| new_btf(b, None)).transpose()?;
-    let btf = new_btf(raw, base.as_ref())?;
+/// `btf_dump__dump_type` prints for each id of `ids`, in order, and `btf__type_cnt` (which
+/// counts the void type 0, and the base's types for split BTF).
+pub fn dump_c(raw: &[u8], base: Option<&[u8]>, ids: &Ids) -> Dumped {
+    let base = base.map(LibbpfBase::new).transpose()?;
+    let btf = new_btf(raw, base.as_ref().map(|b| &b.0))?;
+    dump(&btf, ids)
+}
+
+/// As [`dump_c`], for split BTF `raw` over a base libbpf has already parsed.
+pub fn dump_c_split(raw: &[u8], base: &LibbpfBase, ids: &Ids) -> Dumped {
+    let btf = new_btf(raw, Some(&base.0))?;
+    dump(&btf, ids)
+}
+
+fn dump(btf: &LibBtf, ids: &Ids) -> Dumped {
     // SAFETY: `btf` is a live `struct btf *`.
     let cnt = unsafe { libbpf_sys::btf__type_cnt(btf.0.as_ptr()) };
     let mut sink = Box::new(Sink {
@@ -134,14 +150,14 @@ pub fn dump_c(raw: &[u8], base: Option<&[u8]>, ids: &Ids) -> Result<Vec<u8>, Str
         sz: std::mem::size_of::<libbpf_sys::btf_dump_opts>() as _,
     };
     let ctx: *mut Sink = &mut *sink;
-    // SAFETY: `btf` outlives the dumper (`dump` is declared after it, so dropped first);
-    // `collect` has the btf_dump_printf_fn_t signature; `ctx` points to the boxed `Sink`,
-    // which outlives the dumper and is only read after the dumper is freed; `opts` is a
-    // valid btf_dump_opts with its size set, read during the call only.
+    // SAFETY: `btf` outlives the dumper (freed before this function returns); `collect` has
+    // the btf_dump_printf_fn_t signature; `ctx` points to the boxed `Sink`, which outlives
+    // the dumper and is only read after the dumper is freed; `opts` is a valid btf_dump_opts
+    // with its size set, read during the call only.
     let d = unsafe { libbpf_sys::btf_dump__new(btf.0.as_ptr(), Some(collect), ctx.cast(), &opts) };
     let dump =
         LibDump(NonNull::new(d).ok_or_else(|| format!("libbpf btf_dump__new: {}", errno()))?);
-    let mut one = |id: u32| -> Result<(), String> {
+    let one = |id: u32| -> Result<(), String> {
         // SAFETY: `dump` is a live `struct btf_dump *` over a live `btf`; the callback only
         // writes through `ctx`, which nothing else touches during the call.
         let r = unsafe { libbpf_sys::btf_dump__dump_type(dump.0.as_ptr(), id) };
@@ -154,16 +170,14 @@ pub fn dump_c(raw: &[u8], base: Option<&[u8]>, ids: &Ids) -> Result<Vec<u8>, Str
         Ok(())
     };
     match ids {
-        Ids::All => (1..cnt).try_for_each(&mut one)?,
-        Ids::Only(v) => v.iter().copied().try_for_each(&mut one)?,
+        Ids::All => (1..cnt).try_for_each(one)?,
+        Ids::Only(v) => v.iter().copied().try_for_each(one)?,
     }
     drop(dump);
-    drop(btf);
-    drop(base);
     if sink.failed {
         return Err("vasprintf failed in the btf_dump printf callback".into());
     }
-    Ok(std::mem::take(&mut sink.out))
+    Ok((std::mem::take(&mut sink.out), cnt))
 }
 
 /// libbpf's version as `major.minor`.
