@@ -1205,3 +1205,396 @@ fn btf_dump_libbpf_fuzz_seeds() {
     }
     c.finish(3);
 }
+
+/// A small deterministic PRNG (xorshift64*), so that a failing random BTF can be rebuilt
+/// from its seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    /// Uniform in `0..n` (n > 0).
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+    fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
+        &v[self.below(v.len() as u64) as usize]
+    }
+}
+
+/// A planned type of a random BTF: what it is, and (for complete object types) its size and
+/// alignment.
+#[derive(Clone, Copy)]
+struct Planned {
+    id: u32,
+    /// Size and alignment in bytes when the type can be a member (complete, not a function).
+    layout: Option<(u32, u32)>,
+    /// An integer or enum: can be a bitfield.
+    bitfieldable: bool,
+}
+
+/// A random, well-formed BTF (no loop except through pointers, no struct that embeds
+/// itself): every kind the dumper handles, names drawn from small pools so that they clash,
+/// structs with holes, bitfields and packed layouts, pointers to types defined later.
+fn random_btf(seed: u64) -> Vec<u8> {
+    const NAMES: [&str; 6] = ["foo", "bar", "baz", "a", "x", "node"];
+    const VALUES: [&str; 5] = ["A", "B", "C", "X", "foo"];
+    const TAGS: [&str; 3] = ["user", "rcu", "percpu"];
+    let mut r = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let mut b = BtfBuilder::new();
+    let mut types: Vec<Planned> = Vec::new();
+    let scalar = |b: &mut BtfBuilder, types: &mut Vec<Planned>, name: &str, size: u32, enc| {
+        let id = b.add_int(name, size, enc);
+        types.push(Planned {
+            id,
+            layout: Some((size, size.min(8))),
+            bitfieldable: true,
+        });
+    };
+    scalar(&mut b, &mut types, "int", 4, IntEncoding::SIGNED);
+    scalar(
+        &mut b,
+        &mut types,
+        "char",
+        1,
+        IntEncoding::CHAR | IntEncoding::SIGNED,
+    );
+    scalar(
+        &mut b,
+        &mut types,
+        "long unsigned int",
+        8,
+        IntEncoding::empty(),
+    );
+    scalar(&mut b, &mut types, "short int", 2, IntEncoding::SIGNED);
+    scalar(&mut b, &mut types, "_Bool", 1, IntEncoding::BOOL);
+    scalar(
+        &mut b,
+        &mut types,
+        "__int128 unsigned",
+        16,
+        IntEncoding::empty(),
+    );
+    // An INT that encodes a bitfield itself (the pre-kind_flag encoding).
+    let legacy = b.add_int_bits(
+        "unsigned int",
+        4,
+        IntEncoding::empty(),
+        0,
+        1 + r.below(31) as u32,
+    );
+    types.push(Planned {
+        id: legacy,
+        layout: Some((4, 4)),
+        bitfieldable: false,
+    });
+    let n = 8 + r.below(40) as u32;
+    // The body (at most 3 types per step, padded with ints to exactly that many) is followed
+    // by `fwd_n` named structs. Pointers point backwards, or forwards to those structs only,
+    // so that every loop passes through a named struct, as it must in C.
+    let first_fwd = b.next_id() + 3 * n;
+    let fwd_n = 1 + r.below(4) as u32;
+    for _ in 0..n {
+        let next = b.next_id();
+        // A type that can be embedded, added before this one.
+        let member = |r: &mut Rng, types: &[Planned]| -> Option<Planned> {
+            let complete: Vec<Planned> = types
+                .iter()
+                .copied()
+                .filter(|t| t.layout.is_some())
+                .collect();
+            (!complete.is_empty()).then(|| *r.pick(&complete))
+        };
+        let name =
+            |r: &mut Rng| -> &'static str { if r.chance(30) { "" } else { *r.pick(&NAMES) } };
+        let planned = match r.below(16) {
+            0 | 1 | 2 => {
+                let target = if r.chance(10) {
+                    0
+                } else if r.chance(40) {
+                    first_fwd + r.below(fwd_n.into()) as u32
+                } else {
+                    r.pick(&types).id
+                };
+                Planned {
+                    id: b.add_ptr(target),
+                    layout: Some((8, 8)),
+                    bitfieldable: false,
+                }
+            }
+            3 | 4 | 5 | 6 => {
+                // A struct or union of members added before it (or pointers).
+                let is_union = r.chance(25);
+                let nm = 1 + r.below(6);
+                let packed = r.chance(15);
+                let mut members: Vec<(String, u32, u32, u32)> = Vec::new();
+                let (mut bit, mut max_end, mut align) = (0u32, 0u32, 1u32);
+                for k in 0..nm {
+                    let Some(t) = member(&mut r, &types) else {
+                        break;
+                    };
+                    let (size, a) = t.layout.unwrap();
+                    let mname = if r.chance(10) && !is_union {
+                        String::new()
+                    } else {
+                        format!("m{k}")
+                    };
+                    let bits = if t.bitfieldable && !mname.is_empty() && r.chance(35) {
+                        1 + r.below(u64::from(size) * 8) as u32
+                    } else {
+                        0
+                    };
+                    let at = if is_union {
+                        0
+                    } else if bits > 0 {
+                        bit + if r.chance(20) { r.below(9) as u32 } else { 0 }
+                    } else if packed {
+                        bit.div_ceil(8) * 8
+                    } else {
+                        // Aligned, sometimes with a hole.
+                        let hole = if r.chance(15) {
+                            a * r.below(3) as u32
+                        } else {
+                            0
+                        };
+                        (bit.div_ceil(a * 8) * a * 8) + hole * 8
+                    };
+                    let width = if bits > 0 { bits } else { size * 8 };
+                    members.push((mname, t.id, at, bits));
+                    bit = at + width;
+                    max_end = max_end.max(at + width);
+                    if !packed {
+                        align = align.max(a);
+                    }
+                }
+                let mut size = max_end.div_ceil(8);
+                if !packed {
+                    size = size.div_ceil(align) * align;
+                }
+                if r.chance(10) {
+                    size += align * (1 + r.below(4) as u32);
+                }
+                let news: Vec<NewMember<'_>> = members
+                    .iter()
+                    .map(|(n, t, at, bits)| {
+                        if *bits > 0 {
+                            NewMember::bitfield(n, *t, *at, *bits)
+                        } else {
+                            NewMember::new(n, *t, *at)
+                        }
+                    })
+                    .collect();
+                let name = name(&mut r);
+                let id = if is_union {
+                    b.add_union(name, size, &news)
+                } else {
+                    b.add_struct(name, size, &news)
+                }
+                .expect("composite");
+                Planned {
+                    id,
+                    layout: Some((size, align)),
+                    bitfieldable: false,
+                }
+            }
+            7 => {
+                let size = *r.pick(&[1u32, 2, 4, 8]);
+                let signed = r.chance(40);
+                let nv = r.below(4) as usize;
+                let vals: Vec<(&str, u64)> = (0..nv)
+                    .map(|_| {
+                        let v = match r.below(4) {
+                            0 => r.below(10),
+                            1 => u64::MAX - r.below(3),
+                            2 => 1u64 << (8 * size - 1),
+                            _ => r.next() >> (64 - 8 * size),
+                        };
+                        (*r.pick(&VALUES), v)
+                    })
+                    .collect();
+                let id = if size == 8 && r.chance(60) {
+                    b.add_enum64(name(&mut r), 8, signed, &vals)
+                } else {
+                    let v32: Vec<(&str, i64)> =
+                        vals.iter().map(|&(n, v)| (n, v as u32 as i64)).collect();
+                    b.add_enum(name(&mut r), size, signed, &v32)
+                }
+                .expect("enum");
+                Planned {
+                    id,
+                    layout: (nv > 0).then_some((size, size)),
+                    bitfieldable: nv > 0,
+                }
+            }
+            8 => {
+                let Some(t) = member(&mut r, &types) else {
+                    continue;
+                };
+                let (size, a) = t.layout.unwrap();
+                let nelems = r.below(5) as u32;
+                Planned {
+                    id: b.add_array(t.id, types[0].id, nelems),
+                    layout: Some((size * nelems, a)),
+                    bitfieldable: false,
+                }
+            }
+            9 => {
+                let Some(t) = member(&mut r, &types) else {
+                    continue;
+                };
+                let id = match r.below(4) {
+                    0 => b.add_const(t.id),
+                    1 => b.add_volatile(t.id),
+                    2 => b.add_restrict(t.id),
+                    _ => b.add_type_tag(*r.pick(&TAGS), t.id, r.chance(20)),
+                };
+                Planned { id, ..t }
+            }
+            10 => {
+                let t = *r.pick(&types);
+                let n = if r.chance(80) { *r.pick(&NAMES) } else { "td" };
+                Planned {
+                    id: b.add_typedef(n, t.id),
+                    ..t
+                }
+            }
+            11 | 12 => {
+                let ret = if r.chance(30) {
+                    0
+                } else {
+                    member(&mut r, &types).map_or(0, |t| t.id)
+                };
+                let np = r.below(4);
+                let mut params: Vec<(&str, u32)> = Vec::new();
+                for k in 0..np {
+                    if let Some(t) = member(&mut r, &types) {
+                        params.push((["", "p", "q", "r"][k as usize], t.id));
+                    }
+                }
+                if !params.is_empty() && r.chance(20) {
+                    params.push(("", 0));
+                }
+                let id = b.add_func_proto(ret, &params).expect("proto");
+                if r.chance(50) {
+                    b.add_func(*r.pick(&NAMES), id, FuncLinkage::Global);
+                }
+                Planned {
+                    id,
+                    layout: None,
+                    bitfieldable: false,
+                }
+            }
+            13 => Planned {
+                id: b.add_fwd(*r.pick(&NAMES), r.chance(30)),
+                layout: None,
+                bitfieldable: false,
+            },
+            14 => {
+                // A pointer to a (pointer to a) function or array, the declarator cases.
+                let Some(t) = member(&mut r, &types) else {
+                    continue;
+                };
+                let arr = b.add_array(t.id, types[0].id, 1 + r.below(3) as u32);
+                let target = if r.chance(50) {
+                    arr
+                } else {
+                    b.add_func_proto(arr.min(t.id), &[("", t.id)])
+                        .expect("proto")
+                };
+                Planned {
+                    id: b.add_ptr(target),
+                    layout: Some((8, 8)),
+                    bitfieldable: false,
+                }
+            }
+            _ => {
+                let size = *r.pick(&[4u32, 8, 16]);
+                let fname = match size {
+                    4 => "float",
+                    8 => "double",
+                    _ => "long double",
+                };
+                Planned {
+                    id: b.add_float(fname, size),
+                    layout: Some((size, size.min(8))),
+                    bitfieldable: false,
+                }
+            }
+        };
+        debug_assert!(planned.id >= next);
+        types.push(planned);
+    }
+    while b.next_id() < first_fwd {
+        b.add_int("int", 4, IntEncoding::SIGNED);
+    }
+    // The pointed-to named structs: members of any complete body type.
+    for k in 0..fwd_n {
+        let complete: Vec<Planned> = types
+            .iter()
+            .copied()
+            .filter(|t| t.layout.is_some())
+            .collect();
+        let mut members = Vec::new();
+        let (mut at, mut align) = (0u32, 1u32);
+        for i in 0..1 + r.below(4) {
+            let t = *r.pick(&complete);
+            let (size, a) = t.layout.unwrap();
+            at = at.div_ceil(a) * a;
+            members.push((format!("f{i}"), t.id, at * 8));
+            at += size;
+            align = align.max(a);
+        }
+        let news: Vec<NewMember<'_>> = members
+            .iter()
+            .map(|(n, t, at)| NewMember::new(n, *t, *at))
+            .collect();
+        let name = if k % 2 == 0 { *r.pick(&NAMES) } else { "later" };
+        b.add_struct(name, at.div_ceil(align) * align, &news)
+            .expect("struct");
+    }
+    b.encode()
+}
+
+/// Random well-formed BTF (`random_btf`, deterministic seeds), in id order and with the ids
+/// in a shuffled order as roots.
+#[test]
+fn btf_dump_libbpf_random_btf() {
+    const T: &str = "btf_dump_libbpf_random_btf";
+    let count: u64 = std::env::var("RAWBPF_RANDOM_BTF_COUNT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300);
+    let mut c = Comparer::new(T);
+    c.quiet = true;
+    for seed in 0..count {
+        let raw = random_btf(seed);
+        let btf = Btf::parse(&raw).unwrap_or_else(|e| panic!("random BTF {seed}: {e}"));
+        c.compare(
+            &format!("random BTF, seed {seed}"),
+            &btf,
+            &raw,
+            None,
+            Ids::All,
+        );
+        let mut ids: Vec<u32> = (1..=btf.last_id()).collect();
+        let mut r = Rng(seed + 1);
+        for i in (1..ids.len()).rev() {
+            ids.swap(i, r.below(i as u64 + 1) as usize);
+        }
+        c.compare(
+            &format!("random BTF, seed {seed}, shuffled roots"),
+            &btf,
+            &raw,
+            None,
+            Ids::Only(ids),
+        );
+    }
+    c.finish(2 * count as usize);
+}
