@@ -1227,6 +1227,9 @@ impl Rng {
     fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
         &v[self.below(v.len() as u64) as usize]
     }
+    fn word(&mut self, v: &[&'static str]) -> &'static str {
+        v[self.below(v.len() as u64) as usize]
+    }
 }
 
 /// A planned type of a random BTF: what it is, and (for complete object types) its size and
@@ -1312,10 +1315,9 @@ fn random_btf(seed: u64) -> Vec<u8> {
                 .collect();
             (!complete.is_empty()).then(|| *r.pick(&complete))
         };
-        let name =
-            |r: &mut Rng| -> &'static str { if r.chance(30) { "" } else { *r.pick(&NAMES) } };
+        let name = |r: &mut Rng| -> &'static str { if r.chance(30) { "" } else { r.word(&NAMES) } };
         let planned = match r.below(16) {
-            0 | 1 | 2 => {
+            0..=2 => {
                 let target = if r.chance(10) {
                     0
                 } else if r.chance(40) {
@@ -1329,7 +1331,7 @@ fn random_btf(seed: u64) -> Vec<u8> {
                     bitfieldable: false,
                 }
             }
-            3 | 4 | 5 | 6 => {
+            3..=6 => {
                 // A struct or union of members added before it (or pointers).
                 let is_union = r.chance(25);
                 let nm = 1 + r.below(6);
@@ -1416,7 +1418,7 @@ fn random_btf(seed: u64) -> Vec<u8> {
                             2 => 1u64 << (8 * size - 1),
                             _ => r.next() >> (64 - 8 * size),
                         };
-                        (*r.pick(&VALUES), v)
+                        (r.word(&VALUES), v)
                     })
                     .collect();
                 let id = if size == 8 && r.chance(60) {
@@ -1453,19 +1455,19 @@ fn random_btf(seed: u64) -> Vec<u8> {
                     0 => b.add_const(t.id),
                     1 => b.add_volatile(t.id),
                     2 => b.add_restrict(t.id),
-                    _ => b.add_type_tag(*r.pick(&TAGS), t.id, r.chance(20)),
+                    _ => b.add_type_tag(r.word(&TAGS), t.id, r.chance(20)),
                 };
                 Planned { id, ..t }
             }
             10 => {
                 let t = *r.pick(&types);
-                let n = if r.chance(80) { *r.pick(&NAMES) } else { "td" };
+                let n = if r.chance(80) { r.word(&NAMES) } else { "td" };
                 Planned {
                     id: b.add_typedef(n, t.id),
                     ..t
                 }
             }
-            11 | 12 => {
+            11..=12 => {
                 let ret = if r.chance(30) {
                     0
                 } else {
@@ -1483,7 +1485,7 @@ fn random_btf(seed: u64) -> Vec<u8> {
                 }
                 let id = b.add_func_proto(ret, &params).expect("proto");
                 if r.chance(50) {
-                    b.add_func(*r.pick(&NAMES), id, FuncLinkage::Global);
+                    b.add_func(r.word(&NAMES), id, FuncLinkage::Global);
                 }
                 Planned {
                     id,
@@ -1492,7 +1494,7 @@ fn random_btf(seed: u64) -> Vec<u8> {
                 }
             }
             13 => Planned {
-                id: b.add_fwd(*r.pick(&NAMES), r.chance(30)),
+                id: b.add_fwd(r.word(&NAMES), r.chance(30)),
                 layout: None,
                 bitfieldable: false,
             },
@@ -1555,7 +1557,7 @@ fn random_btf(seed: u64) -> Vec<u8> {
             .iter()
             .map(|(n, t, at)| NewMember::new(n, *t, *at))
             .collect();
-        let name = if k % 2 == 0 { *r.pick(&NAMES) } else { "later" };
+        let name = if k % 2 == 0 { r.word(&NAMES) } else { "later" };
         b.add_struct(name, at.div_ceil(align) * align, &news)
             .expect("struct");
     }
