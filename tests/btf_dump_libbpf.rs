@@ -1069,7 +1069,7 @@ fn module_files(dir: &Path, out: &mut Vec<PathBuf>) {
 /// they load; this covers all of them, on the host. Opt-in: it needs a `ci/vm-test` run's
 /// cache and takes minutes in a debug build.
 #[test]
-#[ignore = "needs ci/.cache from a ci/vm-test run; slow: cargo test --release --test btf_dump_libbpf -- --ignored"]
+#[ignore = "needs ci/.cache from a ci/vm-test run; ~3 min: cargo test --test btf_dump_libbpf -- --ignored"]
 fn btf_dump_libbpf_guest_kernel_module_files() {
     const T: &str = "btf_dump_libbpf_guest_kernel_module_files";
     let cache = repo().join("ci/.cache");
