@@ -242,6 +242,8 @@ impl Comparer {
             self.test,
             self.compared
         );
+        // Two dumpers that both wrote nothing would agree too.
+        assert!(self.bytes > 0, "{}: no C text was compared", self.test);
         eprintln!(
             "{}: {} BTFs equal ({} types of their own, {} bytes of C)",
             self.test, self.compared, self.own_types, self.bytes
