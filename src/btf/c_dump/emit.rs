@@ -282,8 +282,8 @@ impl<'g, 'b> Dumper<'g, 'b> {
             orderer: (!ordered_elsewhere).then(|| Orderer::new(g)),
             queue: Vec::new(),
             stack: Vec::new(),
-            type_names: NameTable::default(),
-            ident_names: NameTable::default(),
+            type_names: NameTable::with_capacity(g.type_names_max),
+            ident_names: NameTable::with_capacity(g.ident_names_max),
             budget: Budget::new(n),
             current: 0,
         }
@@ -941,8 +941,8 @@ fn dup_name(name: &[u8], dup: u32) -> Vec<u8> {
 }
 
 /// Name → number of uses (`btf_dump_name_dups`), keyed by the name's text: an open-addressing
-/// table of (string offset, hash, count) that holds no copies of the names.
-#[derive(Default)]
+/// table of (string offset, count) that holds no copies of the names, sized up front from the
+/// most names there can be.
 struct NameTable {
     slots: Vec<NameSlot>,
     len: usize,
@@ -951,34 +951,39 @@ struct NameTable {
 #[derive(Clone, Copy, Default)]
 struct NameSlot {
     off: u32,
-    hash: u32,
     /// 0: the slot is free.
     count: u32,
 }
 
 impl NameTable {
+    /// A table for up to `max` names (it grows if there are more).
+    fn with_capacity(max: usize) -> Self {
+        NameTable {
+            slots: vec![NameSlot::default(); Self::slots_for(max)],
+            len: 0,
+        }
+    }
+
+    /// Slots for `n` names, at most three quarters full.
+    fn slots_for(n: usize) -> usize {
+        (n + n / 3 + 1).next_power_of_two().max(64)
+    }
+
     /// Counts one more use of `name` (the string at `off`) and returns the count.
     fn bump(&mut self, g: &Graph<'_>, off: u32, name: &[u8]) -> u32 {
-        if self.len * 2 >= self.slots.len() {
-            self.grow();
+        if self.len + 1 > self.slots.len() / 4 * 3 {
+            self.grow(g);
         }
-        let mut h = FxHasher::default();
-        std::hash::Hasher::write(&mut h, name);
-        let hash = (std::hash::Hasher::finish(&h) >> 32) as u32;
         let mask = self.slots.len() - 1;
-        let mut i = hash as usize & mask;
+        let mut i = name_hash(name) as usize & mask;
         loop {
             let s = &mut self.slots[i];
             if s.count == 0 {
-                *s = NameSlot {
-                    off,
-                    hash,
-                    count: 1,
-                };
+                *s = NameSlot { off, count: 1 };
                 self.len += 1;
                 return 1;
             }
-            if s.hash == hash && (s.off == off || g.str(s.off) == name) {
+            if s.off == off || g.str_is(s.off, name) {
                 s.count += 1;
                 return s.count;
             }
@@ -986,16 +991,22 @@ impl NameTable {
         }
     }
 
-    fn grow(&mut self) {
-        let cap = (self.slots.len() * 2).max(1024);
+    fn grow(&mut self, g: &Graph<'_>) {
+        let cap = Self::slots_for(self.slots.len());
         let old = std::mem::replace(&mut self.slots, vec![NameSlot::default(); cap]);
         let mask = cap - 1;
         for s in old.into_iter().filter(|s| s.count != 0) {
-            let mut i = s.hash as usize & mask;
+            let mut i = name_hash(g.str(s.off)) as usize & mask;
             while self.slots[i].count != 0 {
                 i = (i + 1) & mask;
             }
             self.slots[i] = s;
         }
     }
+}
+
+fn name_hash(name: &[u8]) -> u64 {
+    let mut h = FxHasher::default();
+    std::hash::Hasher::write(&mut h, name);
+    std::hash::Hasher::finish(&h) >> 20
 }

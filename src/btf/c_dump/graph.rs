@@ -60,6 +60,9 @@ struct Bits {
     refd_loud: Vec<u64>,
     /// FUNC, VAR, DATASEC, DECL_TAG.
     silent: Vec<u64>,
+    /// Named typedefs plus enumerators; named structs, unions, enums, ints and FWDs.
+    ident_names: usize,
+    type_names: usize,
 }
 
 impl Bits {
@@ -73,6 +76,8 @@ impl Bits {
                 *x |= y;
             }
         }
+        self.ident_names += o.ident_names;
+        self.type_names += o.type_names;
     }
 }
 
@@ -97,6 +102,10 @@ pub(super) struct Graph<'b> {
     pub silent_refs: bool,
     /// Pointer size in bytes, as libbpf determines it (the size of `long`, else 8).
     pub ptr_sz: u32,
+    /// At most how many names the dumper de-duplicates: named typedefs and enumerators, and
+    /// named structs, unions, enums, ints and forward declarations.
+    pub ident_names_max: usize,
+    pub type_names_max: usize,
 }
 
 /// The fields of a STRUCT or UNION member.
@@ -241,6 +250,8 @@ impl<'b> Graph<'b> {
             referenced: Vec::new(),
             silent_refs: false,
             ptr_sz: 8,
+            ident_names_max: 0,
+            type_names_max: 0,
         };
         let mut offs = vec![0u32; n];
         let split = if n >= PARALLEL_FROM
@@ -268,6 +279,8 @@ impl<'b> Graph<'b> {
             .iter()
             .zip(&bits.silent)
             .any(|(r, s)| r & s != 0);
+        g.ident_names_max = bits.ident_names;
+        g.type_names_max = bits.type_names;
         g.referenced = bits.referenced;
         g.ptr_sz = g.determine_ptr_size().unwrap_or(8);
         Ok(g)
@@ -293,6 +306,8 @@ impl<'b> Graph<'b> {
             referenced: vec![0; words],
             refd_loud: vec![0; words],
             silent: vec![0; words],
+            ident_names: 0,
+            type_names: 0,
         };
         let Some((mut bi, mut off)) = self.locate(first) else {
             return Ok(bits);
@@ -311,7 +326,18 @@ impl<'b> Graph<'b> {
             let vlen = (info & 0xffff) as usize;
             let st = rd32(r, 8);
             let body = r.get(TYPE_LEN..).unwrap_or(&[]);
-            self.check_str(id, rd32(r, 0))?;
+            let name_off = rd32(r, 0);
+            self.check_str(id, name_off)?;
+            if name_off != 0 {
+                match kind {
+                    TYPEDEF => bits.ident_names += 1,
+                    STRUCT | UNION | ENUM | ENUM64 | INT | FWD => bits.type_names += 1,
+                    _ => {}
+                }
+            }
+            if matches!(kind, ENUM | ENUM64) {
+                bits.ident_names += vlen;
+            }
             if silent_kind(kind) {
                 set_bit(&mut bits.silent, id);
             }
@@ -473,6 +499,17 @@ impl<'b> Graph<'b> {
         };
         let tail = b.strs.get((off - b.str_base) as usize..).unwrap_or(&[]);
         &tail[..strlen(tail)]
+    }
+    /// Whether the string at `off` is `name`.
+    #[inline]
+    pub fn str_is(&self, off: u32, name: &[u8]) -> bool {
+        let Some(b) = self.blobs.iter().rev().find(|b| b.str_base <= off) else {
+            return false;
+        };
+        let tail = b.strs.get((off - b.str_base) as usize..).unwrap_or(&[]);
+        tail.first() == name.first().or(Some(&0))
+            && tail.starts_with(name)
+            && tail.get(name.len()) == Some(&0)
     }
     #[inline]
     pub fn name(&self, id: TypeId) -> &'b [u8] {

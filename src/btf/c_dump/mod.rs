@@ -183,7 +183,7 @@ pub fn write_c_header<W: io::Write + ?Sized>(
     {
         let mut ranks = Vec::new();
         sort::sorted_by_rank(&g, |ids| {
-            ranks.push(ids);
+            ranks.push(ids.collect::<Vec<_>>());
             true
         })?;
         let mut d = new_dumper(false);

@@ -156,13 +156,30 @@ fn disambig_hash(
     Ok(h)
 }
 
-/// 24 bytes: `key` is the first 16 bytes of the sort name; the names themselves are looked
-/// up again only to break ties.
+/// 16 bytes: `key` is the first 8 bytes of the sort name; the names themselves are looked up
+/// again only to break ties (then `key` and `sort_off` are reused for the tie-breaking keys).
 struct Datum {
-    key: (u64, u64),
+    key: u64,
     id: TypeId,
     sort_off: u32,
 }
+
+/// The ids of one rank, in order.
+pub(super) struct RankIds<'a>(std::slice::Iter<'a, Datum>);
+
+impl Iterator for RankIds<'_> {
+    type Item = TypeId;
+    #[inline]
+    fn next(&mut self) -> Option<TypeId> {
+        self.0.next().map(|d| d.id)
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
+    }
+}
+
+/// No rank: a type left out of the order.
+const UNRANKED: u8 = u8::MAX;
 
 /// The ids in the order bpftool dumps them (`sort_btf_c`, then its loop from index 1: the
 /// first sorted entry is never dumped on its own, exactly as bpftool does), handed to `sink`
@@ -170,43 +187,50 @@ struct Datum {
 /// writing the first ranks while the later ones are sorted. `sink` returns `false` to stop.
 ///
 /// bpftool's order is by rank, sort name, own name, disambiguation hash, id: a total order,
-/// so any way of sorting by it gives bpftool's. Each rank is sorted by the first 16 bytes of
+/// so any way of sorting by it gives bpftool's. Each rank is sorted by the first 8 bytes of
 /// the sort name, then each run of equal prefixes by the whole names, then each run of equal
 /// names by hash and id, hashing only the types in such runs.
 pub(super) fn sorted_by_rank(
     g: &Graph<'_>,
-    mut sink: impl FnMut(Vec<TypeId>) -> bool,
+    mut sink: impl FnMut(RankIds<'_>) -> bool,
 ) -> Result<(), BtfError> {
     let n = g.count();
-    let mut ranks: Vec<Vec<TypeId>> = (0..=MAX_RANK).map(|_| Vec::new()).collect();
+    let mut rank_of = vec![UNRANKED; n as usize];
+    let mut counts = [0usize; MAX_RANK as usize + 1];
     // Dumping a FUNC, VAR, DATASEC or DECL_TAG writes nothing and changes nothing that a
     // later dump looks at, unless another type refers to one the way only corrupt BTF does:
     // then they need no place in the order (about half of vmlinux's types).
     let prune = !g.silent_refs;
     let silent = |id: TypeId| id != 0 && matches!(g.kind(id), FUNC | VAR | DATASEC | DECL_TAG);
-    for id in 0..n {
+    for (id, r) in (0..n).zip(rank_of.iter_mut()) {
         if prune && silent(id) {
             continue;
         }
-        ranks[rank(g, id, false)? as usize].push(id);
+        let k = rank(g, id, false)?;
+        *r = k as u8;
+        counts[k as usize] += 1;
     }
     // Unless one of them would be the first entry, which bpftool skips: then sort them all.
-    if prune && ranks[..MAX_RANK as usize].iter().all(Vec::is_empty) {
-        for id in (0..n).filter(|&id| silent(id)) {
-            ranks[rank(g, id, false)? as usize].push(id);
+    if prune && counts[..MAX_RANK as usize].iter().all(|&c| c == 0) {
+        for (id, r) in (0..n).zip(rank_of.iter_mut()) {
+            if silent(id) {
+                let k = rank(g, id, false)?;
+                *r = k as u8;
+                counts[k as usize] += 1;
+            }
         }
     }
     let mut memo = Memo::default();
     let mut data: Vec<Datum> = Vec::new();
     let mut groups = Vec::new();
     let mut first = true;
-    for mut ids in ranks {
-        if ids.is_empty() {
+    for (k, &count) in counts.iter().enumerate() {
+        if count == 0 {
             continue;
         }
         data.clear();
-        data.reserve_exact(ids.len());
-        for &id in &ids {
+        data.reserve_exact(count);
+        for (id, _) in (0..n).zip(&rank_of).filter(|&(_, &r)| r as usize == k) {
             let sort_off = sort_name_off(g, id)?;
             data.push(Datum {
                 key: prefix(g.str(sort_off)),
@@ -226,20 +250,19 @@ pub(super) fn sorted_by_rank(
             }
             i = j;
         }
-        ids.clear();
-        ids.extend(data.iter().map(|d| d.id));
+        let mut ids = data.iter();
         if first {
-            ids.remove(0);
+            ids.next();
             first = false;
         }
-        if !sink(ids) {
+        if !sink(RankIds(ids)) {
             break;
         }
     }
     Ok(())
 }
 
-/// Sorts entries whose sort names share their first 16 bytes: by the names, then by hash and id.
+/// Sorts entries whose sort names share their first 8 bytes: by the names, then by hash and id.
 fn sort_equal_prefixes<'b>(
     g: &Graph<'b>,
     run: &mut [Datum],
@@ -250,20 +273,20 @@ fn sort_equal_prefixes<'b>(
     // groups (the thousands of anonymous prototypes are one), so the names are looked up and
     // compared once per group.
     for d in run.iter_mut() {
-        d.key = ((d.sort_off as u64) << 32 | g.name_off(d.id) as u64, 0);
+        d.key = (d.sort_off as u64) << 32 | g.name_off(d.id) as u64;
     }
-    run.sort_unstable_by_key(|d| d.key.0);
+    run.sort_unstable_by_key(|d| d.key);
     groups.clear();
     let mut i = 0;
     while i < run.len() {
         let mut j = i + 1;
-        while j < run.len() && run[j].key.0 == run[i].key.0 {
+        while j < run.len() && run[j].key == run[i].key {
             j += 1;
         }
-        let (sort_off, own_off) = ((run[i].key.0 >> 32) as u32, run[i].key.0 as u32);
+        let (sort_off, own_off) = ((run[i].key >> 32) as u32, run[i].key as u32);
         let sort = g.str(sort_off);
         groups.push(Group {
-            sort_tail: sort.get(16..).unwrap_or(&[]),
+            sort_tail: sort.get(8..).unwrap_or(&[]),
             own: if own_off == sort_off {
                 sort
             } else {
@@ -275,9 +298,9 @@ fn sort_equal_prefixes<'b>(
         i = j;
     }
     // The groups in name order; groups with equal names (the same strings at other offsets)
-    // share a rank.
+    // share a rank. Each entry then gets that rank (in `sort_off`) and its hash (in `key`).
     groups.sort_unstable_by(|a, b| a.cmp_names(b));
-    let mut rank = 0u64;
+    let mut rank = 0u32;
     let mut i = 0;
     while i < groups.len() {
         let mut j = i + 1;
@@ -289,24 +312,24 @@ fn sort_equal_prefixes<'b>(
         for grp in &groups[i..j] {
             for d in &mut run[grp.start..grp.start + grp.len] {
                 // Equal names: by hash, then id.
-                let hash = if len > 1 {
+                d.key = if len > 1 {
                     disambig_hash(g, d.id, true, 0, memo)?
                 } else {
                     0
                 };
-                d.key = (rank, hash);
+                d.sort_off = rank;
             }
         }
         rank += 1;
         i = j;
     }
-    run.sort_unstable_by_key(|d| (d.key, d.id));
+    run.sort_unstable_by_key(|d| (d.sort_off, d.key, d.id));
     Ok(())
 }
 
 /// Entries of a run with the same sort-name and own-name offsets.
 struct Group<'b> {
-    /// The sort name after its first 16 bytes.
+    /// The sort name after its first 8 bytes.
     sort_tail: &'b [u8],
     own: &'b [u8],
     start: usize,
@@ -322,16 +345,12 @@ impl Group<'_> {
     }
 }
 
-/// The first 16 bytes of `s`, zero-padded, as two big-endian numbers: ordered as `strcmp`
-/// orders the strings' first 16 bytes (names hold no NUL).
+/// The first 8 bytes of `s`, zero-padded, as a big-endian number: ordered as `strcmp` orders
+/// the strings' first 8 bytes (names hold no NUL).
 #[inline]
-fn prefix(s: &[u8]) -> (u64, u64) {
-    let mut b = [0u8; 16];
-    let n = s.len().min(16);
+fn prefix(s: &[u8]) -> u64 {
+    let mut b = [0u8; 8];
+    let n = s.len().min(8);
     b[..n].copy_from_slice(&s[..n]);
-    let [hi @ .., _, _, _, _, _, _, _, _] = b;
-    let [_, _, _, _, _, _, _, _, lo @ ..] = b;
-    let hi: [u8; 8] = hi;
-    let lo: [u8; 8] = lo;
-    (u64::from_be_bytes(hi), u64::from_be_bytes(lo))
+    u64::from_be_bytes(b)
 }
