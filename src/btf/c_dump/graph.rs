@@ -500,6 +500,14 @@ impl<'b> Graph<'b> {
         let tail = b.strs.get((off - b.str_base) as usize..).unwrap_or(&[]);
         &tail[..strlen(tail)]
     }
+    /// The first byte of the string at `off` (0 for the empty string).
+    #[inline]
+    pub fn str_byte(&self, off: u32) -> u8 {
+        let Some(b) = self.blobs.iter().rev().find(|b| b.str_base <= off) else {
+            return 0;
+        };
+        b.strs.get((off - b.str_base) as usize).copied().unwrap_or(0)
+    }
     /// Whether the string at `off` is `name`.
     #[inline]
     pub fn str_is(&self, off: u32, name: &[u8]) -> bool {

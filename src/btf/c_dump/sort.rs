@@ -99,8 +99,9 @@ fn name_hasher(g: &Graph<'_>, h: u64, off: u32) -> u64 {
     }
 }
 
-/// Hashes worth keeping, by id and whether members count: those of structs, unions, enums and
-/// typedefs. The rest (modifiers, pointers, arrays) are a step away from one of those.
+/// Hashes worth keeping, by id and whether members count: structs and unions with their
+/// members, enums. The rest (names, and chains of modifiers, typedefs, pointers and arrays to
+/// those) are quick to compute again.
 type Memo = std::collections::HashMap<u32, u64, std::hash::BuildHasherDefault<FxHasher>>;
 
 /// bpftool's `btf_type_disambig_hash`.
@@ -118,7 +119,7 @@ fn disambig_hash(
     // An enum's hash is the same with or without members.
     let key = match kind {
         ENUM | ENUM64 => Some(id << 1),
-        STRUCT | UNION | TYPEDEF => Some(id << 1 | include_members as u32),
+        STRUCT | UNION if include_members => Some(id << 1 | 1),
         _ => None,
     };
     if let Some(h) = key.and_then(|k| memo.get(&k)) {
@@ -178,6 +179,14 @@ impl Iterator for RankIds<'_> {
     }
 }
 
+/// Ranks bigger than this are sorted in chunks.
+const CHUNK: usize = 32 * 1024;
+
+/// The first byte of the string at `off` (0 for the empty string).
+fn first_byte(g: &Graph<'_>, off: u32) -> u8 {
+    g.str_byte(off)
+}
+
 /// No rank: a type left out of the order.
 const UNRANKED: u8 = u8::MAX;
 
@@ -228,35 +237,71 @@ pub(super) fn sorted_by_rank(
         if count == 0 {
             continue;
         }
-        data.clear();
-        data.reserve_exact(count);
-        for (id, _) in (0..n).zip(&rank_of).filter(|&(_, &r)| r as usize == k) {
-            let sort_off = sort_name_off(g, id)?;
-            data.push(Datum {
-                key: prefix(g.str(sort_off)),
-                id,
-                sort_off,
-            });
-        }
-        data.sort_unstable_by_key(|d| d.key);
-        let mut i = 0;
-        while i < data.len() {
-            let mut j = i + 1;
-            while j < data.len() && data[j].key == data[i].key {
-                j += 1;
+        let in_rank = || (0..n).zip(&rank_of).filter(move |&(_, &r)| r as usize == k);
+        // A big rank is sorted in chunks by the first byte of the sort name (the most
+        // significant part of the order), so that its records need less memory at once.
+        let mut chunks = vec![(0u8, 255u8, count)];
+        let mut first_bytes = Vec::new();
+        if count > CHUNK {
+            let mut by_byte = [0usize; 256];
+            first_bytes.reserve_exact(count);
+            for (id, _) in in_rank() {
+                let b = first_byte(g, sort_name_off(g, id)?);
+                by_byte[b as usize] += 1;
+                first_bytes.push(b);
             }
-            if j - i > 1 {
-                sort_equal_prefixes(g, &mut data[i..j], &mut memo, &mut groups)?;
+            chunks.clear();
+            let mut lo = 0;
+            let mut len = 0;
+            for (b, &c) in by_byte.iter().enumerate() {
+                if len > 0 && len + c > CHUNK {
+                    chunks.push((lo, b as u8 - 1, len));
+                    lo = b as u8;
+                    len = 0;
+                }
+                len += c;
             }
-            i = j;
+            chunks.push((lo, 255, len));
         }
-        let mut ids = data.iter();
-        if first {
-            ids.next();
-            first = false;
-        }
-        if !sink(RankIds(ids)) {
-            break;
+        for (lo, hi, len) in chunks {
+            if len == 0 {
+                continue;
+            }
+            data.clear();
+            data.reserve_exact(len);
+            for (i, (id, _)) in in_rank().enumerate() {
+                if first_bytes
+                    .get(i)
+                    .is_none_or(|b| (lo..=hi).contains(b))
+                {
+                    let sort_off = sort_name_off(g, id)?;
+                    data.push(Datum {
+                        key: prefix(g.str(sort_off)),
+                        id,
+                        sort_off,
+                    });
+                }
+            }
+            data.sort_unstable_by_key(|d| d.key);
+            let mut i = 0;
+            while i < data.len() {
+                let mut j = i + 1;
+                while j < data.len() && data[j].key == data[i].key {
+                    j += 1;
+                }
+                if j - i > 1 {
+                    sort_equal_prefixes(g, &mut data[i..j], &mut memo, &mut groups)?;
+                }
+                i = j;
+            }
+            let mut ids = data.iter();
+            if first {
+                ids.next();
+                first = false;
+            }
+            if !sink(RankIds(ids)) {
+                return Ok(());
+            }
         }
     }
     Ok(())
