@@ -500,6 +500,18 @@ impl<'b> Graph<'b> {
         let tail = b.strs.get((off - b.str_base) as usize..).unwrap_or(&[]);
         &tail[..strlen(tail)]
     }
+    /// The `len` bytes of the string at `off`, whose length is known.
+    #[inline]
+    pub fn str_at(&self, off: u32, len: u32) -> &'b [u8] {
+        if off == 0 {
+            return b"";
+        }
+        let Some(b) = self.blobs.iter().rev().find(|b| b.str_base <= off) else {
+            return b"";
+        };
+        let at = (off - b.str_base) as usize;
+        b.strs.get(at..at + len as usize).unwrap_or(&[])
+    }
     /// The first byte of the string at `off` (0 for the empty string).
     #[inline]
     pub fn str_byte(&self, off: u32) -> u8 {

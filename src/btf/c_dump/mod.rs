@@ -195,7 +195,7 @@ pub fn write_c_header<W: io::Write + ?Sized>(
         // Large BTF: a second thread sorts, rank by rank, and orders each rank's types (the
         // first half of dumping them), while this one writes what it ordered.
         std::thread::scope(|s| -> Result<_, CDumpError> {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<TypeId>>(64);
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<TypeId>>(16);
             let gr = &g;
             let sorter = s.spawn(move || -> Result<(), BtfError> {
                 let mut orderer = emit::Orderer::new(gr);
@@ -225,13 +225,15 @@ pub fn write_c_header<W: io::Write + ?Sized>(
             g.precompute_aligns();
             let mut d = new_dumper(true);
             let mut r = Ok(());
-            for queue in rx.iter() {
-                r = d.emit_queued(&queue).map_err(CDumpError::from);
-                if r.is_ok() {
-                    r = flush(&mut d).map_err(CDumpError::from);
-                }
-                if r.is_err() {
-                    break;
+            'recv: for queue in rx.iter() {
+                for &id in &queue {
+                    r = d.emit_queued(&[id]).map_err(CDumpError::from);
+                    if r.is_ok() {
+                        r = flush(&mut d).map_err(CDumpError::from);
+                    }
+                    if r.is_err() {
+                        break 'recv;
+                    }
                 }
             }
             drop(rx);

@@ -308,11 +308,11 @@ pub(super) fn sorted_by_rank(
 }
 
 /// Sorts entries whose sort names share their first 8 bytes: by the names, then by hash and id.
-fn sort_equal_prefixes<'b>(
-    g: &Graph<'b>,
+fn sort_equal_prefixes(
+    g: &Graph<'_>,
     run: &mut [Datum],
     memo: &mut Memo,
-    groups: &mut Vec<Group<'b>>,
+    groups: &mut Vec<Group>,
 ) -> Result<(), BtfError> {
     // Group the entries by their (sort name, own name) offsets: most runs are a few such
     // groups (the thousands of anonymous prototypes are one), so the names are looked up and
@@ -329,33 +329,30 @@ fn sort_equal_prefixes<'b>(
             j += 1;
         }
         let (sort_off, own_off) = ((run[i].key >> 32) as u32, run[i].key as u32);
-        let sort = g.str(sort_off);
         groups.push(Group {
-            sort_tail: sort.get(8..).unwrap_or(&[]),
-            own: if own_off == sort_off {
-                sort
-            } else {
-                g.str(own_off)
-            },
-            start: i,
-            len: j - i,
+            sort_off,
+            sort_len: g.str(sort_off).len() as u32,
+            own_off,
+            own_len: g.str(own_off).len() as u32,
+            start: i as u32,
+            len: (j - i) as u32,
         });
         i = j;
     }
     // The groups in name order; groups with equal names (the same strings at other offsets)
     // share a rank. Each entry then gets that rank (in `sort_off`) and its hash (in `key`).
-    groups.sort_unstable_by(|a, b| a.cmp_names(b));
+    groups.sort_unstable_by(|a, b| a.cmp_names(g, b));
     let mut rank = 0u32;
     let mut i = 0;
     while i < groups.len() {
         let mut j = i + 1;
-        let mut len = groups[i].len;
-        while j < groups.len() && groups[i].cmp_names(&groups[j]) == Ordering::Equal {
-            len += groups[j].len;
+        let mut len = groups[i].len as usize;
+        while j < groups.len() && groups[i].cmp_names(g, &groups[j]) == Ordering::Equal {
+            len += groups[j].len as usize;
             j += 1;
         }
         for grp in &groups[i..j] {
-            for d in &mut run[grp.start..grp.start + grp.len] {
+            for d in &mut run[grp.start as usize..(grp.start + grp.len) as usize] {
                 // Equal names: by hash, then id.
                 d.key = if len > 1 {
                     disambig_hash(g, d.id, true, 0, memo)?
@@ -372,21 +369,35 @@ fn sort_equal_prefixes<'b>(
     Ok(())
 }
 
-/// Entries of a run with the same sort-name and own-name offsets.
-struct Group<'b> {
-    /// The sort name after its first 8 bytes.
-    sort_tail: &'b [u8],
-    own: &'b [u8],
-    start: usize,
-    len: usize,
+/// Entries of a run with the same sort-name and own-name offsets (24 bytes: the names are
+/// kept as offsets and lengths).
+struct Group {
+    sort_off: u32,
+    sort_len: u32,
+    own_off: u32,
+    own_len: u32,
+    start: u32,
+    len: u32,
 }
 
-impl Group<'_> {
-    /// bpftool's `btf_type_compare` by sort name, then own name.
-    fn cmp_names(&self, b: &Self) -> Ordering {
-        self.sort_tail
-            .cmp(b.sort_tail)
-            .then_with(|| self.own.cmp(b.own))
+impl Group {
+    /// bpftool's `btf_type_compare` by sort name, then own name (the first 8 bytes of the
+    /// sort names are equal).
+    fn cmp_names(&self, g: &Graph<'_>, b: &Self) -> Ordering {
+        let by_sort = if self.sort_off == b.sort_off {
+            Ordering::Equal
+        } else {
+            let tail = |off, len| g.str_at(off, len).get(8..).unwrap_or(&[]);
+            tail(self.sort_off, self.sort_len).cmp(tail(b.sort_off, b.sort_len))
+        };
+        by_sort.then_with(|| {
+            if self.own_off == b.own_off {
+                Ordering::Equal
+            } else {
+                g.str_at(self.own_off, self.own_len)
+                    .cmp(g.str_at(b.own_off, b.own_len))
+            }
+        })
     }
 }
 
