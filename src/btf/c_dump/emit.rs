@@ -282,7 +282,7 @@ impl<'g, 'b> Dumper<'g, 'b> {
             orderer: (!ordered_elsewhere).then(|| Orderer::new(g)),
             queue: Vec::new(),
             stack: Vec::new(),
-            type_names: NameTable::with_capacity(g.type_names_max),
+            type_names: NameTable::with_capacity(g.type_names_max / 2),
             ident_names: NameTable::with_capacity(g.ident_names_max),
             budget: Budget::new(n),
             current: 0,
