@@ -518,7 +518,10 @@ impl<'b> Graph<'b> {
         let Some(b) = self.blobs.iter().rev().find(|b| b.str_base <= off) else {
             return 0;
         };
-        b.strs.get((off - b.str_base) as usize).copied().unwrap_or(0)
+        b.strs
+            .get((off - b.str_base) as usize)
+            .copied()
+            .unwrap_or(0)
     }
     /// Whether the string at `off` is `name`.
     #[inline]

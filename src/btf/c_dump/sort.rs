@@ -270,10 +270,7 @@ pub(super) fn sorted_by_rank(
             data.clear();
             data.reserve_exact(len);
             for (i, (id, _)) in in_rank().enumerate() {
-                if first_bytes
-                    .get(i)
-                    .is_none_or(|b| (lo..=hi).contains(b))
-                {
+                if first_bytes.get(i).is_none_or(|b| (lo..=hi).contains(b)) {
                     let sort_off = sort_name_off(g, id)?;
                     data.push(Datum {
                         key: prefix(g.str(sort_off)),
