@@ -312,8 +312,7 @@ impl<'b> Graph<'b> {
         let Some((mut bi, mut off)) = self.locate(first) else {
             return Ok(bits);
         };
-        let mut id = first;
-        for slot in offs.iter_mut() {
+        for (id, slot) in (first..).zip(offs.iter_mut()) {
             while id >= self.blobs[bi].first_id + self.blobs[bi].count {
                 bi += 1;
                 off = 0;
@@ -398,7 +397,6 @@ impl<'b> Graph<'b> {
                 _ => {}
             }
             off += record_len(info);
-            id += 1;
         }
         Ok(bits)
     }
