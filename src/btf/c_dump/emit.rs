@@ -275,7 +275,7 @@ impl<'g, 'b> Dumper<'g, 'b> {
         Dumper {
             g,
             out: Out {
-                buf: Vec::with_capacity(1 << 16),
+                buf: Vec::with_capacity(64 << 10),
             },
             state,
             dup: HashMap::default(),

@@ -133,11 +133,11 @@ const PIPELINE_FROM: u32 = 16 * 1024;
 /// The second thread hands over this many ordered types at a time.
 const BATCH: usize = 512;
 
-/// Output is handed to the writer in chunks of about this size.
-const FLUSH_AT: usize = 1 << 16;
+/// Output is handed to the writer in chunks of about this size (the buffer holds 64 KiB).
+const FLUSH_AT: usize = 48 << 10;
 
 /// Writes the C header for `btf` to `out`, as `bpftool btf dump file … format c` does
-/// (`unsorted` with [`CDumpOptions::sorted`]`(false)`), in chunks of about 64 KiB.
+/// (`unsorted` with [`CDumpOptions::sorted`]`(false)`), in chunks of about 48 KiB.
 ///
 /// # Errors
 /// [`CDumpError::Btf`] for malformed BTF (ids out of range, reference loops, a type that
