@@ -322,6 +322,78 @@ fn btf_dump_libbpf_golden_vmlinux_6_18() {
     c.finish(1);
 }
 
+/// Split BTF over the golden vmlinux (a module-like blob over 125,827 base types: the large-BTF
+/// paths of the dumper, a second thread included, with two blobs): all ids, base included, as
+/// `bpftool -B` dumps them in id order; and sorted, which must hold every split type once.
+#[test]
+fn btf_dump_libbpf_split_over_golden_vmlinux() {
+    const T: &str = "btf_dump_libbpf_split_over_golden_vmlinux";
+    if in_vm_guest() {
+        eprintln!("{T}: kernel-independent, run by the host's CI step (the guest has no zstd)");
+        return;
+    }
+    let raw_base = unzstd("btf-golden/vmlinux-6.18.btf.zst");
+    let base = Arc::new(Btf::parse(&raw_base).expect("golden BTF"));
+    let find = |name: &str, kind| {
+        base.find_by_name_kind(name, kind)
+            .unwrap_or_else(|| panic!("{name} in vmlinux"))
+            .id()
+    };
+    let task = find("task_struct", rawbpf::btf::Kind::Struct);
+    let int = find("int", rawbpf::btf::Kind::Int);
+    let list = find("list_head", rawbpf::btf::Kind::Struct);
+    let mut s = BtfBuilder::new_split(&base);
+    let ptask = s.add_ptr(task);
+    // A name vmlinux has too (renamed `task_struct___2`), one only the module has, a typedef
+    // and an enum of the module's, and a prototype over base and module types.
+    let clash = s
+        .add_struct("task_struct", 16, &[m("owner", ptask, 0), m("n", int, 64)])
+        .expect("struct");
+    let e = s
+        .add_enum("split_mode", 4, false, &[("SPLIT_A", 0), ("SPLIT_B", 7)])
+        .expect("enum");
+    let own = s
+        .add_struct(
+            "split_only",
+            32,
+            &[
+                m("node", list, 0),
+                m("mode", e, 128),
+                m("other", clash, 192),
+            ],
+        )
+        .expect("struct");
+    let td = s.add_typedef("split_only_t", own);
+    let pown = s.add_ptr(td);
+    let proto = s
+        .add_func_proto(int, &[("s", pown), ("t", ptask)])
+        .expect("proto");
+    s.add_func("split_fn", proto, FuncLinkage::Global);
+    let raw = s.encode();
+    let btf = Btf::parse_split(&raw, Arc::clone(&base)).expect("split BTF");
+    let mut c = Comparer::new(T);
+    c.compare(
+        "split over the golden vmlinux",
+        &btf,
+        &raw,
+        Some(&raw_base),
+        Ids::All,
+    );
+    let mut sorted = Vec::new();
+    write_c_header(&btf, &mut sorted, &CDumpOptions::new()).expect("sorted dump");
+    let text = String::from_utf8(sorted).expect("utf-8");
+    for decl in [
+        "struct task_struct___2 {\n",
+        "struct split_only {\n",
+        "enum split_mode {\n",
+        "typedef struct split_only split_only_t;\n",
+        "struct task_struct {\n",
+    ] {
+        assert_eq!(text.matches(decl).count(), 1, "{T}: sorted: {decl:?}");
+    }
+    c.finish(1);
+}
+
 /// The running kernel's BTF: vmlinux in id order, and every loaded module's BTF split over it:
 /// the module's own ids as roots (what they need from vmlinux comes with them, as with
 /// bpftool's `root_id`), and for the module with the most types all ids, base included, as

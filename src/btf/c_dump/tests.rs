@@ -563,3 +563,56 @@ fn split_btf_dumps_base_and_split_types_together() {
          struct veth_priv {\n\tstruct net_device *peer;\n\tint n;\n};\n\n"
     );
 }
+
+/// Raw BTF of `types` (u32 words) over `strs`.
+fn raw_btf(types: &[u32], strs: &[u8]) -> Vec<u8> {
+    let tlen = (types.len() * 4) as u32;
+    let mut v = Vec::new();
+    v.extend_from_slice(&0xeb9fu16.to_ne_bytes());
+    v.extend_from_slice(&[1, 0]);
+    for w in [24u32, 0, tlen, tlen, strs.len() as u32] {
+        v.extend_from_slice(&w.to_ne_bytes());
+    }
+    for w in types {
+        v.extend_from_slice(&w.to_ne_bytes());
+    }
+    v.extend_from_slice(strs);
+    v
+}
+
+#[test]
+fn equal_names_at_different_string_offsets_are_one_name() {
+    // Two structs and two typedefs named by two copies of the same strings (a string section
+    // that is not de-duplicated): libbpf counts names by their text, so the second of each is
+    // renamed.
+    const STRUCT: u32 = 4 << 24;
+    const TYPEDEF: u32 = 8 << 24;
+    let strs = b"\0foo\0foo\0foo_t\0foo_t\0";
+    let types = [
+        1, STRUCT, 4, // [1] struct foo (offset 1)
+        5, STRUCT, 4, // [2] struct foo (offset 5)
+        9, TYPEDEF, 1, // [3] typedef struct foo foo_t
+        15, TYPEDEF, 2, // [4] typedef struct foo___2 foo_t___2
+    ];
+    let bytes = raw_btf(&types, strs);
+    let btf = Btf::parse(&bytes).expect("parses");
+    let mut out = Vec::new();
+    write_c_header(
+        &btf,
+        &mut out,
+        &CDumpOptions::new().sorted(false).kfuncs(false),
+    )
+    .expect("dump");
+    let s = String::from_utf8(out).expect("utf-8");
+    let body = s
+        .strip_prefix(HEADER)
+        .and_then(|s| s.strip_suffix(FOOTER))
+        .expect("preamble and footer");
+    assert_eq!(
+        body,
+        "struct foo {\n\tint: 32;\n};\n\n\
+         struct foo___2 {\n\tint: 32;\n};\n\n\
+         typedef struct foo foo_t;\n\n\
+         typedef struct foo___2 foo_t___2;\n\n"
+    );
+}
