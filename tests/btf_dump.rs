@@ -231,9 +231,8 @@ fn layout_asserts(btf: &Btf<'_>) -> (String, usize) {
 /// Compiles `header` with `clang-19 -target bpf -c`, followed by the layout asserts of `btf`.
 /// Returns the number of asserts checked.
 fn compile_with_layout_asserts(btf: &Btf<'_>, header: &[u8], what: &str) -> usize {
-    let dir = std::env::temp_dir().join(common::unique_name("btfdump"));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let _cleanup = Cleanup(dir.clone());
+    let tmp = common::TempDir::new("btfdump");
+    let dir = tmp.path();
     std::fs::write(dir.join("vmlinux.h"), header).expect("write header");
     let (asserts, n) = layout_asserts(btf);
     let src = format!("#include \"vmlinux.h\"\n\n{asserts}\nint rawbpf_btf_dump_check;\n");
@@ -263,13 +262,6 @@ fn compile_with_layout_asserts(btf: &Btf<'_>, header: &[u8], what: &str) -> usiz
             .join("\n")
     );
     n
-}
-
-struct Cleanup(PathBuf);
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 #[test]
@@ -383,9 +375,8 @@ fn root_ids_give_a_small_header_that_compiles() {
     assert!(text.contains("struct task_struct {\n"));
     assert!(!text.contains("/* BPF kfuncs */"));
     // Compiles on its own, with task_struct's size.
-    let dir = std::env::temp_dir().join(common::unique_name("btfroot"));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let _cleanup = Cleanup(dir.clone());
+    let tmp = common::TempDir::new("btfroot");
+    let dir = tmp.path();
     std::fs::write(dir.join("t.h"), &h[..]).expect("write");
     let size = btf.type_by_id(task).unwrap().size().unwrap();
     std::fs::write(

@@ -521,14 +521,6 @@ fn btf_dump_libbpf_test_objects() {
     c.finish(objs.len());
 }
 
-/// Removes a temporary directory on drop.
-struct TempDir(PathBuf);
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// Minimized BTF: `bpftool gen min_core_btf` of the running kernel's vmlinux BTF for each
 /// committed object with CO-RE relocations, and for all of them at once (the types the
 /// relocations need, with their members and what those reach).
@@ -543,8 +535,7 @@ fn btf_dump_libbpf_minimized() {
         );
         return;
     }
-    let dir = TempDir(std::env::temp_dir().join(common::unique_name("minbtf")));
-    std::fs::create_dir_all(&dir.0).expect("temp dir");
+    let dir = common::TempDir::new("minbtf");
     let mut c = Comparer::new(T);
     let min_core_btf = |out: &Path, objs: &[PathBuf]| -> Result<Vec<u8>, String> {
         let r = Command::new("bpftool")
@@ -573,7 +564,7 @@ fn btf_dump_libbpf_minimized() {
             continue;
         }
         let name = obj.file_name().unwrap().to_string_lossy().into_owned();
-        let out = dir.0.join(format!("{name}.btf"));
+        let out = dir.path().join(format!("{name}.btf"));
         match min_core_btf(&out, std::slice::from_ref(&obj)) {
             Ok(raw) => {
                 let btf = Btf::parse(&raw).expect("bpftool's minimized BTF");
@@ -597,7 +588,7 @@ fn btf_dump_libbpf_minimized() {
         with_types.len() >= 3,
         "{T}: minimized BTF with types for only {with_types:?}"
     );
-    let out = dir.0.join("all.btf");
+    let out = dir.path().join("all.btf");
     let raw = min_core_btf(&out, &with_types).expect("bpftool gen min_core_btf of all objects");
     let btf = Btf::parse(&raw).expect("bpftool's minimized BTF");
     c.compare(
@@ -1167,8 +1158,7 @@ fn btf_dump_libbpf_guest_kernel_module_files() {
         "{T}: no unpacked kernel in {}",
         cache.display()
     );
-    let dir = TempDir(std::env::temp_dir().join(common::unique_name("kobtf")));
-    std::fs::create_dir_all(&dir.0).expect("temp dir");
+    let dir = common::TempDir::new("kobtf");
     let mut c = Comparer::new(T);
     c.quiet = true;
     let mut expected = 0;
@@ -1176,7 +1166,7 @@ fn btf_dump_libbpf_guest_kernel_module_files() {
         let kver = k.file_name().unwrap().to_string_lossy()["linux-image-".len()..].to_string();
         let vmlinuz = k.join("boot").join(format!("vmlinuz-{kver}"));
         let bz = std::fs::read(&vmlinuz).unwrap_or_else(|e| panic!("{}: {e}", vmlinuz.display()));
-        let elf = extract_vmlinux(&bz, &dir.0)
+        let elf = extract_vmlinux(&bz, dir.path())
             .unwrap_or_else(|| panic!("{}: no vmlinux found inside", vmlinuz.display()));
         let base_raw = Btf::from_elf(&elf)
             .unwrap_or_else(|e| panic!("{kver} vmlinux: {e}"))
@@ -1206,7 +1196,7 @@ fn btf_dump_libbpf_guest_kernel_module_files() {
             let bytes = std::fs::read(ko).unwrap_or_else(|e| panic!("{name}: {e}"));
             let elf = if name.ends_with(".ko.xz") || name.ends_with(".ko.zst") {
                 let cmd = if name.ends_with(".xz") { "xz" } else { "zstd" };
-                decompress(cmd, &bytes, &dir.0).unwrap_or_else(|| panic!("{cmd} -dc {name}"))
+                decompress(cmd, &bytes, dir.path()).unwrap_or_else(|| panic!("{cmd} -dc {name}"))
             } else {
                 bytes
             };

@@ -107,6 +107,29 @@ impl Drop for PinDir {
     }
 }
 
+/// A directory removed with everything in it on drop, even when the test fails.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// Creates `<temp dir>/<unique name from prefix>`.
+    pub fn new(prefix: &str) -> Self {
+        let dir = std::env::temp_dir().join(unique_name(prefix));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("mkdir {}: {e}", dir.display()));
+        TempDir(dir)
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// Runs `f` on a new thread that has its own network namespace (`unshare(CLONE_NEWNET)`), with
 /// `lo` brought up: packets the test sends never leave it. The namespace goes away with the
 /// thread.
