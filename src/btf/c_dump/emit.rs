@@ -176,46 +176,47 @@ impl<'g, 'b> Orderer<'g, 'b> {
         if self.order[i] == ORDERED {
             return Ok(true);
         }
+        let h = g.head(id);
         if self.order[i] == ORDERING {
-            if g.is_composite(id) && through_ptr && g.name_off(id) != 0 {
+            if matches!(h.kind(), STRUCT | UNION) && through_ptr && h.name_off != 0 {
                 return Ok(false);
             }
             return Err(BtfError::Loop { id });
         }
-        match g.kind(id) {
+        match h.kind() {
             INT | FLOAT => {
                 self.order[i] = ORDERED;
                 Ok(false)
             }
             PTR => {
-                let r = self.order_type(g.st(id), true, queue)?;
+                let r = self.order_type(h.st, true, queue)?;
                 self.order[i] = ORDERED;
                 Ok(r)
             }
             ARRAY => self.order_type(g.array(id).0, false, queue),
             STRUCT | UNION => {
-                if through_ptr && g.name_off(id) != 0 {
+                if through_ptr && h.name_off != 0 {
                     return Ok(false);
                 }
                 self.order[i] = ORDERING;
                 for m in g.members(id) {
                     self.order_type(m.ty, false, queue)?;
                 }
-                if g.name_off(id) != 0 {
+                if h.name_off != 0 {
                     queue.push(id);
                 }
                 self.order[i] = ORDERED;
                 Ok(true)
             }
             ENUM | ENUM64 | FWD => {
-                if g.name_off(id) != 0 || !g.referenced(id) {
+                if h.name_off != 0 || !g.referenced(id) {
                     queue.push(id);
                 }
                 self.order[i] = ORDERED;
                 Ok(true)
             }
             TYPEDEF => {
-                let strong = self.order_type(g.st(id), through_ptr, queue)?;
+                let strong = self.order_type(h.st, through_ptr, queue)?;
                 if through_ptr && !strong {
                     return Ok(false);
                 }
@@ -223,9 +224,9 @@ impl<'g, 'b> Orderer<'g, 'b> {
                 self.order[i] = ORDERED;
                 Ok(true)
             }
-            VOLATILE | CONST | RESTRICT | TYPE_TAG => self.order_type(g.st(id), through_ptr, queue),
+            VOLATILE | CONST | RESTRICT | TYPE_TAG => self.order_type(h.st, through_ptr, queue),
             FUNC_PROTO => {
-                let mut strong = self.order_type(g.st(id), through_ptr, queue)?;
+                let mut strong = self.order_type(h.st, through_ptr, queue)?;
                 for (_, ty) in g.params(id) {
                     if self.order_type(ty, through_ptr, queue)? {
                         strong = true;
@@ -343,14 +344,15 @@ impl<'g, 'b> Dumper<'g, 'b> {
         if self.emit_state(i) == EMITTED {
             return Ok(());
         }
-        let kind = g.kind(id);
+        let h = g.head(id);
+        let kind = h.kind();
         if self.emit_state(i) == EMITTING {
             if self.state[i] & FWD_EMITTED != 0 {
                 return Ok(());
             }
             match kind {
                 STRUCT | UNION => {
-                    if id == cont_id || g.name_off(id) == 0 {
+                    if id == cont_id || h.name_off == 0 {
                         // An anonymous loop cannot be declared: libbpf warns and goes on.
                         return Ok(());
                     }
@@ -381,7 +383,7 @@ impl<'g, 'b> Dumper<'g, 'b> {
                 }
                 self.set_emit_state(i, EMITTED);
             }
-            PTR | VOLATILE | CONST | RESTRICT | TYPE_TAG => self.emit_type(g.st(id), cont_id)?,
+            PTR | VOLATILE | CONST | RESTRICT | TYPE_TAG => self.emit_type(h.st, cont_id)?,
             ARRAY => self.emit_type(g.array(id).0, cont_id)?,
             FWD => {
                 self.emit_fwd_def(id);
@@ -390,7 +392,7 @@ impl<'g, 'b> Dumper<'g, 'b> {
             }
             TYPEDEF => {
                 self.set_emit_state(i, EMITTING);
-                self.emit_type(g.st(id), id)?;
+                self.emit_type(h.st, id)?;
                 if self.state[i] & FWD_EMITTED == 0 && !self.is_blacklisted(id) {
                     self.emit_typedef_def(id, 0)?;
                     self.out.s(b";\n\n");
@@ -399,7 +401,7 @@ impl<'g, 'b> Dumper<'g, 'b> {
             }
             STRUCT | UNION => {
                 self.set_emit_state(i, EMITTING);
-                let anon = g.name_off(id) == 0;
+                let anon = h.name_off == 0;
                 if top_level || anon {
                     let new_cont = if anon { cont_id } else { id };
                     for m in g.members(id) {
@@ -419,7 +421,7 @@ impl<'g, 'b> Dumper<'g, 'b> {
                 }
             }
             FUNC_PROTO => {
-                self.emit_type(g.st(id), cont_id)?;
+                self.emit_type(h.st, cont_id)?;
                 for (_, ty) in g.params(id) {
                     self.emit_type(ty, cont_id)?;
                 }
@@ -546,12 +548,13 @@ impl<'g, 'b> Dumper<'g, 'b> {
     fn emit_struct_def_inner(&mut self, id: TypeId, lvl: usize) -> Result<(), BtfError> {
         let g = self.g;
         self.current = id;
-        let is_struct = g.kind(id) == STRUCT;
+        let h = g.head(id);
+        let is_struct = h.kind() == STRUCT;
         let align = g.align_of(id)?;
         let packed = is_struct && self.is_struct_packed(id)?;
         self.emit_struct_fwd(id);
         self.out.s(b" {");
-        let vlen = g.vlen(id);
+        let vlen = h.vlen();
         let mut off: i64 = 0;
         let mut prev_bitfield = false;
         for m in g.members(id) {
@@ -576,9 +579,9 @@ impl<'g, 'b> Dumper<'g, 'b> {
             self.out.s(b";");
         }
         if is_struct {
-            self.emit_bit_padding(off, g.st(id) as i64 * 8, align as i64, false, lvl + 1)?;
+            self.emit_bit_padding(off, h.st as i64 * 8, align as i64, false, lvl + 1)?;
         }
-        if vlen != 0 || g.st(id) != 0 {
+        if vlen != 0 || h.st != 0 {
             self.out.s(b"\n");
             self.out.pfx(lvl);
         }
@@ -711,8 +714,9 @@ impl<'g, 'b> Dumper<'g, 'b> {
                 self.stack.truncate(start);
                 return Err(BtfError::Loop { id });
             }
-            match g.kind(id) {
-                PTR | VOLATILE | CONST | RESTRICT | FUNC_PROTO | TYPE_TAG => id = g.st(id),
+            let h = g.head(id);
+            match h.kind() {
+                PTR | VOLATILE | CONST | RESTRICT | FUNC_PROTO | TYPE_TAG => id = h.st,
                 ARRAY => id = g.array(id).0,
                 _ => break,
             }
@@ -771,15 +775,16 @@ impl<'g, 'b> Dumper<'g, 'b> {
                 last_was_ptr = false;
                 continue;
             }
-            let kind = g.kind(id);
+            let h = g.head(id);
+            let kind = h.kind();
             match kind {
                 INT | FLOAT => {
                     self.emit_mods(start, cnt);
-                    self.out.s(g.name(id));
+                    self.out.s(g.str(h.name_off));
                 }
                 STRUCT | UNION => {
                     self.emit_mods(start, cnt);
-                    if g.name_off(id) == 0 {
+                    if h.name_off == 0 {
                         self.emit_struct_def(id, lvl)?;
                     } else {
                         self.emit_struct_fwd(id);
@@ -787,7 +792,7 @@ impl<'g, 'b> Dumper<'g, 'b> {
                 }
                 ENUM | ENUM64 => {
                     self.emit_mods(start, cnt);
-                    if g.name_off(id) == 0 {
+                    if h.name_off == 0 {
                         self.emit_enum_def(id, lvl);
                     } else {
                         self.out.s(b"enum ");
@@ -808,13 +813,13 @@ impl<'g, 'b> Dumper<'g, 'b> {
                 RESTRICT => self.out.s(b" restrict"),
                 TYPE_TAG => {
                     self.emit_mods(start, cnt);
-                    if g.kflag(id) {
+                    if h.kflag() {
                         self.out.s(b" __attribute__((");
-                        self.out.s(g.name(id));
+                        self.out.s(g.str(h.name_off));
                         self.out.s(b"))");
                     } else {
                         self.out.s(b" __attribute__((btf_type_tag(\"");
-                        self.out.s(g.name(id));
+                        self.out.s(g.str(h.name_off));
                         self.out.s(b"\")))");
                     }
                 }
@@ -887,7 +892,8 @@ impl<'g, 'b> Dumper<'g, 'b> {
     fn resolve_name(&mut self, id: TypeId, names: Names) -> (&'b [u8], u32) {
         let g = self.g;
         let i = id as usize;
-        let name_off = g.name_off(id);
+        let h = g.head(id);
+        let name_off = h.name_off;
         if name_off == 0 {
             return (b"", 0);
         }
@@ -900,8 +906,8 @@ impl<'g, 'b> Dumper<'g, 'b> {
             return (name, self.dup.get(&id).copied().unwrap_or(0));
         }
         self.state[i] |= NAME_RESOLVED;
-        let kind = g.kind(id);
-        if kind == FWD || (kind == ENUM && g.vlen(id) == 0) {
+        let kind = h.kind();
+        if kind == FWD || (kind == ENUM && h.vlen() == 0) {
             return (name, 0);
         }
         let map = match names {

@@ -108,6 +108,30 @@ pub(super) struct Graph<'b> {
     pub type_names_max: usize,
 }
 
+/// The three words of a type's header: name, info (kind, vlen, kflag), size or type.
+#[derive(Clone, Copy)]
+pub(super) struct Head {
+    pub name_off: u32,
+    info: u32,
+    /// The `size`/`type` word.
+    pub st: u32,
+}
+
+impl Head {
+    #[inline(always)]
+    pub fn kind(&self) -> u8 {
+        ((self.info >> 24) & 0x1f) as u8
+    }
+    #[inline(always)]
+    pub fn vlen(&self) -> u32 {
+        self.info & 0xffff
+    }
+    #[inline(always)]
+    pub fn kflag(&self) -> bool {
+        self.info >> 31 != 0
+    }
+}
+
 /// The fields of a STRUCT or UNION member.
 #[derive(Clone, Copy)]
 pub(super) struct Member {
@@ -429,9 +453,16 @@ impl<'b> Graph<'b> {
             .map_or(&[], |b| b.types)
     }
 
+    /// The header of `id` (zeros for `void`), read once for several fields.
+    #[inline(always)]
+    pub fn head(&self, id: TypeId) -> Head {
+        let [name_off, info, st] = self.words(id);
+        Head { name_off, info, st }
+    }
+
     /// The three words of the type's header (zeros for `void`).
     #[inline(always)]
-    fn head(&self, id: TypeId) -> [u32; 3] {
+    fn words(&self, id: TypeId) -> [u32; 3] {
         if id == 0 {
             return [0; 3];
         }
@@ -462,24 +493,24 @@ impl<'b> Graph<'b> {
 
     #[inline(always)]
     pub fn kind(&self, id: TypeId) -> u8 {
-        ((self.head(id)[1] >> 24) & 0x1f) as u8
+        ((self.words(id)[1] >> 24) & 0x1f) as u8
     }
     #[inline(always)]
     pub fn name_off(&self, id: TypeId) -> u32 {
-        self.head(id)[0]
+        self.words(id)[0]
     }
     #[inline(always)]
     pub fn vlen(&self, id: TypeId) -> u32 {
-        self.head(id)[1] & 0xffff
+        self.words(id)[1] & 0xffff
     }
     #[inline(always)]
     pub fn kflag(&self, id: TypeId) -> bool {
-        self.head(id)[1] >> 31 != 0
+        self.words(id)[1] >> 31 != 0
     }
     /// The `size`/`type` word.
     #[inline(always)]
     pub fn st(&self, id: TypeId) -> u32 {
-        self.head(id)[2]
+        self.words(id)[2]
     }
     /// Whether some type refers to `id` (libbpf's `referenced` type state).
     #[inline]
@@ -691,10 +722,11 @@ impl<'b> Graph<'b> {
                 return Err(BtfError::Loop { id });
             }
             hops += 1;
-            match self.kind(id) {
-                INT | ENUM | ENUM64 | FLOAT if id != 0 => return Ok(self.ptr_sz.min(self.st(id))),
+            let h = self.head(id);
+            match h.kind() {
+                INT | ENUM | ENUM64 | FLOAT if id != 0 => return Ok(self.ptr_sz.min(h.st)),
                 PTR => return Ok(self.ptr_sz),
-                TYPEDEF | VOLATILE | CONST | RESTRICT | TYPE_TAG => id = self.st(id),
+                TYPEDEF | VOLATILE | CONST | RESTRICT | TYPE_TAG => id = h.st,
                 ARRAY => id = self.array(id).0,
                 STRUCT | UNION => {
                     let mut max = 1;
@@ -708,7 +740,7 @@ impl<'b> Graph<'b> {
                             return Ok(1);
                         }
                     }
-                    if self.st(id) % max != 0 {
+                    if h.st % max != 0 {
                         return Ok(1);
                     }
                     return Ok(max);
@@ -726,18 +758,17 @@ impl<'b> Graph<'b> {
             if id == 0 {
                 break;
             }
-            match self.kind(id) {
+            let h = self.head(id);
+            match h.kind() {
                 INT | STRUCT | UNION | ENUM | ENUM64 | DATASEC | FLOAT => {
-                    size = self.st(id) as i64;
+                    size = h.st as i64;
                     break;
                 }
                 PTR => {
                     size = self.ptr_sz as i64;
                     break;
                 }
-                TYPEDEF | VOLATILE | CONST | RESTRICT | VAR | DECL_TAG | TYPE_TAG => {
-                    id = self.st(id)
-                }
+                TYPEDEF | VOLATILE | CONST | RESTRICT | VAR | DECL_TAG | TYPE_TAG => id = h.st,
                 ARRAY => {
                     let (elem, _, n) = self.array(id);
                     if nelems != 0 && n as u64 > u32::MAX as u64 / nelems {

@@ -17,17 +17,18 @@ const MAX_HASH_DEPTH: usize = 64;
 /// bpftool's `btf_type_rank`.
 fn rank(g: &Graph<'_>, mut id: TypeId, mut has_name: bool) -> Result<i32, BtfError> {
     for _ in 0..MAX_HOPS {
-        if g.name_off(id) != 0 {
+        let h = g.head(id);
+        if h.name_off != 0 {
             has_name = true;
         }
-        match g.kind(id) {
+        match h.kind() {
             ENUM | ENUM64 if id != 0 => return Ok(if has_name { 1 } else { 0 }),
             INT | FLOAT if id != 0 => return Ok(2),
             STRUCT | UNION => return Ok(if has_name { 3 } else { MAX_RANK }),
             FUNC_PROTO => return Ok(if has_name { 4 } else { MAX_RANK }),
             ARRAY if has_name => id = g.array(id).0,
             TYPE_TAG | CONST | PTR | VOLATILE | RESTRICT | TYPEDEF | DECL_TAG if has_name => {
-                id = g.st(id)
+                id = h.st
             }
             _ => return Ok(MAX_RANK),
         }
@@ -39,17 +40,18 @@ fn rank(g: &Graph<'_>, mut id: TypeId, mut has_name: bool) -> Result<i32, BtfErr
 fn sort_name_off(g: &Graph<'_>, mut id: TypeId) -> Result<u32, BtfError> {
     let mut from_ref = false;
     for _ in 0..MAX_HOPS {
-        match g.kind(id) {
+        let h = g.head(id);
+        match h.kind() {
             ENUM | ENUM64 => {
-                let mut off = g.name_off(id);
-                if !from_ref && off == 0 && g.vlen(id) != 0 {
+                let mut off = h.name_off;
+                if !from_ref && off == 0 && h.vlen() != 0 {
                     off = g.enumerator(id, 0).0;
                 }
                 return Ok(off);
             }
             ARRAY => id = g.array(id).0,
-            TYPE_TAG | CONST | PTR | VOLATILE | RESTRICT | TYPEDEF | DECL_TAG => id = g.st(id),
-            _ => return Ok(g.name_off(id)),
+            TYPE_TAG | CONST | PTR | VOLATILE | RESTRICT | TYPEDEF | DECL_TAG => id = h.st,
+            _ => return Ok(h.name_off),
         }
         from_ref = true;
     }
@@ -115,7 +117,8 @@ fn disambig_hash(
     if depth > MAX_HASH_DEPTH {
         return Err(BtfError::Loop { id });
     }
-    let kind = g.kind(id);
+    let head = g.head(id);
+    let kind = head.kind();
     // An enum's hash is the same with or without members.
     let key = match kind {
         ENUM | ENUM64 => Some(id << 1),
@@ -125,7 +128,7 @@ fn disambig_hash(
     if let Some(h) = key.and_then(|k| memo.get(&k)) {
         return Ok(*h);
     }
-    let mut h = name_hasher(g, 0, g.name_off(id));
+    let mut h = name_hasher(g, 0, head.name_off);
     match kind {
         ENUM | ENUM64 => {
             for (name, _) in g.enumerators(id) {
@@ -141,7 +144,7 @@ fn disambig_hash(
         TYPE_TAG | CONST | PTR | VOLATILE | RESTRICT | TYPEDEF | DECL_TAG => {
             h = hasher(
                 h,
-                disambig_hash(g, g.st(id), include_members, depth + 1, memo)?,
+                disambig_hash(g, head.st, include_members, depth + 1, memo)?,
             );
         }
         ARRAY => {
