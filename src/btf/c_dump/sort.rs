@@ -169,16 +169,23 @@ struct Datum {
 }
 
 /// The ids of one rank, in order.
-pub(super) struct RankIds<'a>(std::slice::Iter<'a, Datum>);
+pub(super) struct RankIds<'a> {
+    first: std::slice::Iter<'a, TypeId>,
+    rest: std::slice::Iter<'a, Datum>,
+}
 
 impl Iterator for RankIds<'_> {
     type Item = TypeId;
     #[inline]
     fn next(&mut self) -> Option<TypeId> {
-        self.0.next().map(|d| d.id)
+        match self.first.next() {
+            Some(&id) => Some(id),
+            None => self.rest.next().map(|d| d.id),
+        }
     }
     fn size_hint(&self) -> (usize, Option<usize>) {
-        self.0.size_hint()
+        let n = self.first.len() + self.rest.len();
+        (n, Some(n))
     }
 }
 
@@ -234,6 +241,7 @@ pub(super) fn sorted_by_rank(
     }
     let mut memo = Memo::default();
     let mut data: Vec<Datum> = Vec::new();
+    let mut zeros: Vec<TypeId> = Vec::new();
     let mut groups = Vec::new();
     let mut first = true;
     for (k, &count) in counts.iter().enumerate() {
@@ -270,17 +278,36 @@ pub(super) fn sorted_by_rank(
             if len == 0 {
                 continue;
             }
+            // Types with no sort name, no name and a hash of 0 (anonymous prototypes, pointers
+            // to them or to void: most of vmlinux's biggest rank) come first, by id: the order
+            // they are found in. Only their ids are kept.
+            zeros.clear();
             data.clear();
-            data.reserve_exact(len);
-            for (i, (id, _)) in in_rank().enumerate() {
-                if first_bytes.get(i).is_none_or(|b| (lo..=hi).contains(b)) {
-                    let sort_off = sort_name_off(g, id)?;
-                    data.push(Datum {
-                        key: prefix(g.str(sort_off)),
-                        id,
-                        sort_off,
-                    });
+            let in_chunk = |i: usize| first_bytes.get(i).is_none_or(|b| (lo..=hi).contains(b));
+            let mut others = len;
+            if lo == 0 {
+                zeros.reserve_exact(len);
+                for (_, (id, _)) in in_rank().enumerate().filter(|&(i, _)| in_chunk(i)) {
+                    if first_byte(g, g.name_off(id)) == 0
+                        && first_byte(g, sort_name_off(g, id)?) == 0
+                        && disambig_hash(g, id, true, 0, &mut memo)? == 0
+                    {
+                        zeros.push(id);
+                    }
                 }
+                others = len - zeros.len();
+            }
+            data.reserve_exact(others);
+            for (_, (id, _)) in in_rank().enumerate().filter(|&(i, _)| in_chunk(i)) {
+                if zeros.binary_search(&id).is_ok() {
+                    continue;
+                }
+                let sort_off = sort_name_off(g, id)?;
+                data.push(Datum {
+                    key: prefix(g.str(sort_off)),
+                    id,
+                    sort_off,
+                });
             }
             data.sort_unstable_by_key(|d| d.key);
             let mut i = 0;
@@ -294,12 +321,15 @@ pub(super) fn sorted_by_rank(
                 }
                 i = j;
             }
-            let mut ids = data.iter();
+            let mut ids = RankIds {
+                first: zeros.iter(),
+                rest: data.iter(),
+            };
             if first {
                 ids.next();
                 first = false;
             }
-            if !sink(RankIds(ids)) {
+            if !sink(ids) {
                 return Ok(());
             }
         }
