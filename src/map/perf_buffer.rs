@@ -318,9 +318,13 @@ impl PerfRing {
             }
             tail += size;
         }
-        self.tail = tail;
+        // An idle ring's data_tail is left alone: the store would only pull the line the
+        // kernel reads on every output away from the producing CPU.
+        if tail != self.tail {
+            self.tail = tail;
+            self.publish();
+        }
         self.lost = self.lost.saturating_add(lost);
-        self.publish();
         match bad {
             None => Ok(n),
             Some(b) => Err(self.bad_record(b)),
