@@ -81,6 +81,7 @@ pub use user_ringbuf::{UserRecord, UserRingBuf};
 pub(crate) use glue::{by_id_error, capability_missing, info_error, path_cstring, pin_error};
 pub(crate) use options::object_name;
 pub(crate) use pod::Buf;
+pub(crate) use pod::{with_image, with_zeroed};
 
 use crate::error::{Error, Result};
 

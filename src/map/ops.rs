@@ -55,11 +55,23 @@ impl Map {
     /// Checks the key (empty for key-less maps, which the kernel gets as NULL).
     #[inline(always)]
     fn key_arg<'k>(&self, key: &'k [u8]) -> Result<&'k [u8]> {
-        if !key.is_empty() && types::is_keyless(self.map_type()) {
-            return Err(self.keyless_error());
+        // A key-less map has key size 0 (the kernel refuses any other), so a key of the
+        // map's key size is right for it too; which error a wrong key gets is decided on
+        // the error path only.
+        if key.len() != self.key_size() as usize {
+            return Err(self.bad_key_error(key.len()));
         }
-        self.check_key(key)?;
         Ok(key)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn bad_key_error(&self, len: usize) -> Error {
+        if len != 0 && types::is_keyless(self.map_type()) {
+            self.keyless_error()
+        } else {
+            self.key_error(len)
+        }
     }
 
     #[cold]

@@ -178,6 +178,34 @@ impl AsMut<[u8]> for Buf {
     }
 }
 
+/// Runs `f` on a zeroed buffer of `len` bytes: on the stack up to 64 bytes, else on the heap.
+///
+/// For the hot typed paths, where `len` is a `Pod::SIZE` (a constant): the tier is chosen at
+/// compile time, only a buffer of about the value's size is zeroed, and nothing but the
+/// buffer itself is lent to the `bpf(2)` call, so nothing else (a length, an enum tag) has to
+/// be read back from memory after it.
+#[inline(always)]
+pub(crate) fn with_zeroed<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
+    if len <= 8 {
+        f(&mut [0u8; 8][..len])
+    } else if len <= 16 {
+        f(&mut [0u8; 16][..len])
+    } else if len <= 64 {
+        f(&mut [0u8; 64][..len])
+    } else {
+        f(&mut vec![0u8; len])
+    }
+}
+
+/// Runs `f` on the byte image of `v` (as [`with_zeroed`]).
+#[inline(always)]
+pub(crate) fn with_image<T: Pod, R>(v: &T, f: impl FnOnce(&[u8]) -> R) -> R {
+    with_zeroed(T::SIZE, |b| {
+        v.write_to(b);
+        f(b)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,6 +219,22 @@ mod tests {
         d: u64,
     }
     crate::impl_pod!(S { a, b, c, d });
+
+    #[test]
+    fn scoped_buffers_have_the_size_asked_and_are_zeroed() {
+        for len in [0, 1, 8, 9, 16, 17, 64, 65, 300] {
+            with_zeroed(len, |b| {
+                assert_eq!(b.len(), len);
+                assert!(b.iter().all(|x| *x == 0));
+            });
+        }
+        assert_eq!(
+            with_image(&0x0102_0304u32, |b| b.to_vec()),
+            0x0102_0304u32.to_ne_bytes()
+        );
+        let big = [7u64; 20];
+        assert_eq!(with_image(&big, |b| b.len()), 160);
+    }
 
     #[test]
     fn roundtrip() {

@@ -8,7 +8,9 @@
 use std::borrow::Borrow;
 use std::marker::PhantomData;
 
-use super::{Buf, Map, MapOptions, MapType, Pod, UpdateFlags, per_cpu_slot};
+use super::{
+    Buf, Map, MapOptions, MapType, Pod, UpdateFlags, per_cpu_slot, with_image, with_zeroed,
+};
 use crate::error::{Error, Result};
 
 /// Checks a map's type and sizes against a view's expectations.
@@ -89,19 +91,19 @@ impl<K: Pod, V: Pod, M: Borrow<Map>> HashMap<K, V, M> {
     /// The value of `key`, `None` if absent.
     #[inline]
     pub fn get(&self, key: &K) -> Result<Option<V>> {
-        let k = Buf::of(key);
-        let mut v = Buf::zeroed(V::SIZE);
-        Ok(self
-            .map()
-            .lookup(k.as_ref(), v.as_mut())?
-            .then(|| V::read_from(v.as_ref())))
+        with_image(key, |k| {
+            with_zeroed(V::SIZE, |v| {
+                Ok(self.map().lookup(k, v)?.then(|| V::read_from(v)))
+            })
+        })
     }
 
     /// Sets `key` to `value` (`flags`: [`ANY`](super::ANY), `NOEXIST`, `EXIST`).
     #[inline]
     pub fn insert(&self, key: &K, value: &V, flags: UpdateFlags) -> Result<()> {
-        self.map()
-            .update(Buf::of(key).as_ref(), Buf::of(value).as_ref(), flags)
+        with_image(key, |k| {
+            with_image(value, |v| self.map().update(k, v, flags))
+        })
     }
 
     /// Removes `key`; `false` if it was absent.
@@ -185,18 +187,21 @@ impl<V: Pod, M: Borrow<Map>> Array<V, M> {
     /// The value at `index`.
     #[inline]
     pub fn get(&self, index: u32) -> Result<V> {
-        check_index(self.map(), index)?;
-        let mut v = Buf::zeroed(V::SIZE);
-        self.map().lookup(&index.to_ne_bytes(), v.as_mut())?;
-        Ok(V::read_from(v.as_ref()))
+        with_zeroed(V::SIZE, |v| {
+            // An array has every index below its size: the kernel says ENOENT only past it.
+            if self.map().lookup(&index.to_ne_bytes(), v)? {
+                Ok(V::read_from(v))
+            } else {
+                Err(index_error(self.map(), index))
+            }
+        })
     }
 
     /// Sets the value at `index`.
     #[inline]
     pub fn set(&self, index: u32, value: &V, flags: UpdateFlags) -> Result<()> {
         check_index(self.map(), index)?;
-        self.map()
-            .update(&index.to_ne_bytes(), Buf::of(value).as_ref(), flags)
+        with_image(value, |v| self.map().update(&index.to_ne_bytes(), v, flags))
     }
 
     /// All values, in index order.

@@ -248,3 +248,86 @@ fn short_samples_are_errors_even_at_the_end_of_the_ring() {
     set_head(&r, 16);
     assert_eq!(collect(&mut r).unwrap(), vec![Got::S(3, vec![1, 2, 3, 4])]);
 }
+
+#[test]
+fn runs_of_one_size_with_changes_wraps_and_bad_records() {
+    // Samples of one size (a run), then another size, a lost record, more of the first size,
+    // with the ring wrapping in the middle of a run: every record in order, the wrapped one
+    // copied.
+    let mut r = fake();
+    let size = r.data_size;
+    let mut pos = size - 3 * 24 - 40; // three 24-byte samples fit before the end, then 40 bytes
+    r.tail = pos;
+    let mut want = Vec::new();
+    let mut put = |r: &PerfRing, pos: &mut u64, rec: Vec<u8>, got: Got| {
+        write(r, *pos, &rec);
+        *pos += rec.len() as u64;
+        want.push(got);
+    };
+    for i in 0..3u8 {
+        put(&r, &mut pos, sample(&[i; 12]), Got::S(3, vec![i; 12]));
+    }
+    // 40 bytes left: a 32-byte sample of another size, then an 8-byte-short run end: the
+    // next 24-byte sample wraps (8 bytes at the end, 16 at the start).
+    put(&r, &mut pos, sample(&[7; 20]), Got::S(3, vec![7; 20]));
+    put(&r, &mut pos, sample(&[8; 12]), Got::S(3, vec![8; 12]));
+    put(&r, &mut pos, lost(4), Got::L(3, 4));
+    for i in 10..14u8 {
+        put(&r, &mut pos, sample(&[i; 12]), Got::S(3, vec![i; 12]));
+    }
+    set_head(&r, pos);
+    assert_eq!(collect(&mut r).unwrap(), want);
+    assert_eq!(tail(&r), pos);
+    assert_eq!(r.lost, 4);
+
+    // In a run, a record whose header matches the run but whose raw length runs past it is
+    // an error; the records before it are delivered and the tail stops at it.
+    let mut r = fake();
+    let mut pos = 0;
+    for i in 0..3u8 {
+        write(&r, pos, &sample(&[i; 12]));
+        pos += 24;
+    }
+    let mut s = sample(&[9; 12]);
+    s[8..12].copy_from_slice(&13u32.to_ne_bytes());
+    write(&r, pos, &s);
+    set_head(&r, pos + 24);
+    let mut n = 0;
+    let mut scratch = Vec::new();
+    let e = r.consume(&mut scratch, &mut |_| n += 1).unwrap_err();
+    assert!(e.to_string().contains("claims 13"), "{e}");
+    assert_eq!(n, 3);
+    assert_eq!(tail(&r), pos);
+
+    // A run that reaches past the head: the last record's header matches the run but the
+    // head cuts it: an error, never a read past the head.
+    let mut r = fake();
+    for i in 0..3u64 {
+        write(&r, i * 24, &sample(&[1; 12]));
+    }
+    set_head(&r, 2 * 24 + 16);
+    let e = collect(&mut r).unwrap_err();
+    assert!(e.to_string().contains("past data_head"), "{e}");
+    assert_eq!(tail(&r), 48);
+}
+
+#[test]
+fn positions_near_the_top_of_u64() {
+    // A data_tail (as a corrupt or very long-lived ring could have) in the last lap below
+    // 2^64: records are read, nothing overflows.
+    let page = page_size();
+    let m = SharedMapping::fake(page * (1 + PAGES));
+    let start = u64::MAX - 7 - 4 * 24;
+    m.u64_at(DATA_TAIL).unwrap().store(start, Release);
+    let mut r = PerfRing::new(m, page * PAGES, 1, "top".into()).unwrap();
+    let mut pos = start;
+    for i in 0..4u8 {
+        write(&r, pos, &sample(&[i; 12]));
+        pos += 24;
+    }
+    set_head(&r, pos);
+    let got = collect(&mut r).unwrap();
+    assert_eq!(got.len(), 4);
+    assert_eq!(got[3], Got::S(1, vec![3; 12]));
+    assert_eq!(tail(&r), u64::MAX - 7);
+}

@@ -217,3 +217,59 @@ fn misaligned_consumer_position_is_an_error() {
     let e = RingCore::new(cons, prod, SIZE, "fake".into()).unwrap_err();
     assert!(e.to_string().contains("aligned"), "{e}");
 }
+
+#[test]
+fn runs_of_one_length_with_changes_discards_busy_wrap_and_bad_records() {
+    // Records of one length (a run), broken by another length, a discarded record of the
+    // run's length, zero-length records and a wrap; every record in order, the discarded
+    // one skipped.
+    let pos = SIZE as u64 * 3 - 5 * 16;
+    let mut c = fake_at(pos);
+    let mut p = pos;
+    let mut want = Vec::new();
+    let mut rec = |c: &RingCore, p: &mut u64, hdr: u32, data: &[u8], keep: bool| {
+        put(c, *p, hdr, data);
+        *p += record_span(u64::from(hdr & !(BUSY_BIT | DISCARD_BIT)));
+        if keep {
+            want.push(data.to_vec());
+        }
+    };
+    for i in 0..3u8 {
+        rec(&c, &mut p, 8, &[i; 8], true);
+    }
+    rec(&c, &mut p, 8 | DISCARD_BIT, &[9; 8], false);
+    rec(&c, &mut p, 20, &[4; 20], true); // 32 bytes: wraps around the end
+    for i in 5..8u8 {
+        rec(&c, &mut p, 8, &[i; 8], true);
+    }
+    rec(&c, &mut p, 0, &[], true);
+    rec(&c, &mut p, 0, &[], true);
+    rec(&c, &mut p, 8, &[10; 8], true);
+    set_prod(&c, p);
+    assert_eq!(collect(&mut c).unwrap(), want);
+    assert_eq!(published(&c), p);
+
+    // A busy record in the middle of a run stops the batch at it.
+    let mut c = fake();
+    for i in 0..5u64 {
+        let busy = if i == 3 { BUSY_BIT } else { 0 };
+        put(&c, i * 16, 8 | busy, &i.to_ne_bytes());
+    }
+    set_prod(&c, 80);
+    let got: Vec<u8> = collect(&mut c).unwrap().iter().map(|r| r[0]).collect();
+    assert_eq!(got, vec![0, 1, 2]);
+    assert_eq!(published(&c), 48);
+
+    // A run whose next record would end past the producer position: an error, never a
+    // read past it; the records before it are delivered.
+    let mut c = fake();
+    for i in 0..3u64 {
+        put(&c, i * 16, 8, &i.to_ne_bytes());
+    }
+    set_prod(&c, 40);
+    let mut got = Vec::new();
+    let e = c.consume(usize::MAX, &mut |r| got.push(r[0])).unwrap_err();
+    assert!(e.to_string().contains("past the producer position"), "{e}");
+    assert_eq!(got, vec![0, 1]);
+    assert_eq!(published(&c), 32);
+}
