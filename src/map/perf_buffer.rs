@@ -696,5 +696,16 @@ impl Drop for PerfBuffer {
     }
 }
 
+/// Test-only access to a ring's bytes (the unit tests fake rings in memory; the `unsafe`
+/// stays in this file).
+#[cfg(test)]
+impl PerfRing {
+    /// Sets byte `off` of the mapping.
+    fn test_write_byte(&self, off: usize, b: u8) {
+        // SAFETY: the test is the only writer and nothing borrows the ring meanwhile.
+        unsafe { self.map.bytes_mut(off, 1) }.expect("in the mapping")[0] = b;
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -761,5 +761,25 @@ impl AsFd for RingBuffers {
     }
 }
 
+/// Test-only access to a ring's bytes, as a producer would write them (the unit tests fake
+/// rings in memory; the `unsafe` stays in this file).
+#[cfg(test)]
+impl RingCore {
+    /// Copies `data` to byte `off` of the producer mapping.
+    fn test_write(&self, off: usize, data: &[u8]) {
+        // SAFETY: the test is the only writer and nothing borrows these bytes meanwhile.
+        let b = unsafe { self.prod_map.bytes_mut(off, data.len()) }.expect("in the mapping");
+        b.copy_from_slice(data);
+    }
+
+    /// A copy of `n` bytes at byte `off` of the producer mapping.
+    fn test_read(&self, off: usize, n: usize) -> Vec<u8> {
+        // SAFETY: nothing writes these bytes meanwhile (the test is the only writer).
+        unsafe { self.prod_map.bytes(off, n) }
+            .expect("in the mapping")
+            .to_vec()
+    }
+}
+
 #[cfg(test)]
 mod tests;

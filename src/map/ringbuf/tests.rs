@@ -21,9 +21,7 @@ fn fake_at(pos: u64) -> RingCore {
 /// Writes a record header `hdr` and `data` at position `pos` (as a producer would).
 fn put(core: &RingCore, pos: u64, hdr: u32, data: &[u8]) {
     let off = core.data_off + (pos & core.mask) as usize;
-    // SAFETY: the test is the only writer and nothing borrows these bytes now.
-    let b = unsafe { core.prod_map.bytes_mut(off + 8, data.len()) }.unwrap();
-    b.copy_from_slice(data);
+    core.test_write(off + 8, data);
     core.prod_map.u32_at(off).unwrap().store(hdr, Release);
 }
 
@@ -62,15 +60,11 @@ fn records_discards_and_wrap() {
     let data: Vec<u8> = (0..100u8).collect();
     // Write the wrapping record through the second copy of the data area.
     let off = c.data_off + (pos & c.mask) as usize;
-    // SAFETY: test-only writer.
-    unsafe { c.prod_map.bytes_mut(off + 8, 100) }
-        .unwrap()
-        .copy_from_slice(&data);
+    c.test_write(off + 8, &data);
     c.prod_map.u32_at(off).unwrap().store(100, Release);
     set_prod(&c, pos + record_span(100));
     // The bytes past the end landed at the start of the data area (the alias).
-    // SAFETY: nothing writes meanwhile.
-    let head = unsafe { c.prod_map.bytes(c.data_off, 8) }.unwrap().to_vec();
+    let head = c.test_read(c.data_off, 8);
     assert_eq!(head, data[8..16].to_vec());
     assert_eq!(collect(&mut c).unwrap(), vec![data]);
     assert_eq!(published(&c), pos + record_span(100));
